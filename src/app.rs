@@ -1,0 +1,116 @@
+//! The application as a value: `App::build` opens the database, prepares a
+//! first start, binds the listener (port 0 in tests) and returns the router;
+//! `App::run` serves until a shutdown signal, then drains requests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use chrono::Utc;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::store::Store;
+use crate::web::assets::Assets;
+use crate::web::cache::PageCache;
+use crate::web::changes::ChangeFeed;
+use crate::{demo, jobs, setup, web};
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub cache: Arc<PageCache>,
+    pub changes: Arc<ChangeFeed>,
+    pub assets: Arc<Assets>,
+}
+
+/// Choices for a start.
+#[derive(Debug, Clone, Copy)]
+pub struct StartOptions {
+    /// Install the demo site on a first start with an empty database.
+    pub demo: bool,
+}
+
+/// A server ready to run.
+pub struct App {
+    pub state: AppState,
+    router: Router,
+    listener: TcpListener,
+}
+
+impl App {
+    pub async fn build(config: Config, options: StartOptions) -> anyhow::Result<App> {
+        let store = Store::connect(&config.database_url).await?;
+        let now = Utc::now();
+        if let Some(first) = setup::first_start(&store, &config, now).await? {
+            println!("{first}");
+        }
+        if options.demo {
+            demo::install_if_fresh(&store, &config, now).await?;
+        }
+        setup::mark_initialized(&store).await?;
+        let changes = ChangeFeed::start(store.clone(), now.timestamp()).await?;
+        let state = AppState {
+            store,
+            config: Arc::new(config),
+            cache: Arc::new(PageCache::new()),
+            changes: Arc::new(changes),
+            assets: Arc::new(Assets::build()),
+        };
+        let listener = TcpListener::bind(state.config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", state.config.addr))?;
+        let router = web::routes::router(state.clone());
+        Ok(App { state, router, listener })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then finishes requests in flight.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let jobs = jobs::spawn(self.state.clone());
+        tracing::info!(addr = %self.local_addr()?, site = %self.state.config.base_url, "serving");
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("server failed")?;
+        for job in jobs {
+            job.abort();
+        }
+        self.state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

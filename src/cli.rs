@@ -1,0 +1,136 @@
+//! The command line: `serve` runs the site; `publish` creates or updates
+//! articles from Markdown files.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+
+use crate::app::{App, StartOptions, shutdown_signal};
+use crate::config::{Config, ConfigArgs};
+use crate::domain::article::{ArticleDraft, Kind};
+use crate::domain::source;
+use crate::media;
+use crate::publishing::{self, ImageBytes, permalink};
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(name = "broadsheet", version, about = "A self-hosted news publishing platform")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the site (creating the database and a demo site on first start).
+    Serve {
+        /// Do not install the demo site on a first start.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Create or update articles and pages from Markdown files with TOML front matter.
+    Publish {
+        /// Markdown files; nothing is published unless every one is valid.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+impl Cli {
+    /// Runs the command; errors are printed by the caller.
+    pub async fn run(self, config: Config) -> anyhow::Result<ExitCode> {
+        match self.command {
+            Command::Serve { no_demo } => {
+                let app = App::build(config, StartOptions { demo: !no_demo }).await?;
+                app.run(shutdown_signal()).await?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Publish { files } => publish(&config, &files).await,
+        }
+    }
+}
+
+/// A source file read and checked, with its image loaded.
+struct Prepared {
+    path: PathBuf,
+    draft: ArticleDraft,
+    image: Option<(String, Vec<u8>)>,
+}
+
+async fn publish(config: &Config, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut prepared = Vec::new();
+    let mut failures = 0;
+    for path in files {
+        match prepare(path) {
+            Ok(item) => prepared.push(item),
+            Err(message) => {
+                eprintln!("error: {message}");
+                failures += 1;
+            }
+        }
+    }
+    if failures > 0 {
+        eprintln!("nothing was published: {failures} of {} file(s) have errors", files.len());
+        return Ok(ExitCode::FAILURE);
+    }
+    let store = Store::connect(&config.database_url).await?;
+    let now = Utc::now();
+    for item in &prepared {
+        let image = item.image.as_ref().map(|(name, bytes)| ImageBytes { name, bytes });
+        match publishing::publish_draft(&store, config, &item.draft, image, now).await {
+            Ok(saved) => {
+                let record = store.article_by_slug(item.draft.kind, item.draft.slug.as_str()).await?;
+                let verb = if saved.created { "created" } else { "updated" };
+                let state = match record.published_at {
+                    None => "draft, not public".to_owned(),
+                    Some(at) if at > now.timestamp() => format!(
+                        "scheduled for {}",
+                        crate::domain::dates::machine(
+                            chrono::DateTime::from_timestamp(at, 0).unwrap_or(now),
+                            config.time_zone
+                        )
+                    ),
+                    Some(_) => "public".to_owned(),
+                };
+                let address = permalink(item.draft.kind, &record.slug, record.published_at, config.time_zone);
+                let kind = if item.draft.kind == Kind::Page { "page" } else { "article" };
+                println!("{verb} {kind} {}{address} ({state}) from {}", config.base_url, item.path.display());
+            }
+            Err(err) => {
+                store.close().await;
+                anyhow::bail!("{}: {err}", item.path.display());
+            }
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads and validates one file; the message names the file and, when known, the line.
+fn prepare(path: &Path) -> Result<Prepared, String> {
+    let bytes = std::fs::read(path).map_err(|err| format!("{}: cannot read: {err}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|err| {
+        let line = err.as_bytes()[..err.utf8_error().valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("{}:{line}: the file is not valid UTF-8", path.display())
+    })?;
+    let draft = source::parse(&text).map_err(|err| match err.line {
+        Some(line) => format!("{}:{line}: {}", path.display(), err.message),
+        None => format!("{}: {}", path.display(), err.message),
+    })?;
+    let image = match &draft.image {
+        Some(image) if !publishing::is_url(&image.src) => {
+            let image_path = path.parent().unwrap_or(Path::new(".")).join(&image.src);
+            let bytes = std::fs::read(&image_path)
+                .map_err(|err| format!("{}: image {}: {err}", path.display(), image_path.display()))?;
+            let name = image_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            media::check_image(&name, &bytes).map_err(|err| format!("{}: {err}", path.display()))?;
+            Some((name, bytes))
+        }
+        _ => None,
+    };
+    Ok(Prepared { path: path.to_owned(), draft, image })
+}

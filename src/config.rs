@@ -1,0 +1,217 @@
+//! Site configuration: built-in defaults < optional TOML file < `BROADSHEET_*`
+//! environment variables < command-line flags.
+//!
+//! clap resolves flags and environment variables; this module fills what is
+//! still missing from the file, then from the defaults, and checks the result
+//! once so the rest of the program works with plain values.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono_tz::Tz;
+use clap::Args;
+use serde::Deserialize;
+
+/// Settings a command may override with a flag or a `BROADSHEET_*` variable.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// TOML configuration file (default: ./broadsheet.toml when it exists).
+    #[arg(long, env = "BROADSHEET_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Directory for the database and uploaded media.
+    #[arg(long, env = "BROADSHEET_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (sqlite://… or postgres://…); default: SQLite in the data directory.
+    #[arg(long, env = "BROADSHEET_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "BROADSHEET_ADDR", global = true)]
+    pub addr: Option<SocketAddr>,
+    /// Site name shown in the masthead and page titles.
+    #[arg(long, env = "BROADSHEET_SITE_NAME", global = true)]
+    pub site_name: Option<String>,
+    /// One-line description under the masthead.
+    #[arg(long, env = "BROADSHEET_TAGLINE", global = true)]
+    pub tagline: Option<String>,
+    /// IANA time zone for dates and URLs, e.g. Europe/Madrid.
+    #[arg(long, env = "BROADSHEET_TIME_ZONE", global = true)]
+    pub time_zone: Option<String>,
+    /// Public address of the site, used in canonical links.
+    #[arg(long, env = "BROADSHEET_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, env = "BROADSHEET_LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+}
+
+/// The same settings as read from the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    addr: Option<SocketAddr>,
+    site_name: Option<String>,
+    tagline: Option<String>,
+    time_zone: Option<String>,
+    base_url: Option<String>,
+    log_format: Option<String>,
+}
+
+/// Output format of the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A database URL; `Debug` and `Display` hide any password in it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The SQLite file this URL names, if it is a SQLite URL.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self.0.strip_prefix("sqlite://").or_else(|| self.0.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or(rest);
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Hide `user:password@` of server URLs.
+        match (self.0.find("://"), self.0.rfind('@')) {
+            (Some(scheme_end), Some(at)) if at > scheme_end => {
+                write!(f, "{}://***{}", &self.0[..scheme_end], &self.0[at..])
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+/// The resolved configuration every command runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: DatabaseUrl,
+    pub addr: SocketAddr,
+    pub site_name: String,
+    pub tagline: String,
+    pub time_zone: Tz,
+    pub base_url: String,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Resolves flags and environment (already in `args`) over the file over defaults.
+    pub fn resolve(args: &ConfigArgs) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None if Path::new("broadsheet.toml").exists() => read_file(Path::new("broadsheet.toml"))?,
+            None => FileConfig::default(),
+        };
+        let data_dir = pick(&args.data_dir, file.data_dir).unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = pick(&args.database_url, file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("broadsheet.db").display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            bail!("database URL must start with sqlite:// or postgres://");
+        }
+        let addr = pick(&args.addr, file.addr).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let tz_name = pick(&args.time_zone, file.time_zone).unwrap_or_else(|| "UTC".to_owned());
+        let time_zone: Tz = tz_name
+            .parse()
+            .map_err(|_| anyhow::anyhow!("unknown time zone {tz_name:?}: use an IANA name such as Europe/Madrid"))?;
+        let base_url = pick(&args.base_url, file.base_url)
+            .unwrap_or_else(|| format!("http://{addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            bail!("base URL {base_url:?} must start with http:// or https://");
+        }
+        let log_format = match pick(&args.log_format, file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("log format {other:?} is not text or json"),
+        };
+        Ok(Config {
+            data_dir,
+            database_url: DatabaseUrl(database_url),
+            addr,
+            site_name: pick(&args.site_name, file.site_name).unwrap_or_else(|| "The Port Alden Broadsheet".to_owned()),
+            tagline: pick(&args.tagline, file.tagline)
+                .unwrap_or_else(|| "Independent news from the harbour city — a Broadsheet demo".to_owned()),
+            time_zone,
+            base_url,
+            log_format,
+        })
+    }
+
+    /// Directory where uploaded and published media files live.
+    pub fn media_dir(&self) -> PathBuf {
+        self.data_dir.join("media")
+    }
+}
+
+fn pick<T: Clone>(flag_or_env: &Option<T>, file: Option<T>) -> Option<T> {
+    flag_or_env.clone().or(file)
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    toml::from_str(&text).map_err(|err| anyhow::anyhow!("{}: {}", path.display(), err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_hides_password() {
+        let url = DatabaseUrl("postgres://bs:secret@db.local/bs".into());
+        assert_eq!(url.to_string(), "postgres://***@db.local/bs");
+        assert!(!format!("{url:?}").contains("secret"));
+    }
+
+    #[test]
+    fn sqlite_path_is_extracted() {
+        let url = DatabaseUrl("sqlite://data/broadsheet.db?mode=rwc".into());
+        assert_eq!(url.sqlite_path(), Some(PathBuf::from("data/broadsheet.db")));
+        assert_eq!(DatabaseUrl("postgres://h/db".into()).sqlite_path(), None);
+    }
+
+    #[test]
+    fn flags_win_over_file_and_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("site.toml");
+        std::fs::write(&file, "site_name = \"From file\"\ntime_zone = \"Europe/Madrid\"\n").expect("write");
+        let args = ConfigArgs { config: Some(file), site_name: Some("From flag".into()), ..Default::default() };
+        let config = Config::resolve(&args).expect("resolve");
+        assert_eq!(config.site_name, "From flag");
+        assert_eq!(config.time_zone, chrono_tz::Europe::Madrid);
+        assert_eq!(config.addr.port(), 8080);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let args = ConfigArgs { time_zone: Some("Mars/Olympus".into()), ..Default::default() };
+        let err = Config::resolve(&args).expect_err("bad zone");
+        assert!(err.to_string().contains("Mars/Olympus"));
+    }
+}

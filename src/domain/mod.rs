@@ -1,0 +1,8 @@
+//! Plain types and rules of the newsroom: no web framework, no database.
+
+pub mod article;
+pub mod cache_tags;
+pub mod dates;
+pub mod markdown;
+pub mod slug;
+pub mod source;

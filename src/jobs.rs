@@ -1,0 +1,45 @@
+//! Background work of a running server.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::task::JoinHandle;
+
+use crate::app::AppState;
+
+/// How often the invalidation log is read even when nothing hinted at a change.
+const POLL_EVERY: Duration = Duration::from_secs(2);
+/// Log rows older than this have been applied by every server.
+const KEEP_LOG_SECONDS: i64 = 24 * 3600;
+
+/// Starts the jobs; the caller aborts them at shutdown.
+pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
+    let poll = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(POLL_EVERY);
+            loop {
+                tick.tick().await;
+                let now = Utc::now().timestamp();
+                if let Err(err) = state.changes.pull(&state.cache, now).await {
+                    tracing::warn!(error = %err, "cannot read the cache-invalidation log");
+                }
+                if let Err(err) = state.changes.catch_up(&state.cache, now).await {
+                    tracing::warn!(error = %err, "cannot apply scheduled invalidations");
+                }
+            }
+        })
+    };
+    let prune = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match state.store.prune_invalidations(Utc::now().timestamp() - KEEP_LOG_SECONDS).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "pruned the cache-invalidation log"),
+                Err(err) => tracing::warn!(error = %err, "cannot prune the cache-invalidation log"),
+            }
+        }
+    });
+    vec![poll, prune]
+}

@@ -1,0 +1,27 @@
+//! Broadsheet: a self-hosted news publishing platform.
+//!
+//! - `cli`: the command line (`serve`, `publish`)
+//! - `config`: one `Config` from defaults, file, environment and flags
+//! - `app`: `AppState`, building and running the server, graceful shutdown
+//! - `setup`: the first start (administrator account)
+//! - `demo`: the built-in demo site
+//! - `domain`: plain types and rules (slugs, articles, source files, dates, Markdown, cache tags)
+//! - `publishing`: from a draft to a stored, public article
+//! - `media`: image files checked by content and stored by hash
+//! - `auth`: Argon2id password hashing
+//! - `store`: the database (SQLite or PostgreSQL)
+//! - `web`: routes, pages, the page cache, errors, request logs
+//! - `jobs`: background work of a running server
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod jobs;
+pub mod media;
+pub mod publishing;
+pub mod setup;
+pub mod store;
+pub mod web;

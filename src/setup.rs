@@ -1,0 +1,56 @@
+//! A first start: the administrator account, created once with a one-time password.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::auth;
+use crate::config::Config;
+use crate::store::Store;
+
+/// The e-mail address of the account a first start creates.
+pub const FIRST_ADMIN_EMAIL: &str = "admin@localhost";
+
+/// Marks a database whose first start is done.
+const INITIALIZED: &str = "initialized";
+
+/// What a first start created, to print once.
+pub struct FirstStart {
+    pub email: String,
+    pub password: String,
+    pub base_url: String,
+}
+
+impl fmt::Display for FirstStart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "────────────────────────────────────────────────────────────")?;
+        writeln!(f, " Broadsheet created an administrator account for this site.")?;
+        writeln!(f, "   sign in at: {}/admin/", self.base_url)?;
+        writeln!(f, "   email:      {}", self.email)?;
+        writeln!(f, "   password:   {}", self.password)?;
+        writeln!(f, " This password is shown only now and must be changed at first sign-in.")?;
+        write!(f, "────────────────────────────────────────────────────────────")
+    }
+}
+
+/// On a database that has never been started, creates the administrator.
+pub async fn first_start(store: &Store, config: &Config, now: DateTime<Utc>) -> anyhow::Result<Option<FirstStart>> {
+    if store.flag(INITIALIZED).await?.is_some() || store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let password = auth::generate_password();
+    let hash = auth::hash_password(&password)?;
+    store.create_user(FIRST_ADMIN_EMAIL, "Administrator", "administrator", &hash, true, now.timestamp()).await?;
+    tracing::info!(email = FIRST_ADMIN_EMAIL, "created the first administrator account");
+    Ok(Some(FirstStart { email: FIRST_ADMIN_EMAIL.to_owned(), password, base_url: config.base_url.clone() }))
+}
+
+/// True once a first start has completed.
+pub async fn is_initialized(store: &Store) -> anyhow::Result<bool> {
+    Ok(store.flag(INITIALIZED).await?.is_some())
+}
+
+pub async fn mark_initialized(store: &Store) -> anyhow::Result<()> {
+    store.set_flag(INITIALIZED, "1").await?;
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! The store: every database read and write, over SQLite or PostgreSQL.
+//!
+//! `Store` holds an `AnyPool`; queries are written once in the dialect both
+//! databases share (`$1` placeholders, `RETURNING`, `ON CONFLICT`, Unix-second
+//! integers for time) and each backend has its own migrations folder.
+
+mod articles;
+mod invalidations;
+mod users;
+
+pub use articles::{
+    ArticleRecord, ArticleSummary, CategoryRow, Listing, NamedRef, PublishAt, SaveArticle, Saved, SavedImage,
+};
+pub use invalidations::Invalidation;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use crate::config::DatabaseUrl;
+
+/// What the store reports; callers decide what a missing row means.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// Input the store cannot file, with a message for the user.
+    #[error("{0}")]
+    Rejected(String),
+    #[error(transparent)]
+    Other(#[from] sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database, shared by every request and job.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    sqlite_file: Option<PathBuf>,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates the database.
+    pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let sqlite_file = url.sqlite_path();
+        let backend = if sqlite_file.is_some() || url.expose().starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                if let Some(dir) =
+                    sqlite_file.as_ref().and_then(|file| file.parent()).filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create directory {}", dir.display()))?;
+                }
+                let mut url = url.expose().to_owned();
+                if !url.contains("mode=") {
+                    url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+                }
+                let options = AnyConnectOptions::from_str(&url)?;
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .min_connections(1)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the one writer; FULL makes
+                            // every acknowledged write survive a power cut.
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA synchronous = FULL",
+                                "PRAGMA foreign_keys = ON",
+                                "PRAGMA busy_timeout = 10000",
+                            ] {
+                                conn.execute(pragma).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("cannot open database {url}"))?
+            }
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url.expose())
+                .await
+                .with_context(|| format!("cannot connect to database {url}"))?,
+        };
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await.context("cannot apply database migrations")?;
+        Ok(Store { pool, backend, sqlite_file })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The SQLite database file, when that is the backend.
+    pub fn sqlite_file(&self) -> Option<&PathBuf> {
+        self.sqlite_file.as_ref()
+    }
+
+    /// A cheap round trip, for the health endpoint.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Reads a named site flag (such as whether the demo was installed).
+    pub async fn flag(&self, name: &str) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM site_flags WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(v,)| v))
+    }
+
+    pub async fn set_flag(&self, name: &str, value: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO site_flags (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2")
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

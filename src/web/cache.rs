@@ -1,0 +1,332 @@
+//! The rendered-page cache: whole responses kept in memory, filed under cache
+//! tags (see `domain::cache_tags`) and dropped exactly when a change touches
+//! one of their tags; served with strong ETags, `Last-Modified`, `304 Not
+//! Modified` and ready-compressed gzip and brotli bodies.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, UNIX_EPOCH};
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use crate::domain::cache_tags;
+
+/// How many pages the cache holds before it makes room.
+const MAX_ENTRIES: usize = 20_000;
+
+/// HTML may be kept by browsers and CDNs briefly, then revalidated with its ETag.
+pub const HTML_CACHE_CONTROL: &str = "public, max-age=60, stale-while-revalidate=300";
+
+/// One rendered response, with everything needed to answer for it.
+#[derive(Debug)]
+pub struct CachedPage {
+    status: StatusCode,
+    content_type: HeaderValue,
+    cache_control: HeaderValue,
+    body: Bytes,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+    etags: [HeaderValue; 3],
+    last_modified: HeaderValue,
+    last_modified_secs: i64,
+    /// Unix second after which the page must be rendered again (the date bar changes).
+    expires_at: i64,
+}
+
+/// Which body a response carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity = 0,
+    Gzip = 1,
+    Brotli = 2,
+}
+
+impl CachedPage {
+    pub fn new(
+        status: StatusCode,
+        content_type: &'static str,
+        cache_control: &'static str,
+        body: impl Into<Bytes>,
+        last_modified_secs: i64,
+        expires_at: i64,
+    ) -> CachedPage {
+        let body = body.into();
+        let hash = blake3::hash(&body).to_hex();
+        let tag = &hash[..24];
+        let etag = |suffix: &str| {
+            HeaderValue::from_str(&format!("\"{tag}{suffix}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+        };
+        let last_modified = UNIX_EPOCH + Duration::from_secs(u64::try_from(last_modified_secs).unwrap_or(0));
+        CachedPage {
+            status,
+            content_type: HeaderValue::from_static(content_type),
+            cache_control: HeaderValue::from_static(cache_control),
+            body,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+            etags: [etag(""), etag("-gz"), etag("-br")],
+            last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(last_modified))
+                .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
+            last_modified_secs,
+            expires_at,
+        }
+    }
+
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The identity ETag (the brotli and gzip bodies have their own).
+    pub fn etag(&self) -> &HeaderValue {
+        &self.etags[0]
+    }
+
+    /// Compresses the body both ways; costly, so run off the request path.
+    pub fn compress(&self) {
+        if self.body.len() < 256 {
+            return;
+        }
+        let mut gz =
+            flate2::write::GzEncoder::new(Vec::with_capacity(self.body.len() / 3), flate2::Compression::best());
+        if gz.write_all(&self.body).is_ok()
+            && let Ok(out) = gz.finish()
+        {
+            let _ = self.gzip.set(Bytes::from(out));
+        }
+        let mut br = Vec::with_capacity(self.body.len() / 3);
+        let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 22, ..Default::default() };
+        if brotli::BrotliCompress(&mut &self.body[..], &mut br, &params).is_ok() {
+            let _ = self.brotli.set(Bytes::from(br));
+        }
+    }
+
+    /// The response for a request with these headers: a 304 when the client's
+    /// copy is current, otherwise the best-compressed body it accepts.
+    pub fn respond(&self, request: &HeaderMap) -> Response {
+        let encoding = self.choose_encoding(request);
+        let mut headers = HeaderMap::with_capacity(10);
+        headers.insert(header::ETAG, self.etags[encoding as usize].clone());
+        headers.insert(header::LAST_MODIFIED, self.last_modified.clone());
+        headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
+        headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        if self.status == StatusCode::OK && self.not_modified(request) {
+            return (StatusCode::NOT_MODIFIED, headers).into_response();
+        }
+        headers.insert(header::CONTENT_TYPE, self.content_type.clone());
+        let body = match encoding {
+            Encoding::Brotli => self.brotli.get(),
+            Encoding::Gzip => self.gzip.get(),
+            Encoding::Identity => None,
+        };
+        let body = match body {
+            Some(compressed) => {
+                let name = if encoding == Encoding::Brotli { "br" } else { "gzip" };
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(name));
+                compressed.clone()
+            }
+            None => self.body.clone(),
+        };
+        (self.status, headers, body).into_response()
+    }
+
+    fn choose_encoding(&self, request: &HeaderMap) -> Encoding {
+        let Some(accept) = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+            return Encoding::Identity;
+        };
+        let accepts = |name: &str| {
+            accept.split(',').any(|item| {
+                let mut parts = item.split(';');
+                let coding = parts.next().unwrap_or("").trim();
+                let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+                coding.eq_ignore_ascii_case(name) && !refused
+            })
+        };
+        if self.brotli.get().is_some() && accepts("br") {
+            Encoding::Brotli
+        } else if self.gzip.get().is_some() && accepts("gzip") {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        }
+    }
+
+    /// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2).
+    fn not_modified(&self, request: &HeaderMap) -> bool {
+        if let Some(inm) = request.get(header::IF_NONE_MATCH) {
+            let Ok(inm) = inm.to_str() else { return false };
+            return inm.split(',').map(str::trim).any(|candidate| {
+                candidate == "*"
+                    || self.etags.iter().any(|etag| candidate.trim_start_matches("W/").as_bytes() == etag.as_bytes())
+            });
+        }
+        request
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .and_then(|since| since.duration_since(UNIX_EPOCH).ok())
+            .is_some_and(|since| i64::try_from(since.as_secs()).is_ok_and(|since| since >= self.last_modified_secs))
+    }
+}
+
+#[derive(Default)]
+struct Entries {
+    pages: HashMap<Box<str>, (Arc<CachedPage>, Vec<String>)>,
+    by_tag: HashMap<String, HashSet<Box<str>>>,
+}
+
+impl Entries {
+    fn remove(&mut self, key: &str) {
+        if let Some((_, tags)) = self.pages.remove(key) {
+            for tag in tags {
+                if let Some(keys) = self.by_tag.get_mut(&tag) {
+                    keys.remove(key);
+                    if keys.is_empty() {
+                        self.by_tag.remove(&tag);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Rendered pages by request path.
+#[derive(Default)]
+pub struct PageCache {
+    entries: RwLock<Entries>,
+    /// Bumped by every invalidation; a render that began before a bump is not stored.
+    generation: AtomicU64,
+}
+
+impl PageCache {
+    pub fn new() -> PageCache {
+        PageCache::default()
+    }
+
+    /// The cached page for `key`, unless it has expired at `now`.
+    pub fn get(&self, key: &str, now: i64) -> Option<Arc<CachedPage>> {
+        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.pages.get(key).filter(|(page, _)| page.expires_at > now).map(|(page, _)| Arc::clone(page))
+    }
+
+    /// Read before rendering, handed back to `insert`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Stores a page under `key` with its tags, unless an invalidation ran
+    /// since `generation` was read (the render may show the old state).
+    pub fn insert(&self, key: &str, page: Arc<CachedPage>, tags: Vec<String>, generation: u64) -> bool {
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.generation.load(Ordering::Acquire) != generation {
+            return false;
+        }
+        entries.remove(key);
+        if entries.pages.len() >= MAX_ENTRIES
+            && let Some(victim) = entries.pages.keys().next().cloned()
+        {
+            entries.remove(&victim);
+        }
+        for tag in &tags {
+            entries.by_tag.entry(tag.clone()).or_default().insert(key.into());
+        }
+        entries.pages.insert(key.into(), (page, tags));
+        true
+    }
+
+    /// Drops every page filed under `tag` (all of them for the site tag); returns how many.
+    pub fn invalidate(&self, tag: &str) -> usize {
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if tag == cache_tags::SITE {
+            let n = entries.pages.len();
+            *entries = Entries::default();
+            return n;
+        }
+        let keys: Vec<Box<str>> =
+            entries.by_tag.get(tag).map(|keys| keys.iter().cloned().collect()).unwrap_or_default();
+        for key in &keys {
+            entries.remove(key);
+        }
+        keys.len()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner()).pages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(body: &str) -> Arc<CachedPage> {
+        Arc::new(CachedPage::new(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            HTML_CACHE_CONTROL,
+            body.to_owned(),
+            1_700_000_000,
+            i64::MAX,
+        ))
+    }
+
+    #[test]
+    fn invalidation_drops_exactly_the_tagged_pages() {
+        let cache = PageCache::new();
+        let g = cache.generation();
+        assert!(cache.insert("/a/", page("a"), vec!["article:1".into(), "front".into()], g));
+        assert!(cache.insert("/b/", page("b"), vec!["article:2".into()], g));
+        assert!(cache.insert("/", page("front"), vec!["front".into()], g));
+        assert_eq!(cache.invalidate("article:1"), 1);
+        assert!(cache.get("/a/", 0).is_none());
+        assert!(cache.get("/b/", 0).is_some() && cache.get("/", 0).is_some());
+        assert_eq!(cache.invalidate("front"), 1);
+        assert_eq!(cache.invalidate(cache_tags::SITE), 1);
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn a_render_that_raced_an_invalidation_is_not_stored() {
+        let cache = PageCache::new();
+        let g = cache.generation();
+        cache.invalidate("article:1");
+        assert!(!cache.insert("/a/", page("stale"), vec!["article:1".into()], g));
+    }
+
+    #[test]
+    fn expired_pages_are_not_served() {
+        let cache = PageCache::new();
+        let expiring = Arc::new(CachedPage::new(StatusCode::OK, "text/html", HTML_CACHE_CONTROL, "x", 0, 100));
+        cache.insert("/x/", expiring, vec![], cache.generation());
+        assert!(cache.get("/x/", 99).is_some());
+        assert!(cache.get("/x/", 100).is_none());
+    }
+
+    #[test]
+    fn conditional_requests_and_encodings() {
+        let page = page(&"<p>news</p>".repeat(100));
+        page.compress();
+        let mut request = HeaderMap::new();
+        request.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip, deflate, br"));
+        let response = page.respond(&request);
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+        let etag = response.headers()[header::ETAG].clone();
+        request.insert(header::IF_NONE_MATCH, etag);
+        assert_eq!(page.respond(&request).status(), StatusCode::NOT_MODIFIED);
+        request.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"other\""));
+        assert_eq!(page.respond(&request).status(), StatusCode::OK);
+        let mut plain = HeaderMap::new();
+        plain.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0, identity"));
+        assert!(page.respond(&plain).headers().get(header::CONTENT_ENCODING).is_none());
+        plain.insert(header::IF_MODIFIED_SINCE, HeaderValue::from_static("Wed, 15 Nov 2023 00:00:00 GMT"));
+        assert_eq!(page.respond(&plain).status(), StatusCode::NOT_MODIFIED);
+    }
+}

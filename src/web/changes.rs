@@ -1,0 +1,123 @@
+//! Applies the cache-invalidation log to this server's page cache.
+//!
+//! Any process may change the database (`broadsheet publish` runs beside the
+//! server). Each change logs the cache tags it touches, in its own
+//! transaction. Before answering a request the server looks at the SQLite
+//! write-ahead log's size and time, a single `stat`: when they moved, it reads
+//! the new log rows at once, so a page published a moment ago is served
+//! fresh. A background poll covers what `stat` cannot see (another server on
+//! PostgreSQL, two commits within one clock tick). Rows due in the future
+//! (scheduled articles) wait in memory until their second comes.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::SystemTime;
+
+use super::cache::PageCache;
+use crate::store::{Invalidation, Store, StoreResult};
+
+/// The write-ahead log's identity, size and modification time.
+type WalSignature = Option<(u64, u64, SystemTime)>;
+
+pub struct ChangeFeed {
+    store: Store,
+    wal_file: Option<PathBuf>,
+    wal_seen: Mutex<WalSignature>,
+    last_id: AtomicI64,
+    /// The earliest due second among `pending`; `i64::MAX` when none.
+    next_due: AtomicI64,
+    pending: Mutex<BinaryHeap<Reverse<(i64, String)>>>,
+    pull_lock: tokio::sync::Mutex<()>,
+}
+
+impl ChangeFeed {
+    /// Starts after the newest logged row; rows still due later are kept.
+    pub async fn start(store: Store, now: i64) -> StoreResult<ChangeFeed> {
+        let wal_file = store.sqlite_file().map(|db| {
+            let mut name = db.as_os_str().to_owned();
+            name.push("-wal");
+            PathBuf::from(name)
+        });
+        let feed = ChangeFeed {
+            last_id: AtomicI64::new(store.last_invalidation_id().await?),
+            wal_seen: Mutex::new(None),
+            next_due: AtomicI64::new(i64::MAX),
+            pending: Mutex::new(BinaryHeap::new()),
+            pull_lock: tokio::sync::Mutex::new(()),
+            wal_file,
+            store,
+        };
+        feed.wal_changed();
+        let future = feed.store.future_invalidations(now).await?;
+        feed.schedule(future);
+        Ok(feed)
+    }
+
+    /// Brings the cache up to date with every change committed so far, cheaply
+    /// when nothing changed. Called before each cached answer.
+    pub async fn catch_up(&self, cache: &PageCache, now: i64) -> StoreResult<()> {
+        if self.wal_changed() {
+            self.pull(cache, now).await?;
+        }
+        if now >= self.next_due.load(Ordering::Acquire) {
+            self.release_due(cache, now);
+        }
+        Ok(())
+    }
+
+    /// Reads and applies log rows newer than the last one seen.
+    pub async fn pull(&self, cache: &PageCache, now: i64) -> StoreResult<()> {
+        let _one_at_a_time = self.pull_lock.lock().await;
+        let rows = self.store.invalidations_after(self.last_id.load(Ordering::Acquire)).await?;
+        let Some(last) = rows.last().map(|row| row.id) else { return Ok(()) };
+        let (due, later): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| row.due_at <= now);
+        let mut dropped = 0;
+        for row in &due {
+            dropped += cache.invalidate(&row.tag);
+        }
+        self.schedule(later);
+        self.last_id.store(last, Ordering::Release);
+        tracing::debug!(rows = due.len(), pages = dropped, "cache invalidated");
+        Ok(())
+    }
+
+    fn schedule(&self, rows: Vec<Invalidation>) {
+        if rows.is_empty() {
+            return;
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending.extend(rows.into_iter().map(|row| Reverse((row.due_at, row.tag))));
+        self.next_due.store(pending.peek().map_or(i64::MAX, |Reverse((due, _))| *due), Ordering::Release);
+    }
+
+    fn release_due(&self, cache: &PageCache, now: i64) {
+        let mut pending = self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while let Some(Reverse((due, _))) = pending.peek() {
+            if *due > now {
+                break;
+            }
+            if let Some(Reverse((_, tag))) = pending.pop() {
+                cache.invalidate(&tag);
+            }
+        }
+        self.next_due.store(pending.peek().map_or(i64::MAX, |Reverse((due, _))| *due), Ordering::Release);
+    }
+
+    /// True when the write-ahead log looks different from the last look.
+    fn wal_changed(&self) -> bool {
+        let Some(wal) = &self.wal_file else { return false };
+        let now = std::fs::metadata(wal).ok().map(|meta| {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ino(), meta.len(), meta.modified().unwrap_or(SystemTime::UNIX_EPOCH))
+        });
+        let mut seen = self.wal_seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *seen == now {
+            return false;
+        }
+        *seen = now;
+        true
+    }
+}

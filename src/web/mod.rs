@@ -1,0 +1,13 @@
+//! The HTTP side: the route table, public pages, the page cache and its
+//! invalidation, static assets and media, errors and request logs.
+
+pub mod assets;
+pub mod cache;
+pub mod changes;
+pub mod error;
+mod logging;
+mod media;
+pub mod pages;
+pub mod routes;
+
+pub use crate::app::AppState;

@@ -1,0 +1,236 @@
+//! Public pages: the handler behind every public address, the layout data
+//! every page shares, and dispatch to the page kinds.
+
+mod article;
+mod listing;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+
+use super::AppState;
+use super::cache::{CachedPage, HTML_CACHE_CONTROL};
+use super::error::AppError;
+use super::routes::{Parsed, PublicRoute};
+use crate::domain::dates;
+use crate::store::{CategoryRow, NamedRef};
+
+pub use listing::PAGE_SIZE;
+
+const HTML: &str = "text/html; charset=utf-8";
+/// The 404 page is the same for every address; it is cached under this key.
+const NOT_FOUND_KEY: &str = "\0not-found";
+
+/// A rendered page and what it depends on.
+pub struct Rendered {
+    pub status: StatusCode,
+    pub html: String,
+    pub tags: Vec<String>,
+    /// Unix second of the newest content it shows.
+    pub last_modified: i64,
+}
+
+pub enum Outcome {
+    Page(Rendered),
+    Redirect(String),
+}
+
+/// Answers every public address: from the cache when it can, else renders,
+/// caches and answers.
+pub async fn public_page(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return AppError::MethodNotAllowed.into_response();
+    }
+    let now = Utc::now();
+    if let Err(err) = state.changes.catch_up(&state.cache, now.timestamp()).await {
+        tracing::warn!(error = %err, "cannot read the cache-invalidation log; serving what is cached");
+    }
+    let path = uri.path();
+    if let Some(page) = state.cache.get(path, now.timestamp()) {
+        return page.respond(&headers);
+    }
+    let generation = state.cache.generation();
+    let outcome = match PublicRoute::parse(path) {
+        Parsed::Route(route) => render(&state, &route, now).await,
+        Parsed::Redirect(to) => Ok(Outcome::Redirect(match uri.query() {
+            Some(query) => format!("{to}?{query}"),
+            None => to,
+        })),
+        Parsed::NotFound => Err(AppError::NotFound),
+        Parsed::BadRequest(why) => Err(AppError::BadRequest(why)),
+    };
+    match outcome {
+        Ok(Outcome::Page(rendered)) => serve_fresh(&state, path, rendered, now, generation, &headers),
+        Ok(Outcome::Redirect(to)) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response(),
+        Err(AppError::NotFound) => not_found(&state, now, &headers).await,
+        Err(err) => err.into_response(),
+    }
+}
+
+/// Caches a freshly rendered page, compresses it in the background, answers.
+fn serve_fresh(
+    state: &AppState,
+    key: &str,
+    rendered: Rendered,
+    now: DateTime<Utc>,
+    generation: u64,
+    headers: &HeaderMap,
+) -> Response {
+    let tz = state.config.time_zone;
+    let midnight = dates::next_midnight(now, tz);
+    let today_start = (midnight - chrono::Duration::days(1)).timestamp();
+    let page = Arc::new(CachedPage::new(
+        rendered.status,
+        HTML,
+        HTML_CACHE_CONTROL,
+        rendered.html,
+        rendered.last_modified.max(today_start),
+        midnight.timestamp(),
+    ));
+    state.cache.insert(key, Arc::clone(&page), rendered.tags, generation);
+    let compress = Arc::clone(&page);
+    tokio::task::spawn_blocking(move || compress.compress());
+    page.respond(headers)
+}
+
+async fn not_found(state: &AppState, now: DateTime<Utc>, headers: &HeaderMap) -> Response {
+    if let Some(page) = state.cache.get(NOT_FOUND_KEY, now.timestamp()) {
+        return page.respond(headers);
+    }
+    let generation = state.cache.generation();
+    let rendered = async {
+        let site = SiteData::load(state, now).await?;
+        let chrome = Chrome::new(state, &site, now, None, "/", "Page not found".into(), String::new());
+        let html = NotFoundPage { chrome: &chrome }.render()?;
+        Ok::<_, AppError>(Rendered { status: StatusCode::NOT_FOUND, html, tags: vec![], last_modified: 0 })
+    };
+    match rendered.await {
+        Ok(rendered) => serve_fresh(state, NOT_FOUND_KEY, rendered, now, generation, headers),
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn render(state: &AppState, route: &PublicRoute, now: DateTime<Utc>) -> Result<Outcome, AppError> {
+    let site = SiteData::load(state, now).await?;
+    match route {
+        PublicRoute::Article { year, month, day, slug } => {
+            article::show_article(state, &site, now, (*year, *month, *day), slug).await
+        }
+        PublicRoute::Page { slug } => article::show_page(state, &site, now, slug).await,
+        _ => listing::show_listing(state, &site, now, route).await,
+    }
+}
+
+/// What every page's navigation and footer show.
+pub struct SiteData {
+    pub categories: Vec<CategoryRow>,
+    pub pages: Vec<NamedRef>,
+}
+
+impl SiteData {
+    async fn load(state: &AppState, now: DateTime<Utc>) -> Result<SiteData, AppError> {
+        Ok(SiteData {
+            categories: state.store.categories().await?,
+            pages: state.store.public_pages(now.timestamp()).await?,
+        })
+    }
+
+    /// `/category/parent/child/` for a category.
+    pub fn category_href(&self, id: i64) -> String {
+        let mut slugs = Vec::new();
+        let mut current = self.categories.iter().find(|c| c.id == id);
+        while let Some(category) = current {
+            if slugs.len() > 16 {
+                break;
+            }
+            slugs.push(category.slug.as_str());
+            current = category.parent_id.and_then(|parent| self.categories.iter().find(|c| c.id == parent));
+        }
+        slugs.reverse();
+        format!("/category/{}/", slugs.join("/"))
+    }
+
+    /// The top-level ancestor of a category, for highlighting its section.
+    pub fn section_of(&self, id: i64) -> Option<i64> {
+        let mut current = self.categories.iter().find(|c| c.id == id)?;
+        for _ in 0..16 {
+            match current.parent_id.and_then(|parent| self.categories.iter().find(|c| c.id == parent)) {
+                Some(parent) => current = parent,
+                None => break,
+            }
+        }
+        Some(current.id)
+    }
+}
+
+/// A link in navigation or metadata.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub href: String,
+    pub name: String,
+    pub current: bool,
+}
+
+/// The layout every page shares: masthead, date bar, navigation, footer.
+pub struct Chrome {
+    pub site_name: String,
+    pub tagline: String,
+    pub title: String,
+    pub description: String,
+    pub canonical: String,
+    pub today: String,
+    pub today_iso: String,
+    pub stylesheet: String,
+    pub favicon: String,
+    pub nav: Vec<Link>,
+    pub footer: Vec<Link>,
+}
+
+impl Chrome {
+    pub fn new(
+        state: &AppState,
+        site: &SiteData,
+        now: DateTime<Utc>,
+        section: Option<i64>,
+        path: &str,
+        title: String,
+        description: String,
+    ) -> Chrome {
+        let config = &state.config;
+        let tz = config.time_zone;
+        let title =
+            if title.is_empty() { config.site_name.clone() } else { format!("{title} — {}", config.site_name) };
+        Chrome {
+            site_name: config.site_name.clone(),
+            tagline: config.tagline.clone(),
+            title,
+            description: if description.is_empty() { config.tagline.clone() } else { description },
+            canonical: format!("{}{path}", config.base_url),
+            today: dates::date_bar(now, tz),
+            today_iso: now.with_timezone(&tz).format("%Y-%m-%d").to_string(),
+            stylesheet: state.assets.path_of("style").to_owned(),
+            favicon: state.assets.path_of("favicon").to_owned(),
+            nav: site
+                .categories
+                .iter()
+                .filter(|c| c.parent_id.is_none())
+                .map(|c| Link { href: site.category_href(c.id), name: c.name.clone(), current: section == Some(c.id) })
+                .collect(),
+            footer: site
+                .pages
+                .iter()
+                .map(|p| Link { href: format!("/{}/", p.slug), name: p.name.clone(), current: false })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/not_found.html")]
+struct NotFoundPage<'a> {
+    chrome: &'a Chrome,
+}

@@ -1,0 +1,235 @@
+//! The whole URL table, WordPress-compatible so that migrated links keep
+//! working, and the parser that turns a public path into a `PublicRoute`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use percent_encoding::percent_decode_str;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use super::{AppState, logging, media, pages};
+use crate::domain::slug::Slug;
+use crate::web::error::AppError;
+
+/// Every route the server answers.
+///
+/// | path | page |
+/// | --- | --- |
+/// | `/`, `/page/{n}/` | front page |
+/// | `/{yyyy}/{mm}/{dd}/{slug}/` | article |
+/// | `/category/{slug}/…`, `/tag/{slug}/`, `/author/{slug}/`, `/{yyyy}/{mm}/` (each with `page/{n}/`) | archives |
+/// | `/{slug}/` | static page |
+/// | `/static/{name}.{hash}.{ext}` | built-in assets |
+/// | `/media/{file}` | published images |
+/// | `/healthz` | health check |
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/static/{file}", get(static_asset))
+        .nest("/media", media::router(&state.config.media_dir()))
+        .fallback(pages::public_page)
+        .layer(middleware::from_fn(logging::log_request))
+        // A bug must cost one request a 500, never the connection or the process.
+        .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")], "ok\n").into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::CACHE_CONTROL, "no-store")], "database unavailable\n")
+                .into_response()
+        }
+    }
+}
+
+async fn static_asset(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    match state.assets.get(uri.path()) {
+        Some(asset) => asset.page.respond(&headers),
+        None => AppError::NotFound.into_response(),
+    }
+}
+
+/// A public page, as its address names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicRoute {
+    Front {
+        page: u32,
+    },
+    Article {
+        year: i32,
+        month: u32,
+        day: u32,
+        slug: String,
+    },
+    Month {
+        year: i32,
+        month: u32,
+        page: u32,
+    },
+    /// The slugs from the top category down.
+    Category {
+        path: Vec<String>,
+        page: u32,
+    },
+    Tag {
+        slug: String,
+        page: u32,
+    },
+    Author {
+        slug: String,
+        page: u32,
+    },
+    Page {
+        slug: String,
+    },
+}
+
+/// What a public path turns out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Route(PublicRoute),
+    /// The canonical form of the same address (trailing slash, `page/1/`).
+    Redirect(String),
+    NotFound,
+    BadRequest(&'static str),
+}
+
+/// Longest path we read; longer ones get 414.
+pub const MAX_PATH: usize = 2048;
+
+impl PublicRoute {
+    /// Parses a raw (percent-encoded) request path.
+    pub fn parse(raw: &str) -> Parsed {
+        let Ok(decoded) = percent_decode_str(raw).decode_utf8() else {
+            return Parsed::BadRequest("the address is not valid UTF-8");
+        };
+        if decoded.chars().any(char::is_control) {
+            return Parsed::BadRequest("the address contains control characters");
+        }
+        if !decoded.starts_with('/') {
+            return Parsed::NotFound;
+        }
+        if !decoded.ends_with('/') {
+            // Add the slash only where that leads to a page of ours.
+            let with_slash = format!("{raw}/");
+            return match PublicRoute::parse(&with_slash) {
+                Parsed::Route(_) | Parsed::Redirect(_) => Parsed::Redirect(with_slash),
+                other => other,
+            };
+        }
+        let mut segments: Vec<&str> =
+            if decoded == "/" { Vec::new() } else { decoded[1..decoded.len() - 1].split('/').collect() };
+        if segments.iter().any(|s| s.is_empty()) {
+            return Parsed::NotFound;
+        }
+        let mut page = 1;
+        if segments.len() >= 2 && segments[segments.len() - 2] == "page" {
+            match segments[segments.len() - 1].parse::<u32>() {
+                Ok(n) if (1..=100_000).contains(&n) && !segments[segments.len() - 1].starts_with('0') => page = n,
+                _ => return Parsed::NotFound,
+            }
+            segments.truncate(segments.len() - 2);
+            if page == 1 {
+                let prefix: String = segments.iter().map(|s| format!("/{s}")).collect();
+                return Parsed::Redirect(format!("{prefix}/"));
+            }
+        }
+        let is_slug = |s: &str| Slug::parse(s).is_ok();
+        let route = match segments.as_slice() {
+            [] => PublicRoute::Front { page },
+            ["category", rest @ ..] if !rest.is_empty() && rest.iter().all(|s| is_slug(s)) => {
+                PublicRoute::Category { path: rest.iter().map(|s| (*s).to_owned()).collect(), page }
+            }
+            ["tag", slug] if is_slug(slug) => PublicRoute::Tag { slug: (*slug).to_owned(), page },
+            ["author", slug] if is_slug(slug) => PublicRoute::Author { slug: (*slug).to_owned(), page },
+            [year, month] => match (number(year, 4), number(month, 2)) {
+                (Some(year), Some(month)) if (1..=12).contains(&month) => {
+                    PublicRoute::Month { year: year as i32, month, page }
+                }
+                _ => return Parsed::NotFound,
+            },
+            [year, month, day, slug] if page == 1 && is_slug(slug) => {
+                match (number(year, 4), number(month, 2), number(day, 2)) {
+                    (Some(year), Some(month), Some(day)) => {
+                        PublicRoute::Article { year: year as i32, month, day, slug: (*slug).to_owned() }
+                    }
+                    _ => return Parsed::NotFound,
+                }
+            }
+            [slug] if page == 1 && is_slug(slug) => PublicRoute::Page { slug: (*slug).to_owned() },
+            _ => return Parsed::NotFound,
+        };
+        Parsed::Route(route)
+    }
+}
+
+/// Exactly `digits` ASCII digits.
+fn number(text: &str, digits: usize) -> Option<u32> {
+    (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(path: &str) -> PublicRoute {
+        match PublicRoute::parse(path) {
+            Parsed::Route(route) => route,
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_url_form() {
+        assert_eq!(route("/"), PublicRoute::Front { page: 1 });
+        assert_eq!(route("/page/3/"), PublicRoute::Front { page: 3 });
+        assert_eq!(
+            route("/2026/11/20/night-ferry/"),
+            PublicRoute::Article { year: 2026, month: 11, day: 20, slug: "night-ferry".into() }
+        );
+        assert_eq!(route("/2026/11/"), PublicRoute::Month { year: 2026, month: 11, page: 1 });
+        assert_eq!(route("/2026/11/page/2/"), PublicRoute::Month { year: 2026, month: 11, page: 2 });
+        assert_eq!(
+            route("/category/news/local/"),
+            PublicRoute::Category { path: vec!["news".into(), "local".into()], page: 1 }
+        );
+        assert_eq!(route("/tag/ferries/page/2/"), PublicRoute::Tag { slug: "ferries".into(), page: 2 });
+        assert_eq!(route("/author/ana-ruiz/"), PublicRoute::Author { slug: "ana-ruiz".into(), page: 1 });
+        assert_eq!(route("/privacy/"), PublicRoute::Page { slug: "privacy".into() });
+    }
+
+    #[test]
+    fn canonical_redirects() {
+        assert_eq!(PublicRoute::parse("/privacy"), Parsed::Redirect("/privacy/".into()));
+        assert_eq!(PublicRoute::parse("/tag/x/page/1/"), Parsed::Redirect("/tag/x/".into()));
+        assert_eq!(PublicRoute::parse("/page/1/"), Parsed::Redirect("/".into()));
+    }
+
+    #[test]
+    fn malformed_paths() {
+        for path in [
+            "//",
+            "/a//b/",
+            "/2026/13/",
+            "/2026/1/",
+            "/page/0/",
+            "/page/x/",
+            "/page/01/",
+            "/UPPER/",
+            "/../etc/passwd/",
+            "/wp-login.php",
+            "/a/b/c/",
+            "/2026/11/20/slug/page/2/",
+        ] {
+            assert_eq!(PublicRoute::parse(path), Parsed::NotFound, "{path}");
+        }
+        assert!(matches!(PublicRoute::parse("/%FF%FE/"), Parsed::BadRequest(_)));
+        assert!(matches!(PublicRoute::parse("/a%00b/"), Parsed::BadRequest(_)));
+    }
+}

@@ -1,0 +1,118 @@
+//! The page cache: ETags, 304s, compression, and invalidation of exactly the
+//! pages a change touches — including changes made by another process.
+
+use crate::helpers::{TestApp, article, headline_of, link_to};
+
+#[tokio::test]
+async fn matching_if_none_match_gets_304() {
+    let app = TestApp::spawn().await;
+    let first = app.get("/").await;
+    let etag = first.headers()["etag"].clone();
+    let last_modified = first.headers()["last-modified"].clone();
+    assert!(etag.to_str().expect("ascii").starts_with('"'), "a strong ETag");
+    assert!(first.headers()["cache-control"].to_str().expect("ascii").contains("public"));
+
+    let again = app.client.get(app.url("/")).header("if-none-match", etag.clone()).send().await.expect("request");
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"], etag);
+    assert!(again.bytes().await.expect("body").is_empty());
+
+    let other = app.client.get(app.url("/")).header("if-none-match", "\"stale\"").send().await.expect("request");
+    assert_eq!(other.status(), 200);
+
+    let since = app.client.get(app.url("/")).header("if-modified-since", last_modified).send().await.expect("request");
+    assert_eq!(since.status(), 304);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn pages_are_served_compressed() {
+    let app = TestApp::spawn().await;
+    let plain = app.get("/").await.bytes().await.expect("body");
+    // Compression runs in the background after the first render.
+    let mut encoding = None;
+    for _ in 0..50 {
+        let response =
+            app.client.get(app.url("/")).header("accept-encoding", "br, gzip").send().await.expect("request");
+        // gzip is ready a moment before brotli; wait for brotli.
+        if let Some(value) = response.headers().get("content-encoding").filter(|v| *v == "br") {
+            encoding = Some(value.to_str().expect("ascii").to_owned());
+            let body = response.bytes().await.expect("body");
+            assert!(!body.starts_with(b"<!DOCTYPE"), "the body is compressed");
+            let mut decoded = Vec::new();
+            brotli::BrotliDecompress(&mut &body[..], &mut decoded).expect("valid brotli");
+            assert_eq!(decoded, plain);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(encoding.as_deref(), Some("br"));
+    let gzip = app.client.get(app.url("/")).header("accept-encoding", "gzip").send().await.expect("request");
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    assert_eq!(gzip.headers()["vary"], "Accept-Encoding");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn cli_publish_invalidates_exactly_the_affected_pages() {
+    let app = TestApp::spawn_empty().await;
+    app.publish(&article(
+        "Tide tables revised",
+        "slug = \"tides\"\ncategories = [\"News\"]\ntags = [\"sea\"]",
+        "First version.",
+    ))
+    .await;
+    app.publish(&article(
+        "Library opens late",
+        "slug = \"library\"\ncategories = [\"Culture\"]\ntags = [\"books\"]",
+        "Unrelated.",
+    ))
+    .await;
+    let front = app.page("/").await;
+    let tides = link_to(&front, "tides");
+    let library = link_to(&front, "library");
+
+    // Warm the cache and note the ETags.
+    let etag = |response: &reqwest::Response| response.headers()["etag"].to_str().expect("ascii").to_owned();
+    let tides_etag = etag(&app.get(&tides).await);
+    let library_etag = etag(&app.get(&library).await);
+    let culture_etag = etag(&app.get("/category/culture/").await);
+    let _ = app.page("/category/news/").await;
+
+    // Another process updates the article, as an editor at a terminal would.
+    let file = app.write_file(
+        "tides.md",
+        &article(
+            "Tide tables revised again",
+            "slug = \"tides\"\ncategories = [\"News\"]\ntags = [\"sea\"]",
+            "Second version.",
+        ),
+    );
+    let output = app.cli(&["publish", file.to_str().expect("utf-8 path")]);
+    assert!(output.status.success(), "publish failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("updated article"));
+
+    // At once: the new headline on its page, the front page and its archives.
+    let response = app.get(&tides).await;
+    assert_ne!(etag(&response), tides_etag);
+    assert_eq!(headline_of(&response.text().await.expect("body")), "Tide tables revised again");
+    assert!(app.page("/").await.contains("Tide tables revised again"));
+    assert!(app.page("/category/news/").await.contains("Tide tables revised again"));
+    assert!(app.page("/tag/sea/").await.contains("Tide tables revised again"));
+    // Nothing else: the unrelated article and archive keep their ETags.
+    assert_eq!(etag(&app.get(&library).await), library_etag);
+    assert_eq!(etag(&app.get("/category/culture/").await), culture_etag);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_in_process_edit_invalidates_on_the_next_request() {
+    let app = TestApp::spawn_empty().await;
+    app.publish(&article("Bridge closed for repairs", "slug = \"bridge\"", "Closed.")).await;
+    let front = app.page("/").await;
+    let url = link_to(&front, "bridge");
+    assert_eq!(headline_of(&app.page(&url).await), "Bridge closed for repairs");
+    app.publish(&article("Bridge reopens early", "slug = \"bridge\"", "Open.")).await;
+    assert_eq!(headline_of(&app.page(&url).await), "Bridge reopens early");
+    app.stop().await;
+}

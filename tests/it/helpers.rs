@@ -1,0 +1,140 @@
+//! `TestApp`: a running server on its own database, with helpers per route.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use broadsheet::app::{App, StartOptions};
+use broadsheet::config::{Config, ConfigArgs};
+use broadsheet::domain::source;
+use broadsheet::publishing::{self, ImageBytes};
+use broadsheet::store::Store;
+use chrono::Utc;
+use tokio::sync::oneshot;
+
+pub const TIME_ZONE: &str = "Europe/Madrid";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub config: Config,
+    pub store: Store,
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    /// A server with the demo site.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(StartOptions { demo: true }).await
+    }
+
+    /// A server with an empty site.
+    pub async fn spawn_empty() -> TestApp {
+        Self::spawn_with(StartOptions { demo: false }).await
+    }
+
+    async fn spawn_with(options: StartOptions) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = Config::resolve(&config_args(dir.path())).expect("config");
+        let app = App::build(config.clone(), options).await.expect("app builds");
+        let addr = app.local_addr().expect("bound");
+        let store = app.state.store.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(async move {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        TestApp { addr, client, config, store, dir, stop: Some(stop), server: Some(server) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    /// GET, asserting 200, returning the body.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.text().await.expect("body")
+    }
+
+    /// Publishes Markdown source in-process, as `broadsheet publish` does.
+    pub async fn publish(&self, text: &str) -> i64 {
+        let draft = source::parse(text).expect("valid source");
+        let image = draft
+            .image
+            .as_ref()
+            .filter(|i| !publishing::is_url(&i.src))
+            .map(|_| ImageBytes { name: "test.svg", bytes: TEST_SVG.as_bytes() });
+        publishing::publish_draft(&self.store, &self.config, &draft, image, Utc::now()).await.expect("published").id
+    }
+
+    /// Runs the real `broadsheet` binary against this server's database.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_broadsheet"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("BROADSHEET_DATA_DIR", self.dir.path())
+            .env("BROADSHEET_TIME_ZONE", TIME_ZONE)
+            .env("BROADSHEET_BASE_URL", self.url(""))
+            .current_dir(self.dir.path())
+            .output()
+            .expect("broadsheet runs")
+    }
+
+    /// Writes a file in the test's directory and returns its path.
+    pub fn write_file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+}
+
+fn config_args(dir: &Path) -> ConfigArgs {
+    ConfigArgs {
+        data_dir: Some(dir.to_owned()),
+        addr: Some("127.0.0.1:0".parse().expect("addr")),
+        time_zone: Some(TIME_ZONE.to_owned()),
+        site_name: Some("The Test Gazette".to_owned()),
+        base_url: Some("https://news.example.org".to_owned()),
+        ..ConfigArgs::default()
+    }
+}
+
+pub const TEST_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="800" height="450" viewBox="0 0 800 450"><title>Test</title><rect width="800" height="450" fill="#abc"/></svg>"##;
+
+/// Source text for an article; `extra` is more front matter.
+pub fn article(headline: &str, extra: &str, body: &str) -> String {
+    format!("+++\nheadline = \"{headline}\"\n{extra}\n+++\n{body}\n")
+}
+
+/// The `<h1 class="headline">` text of an article page.
+pub fn headline_of(html: &str) -> &str {
+    let start = html.find("<h1 class=\"headline\">").map(|i| i + "<h1 class=\"headline\">".len()).expect("headline");
+    &html[start..start + html[start..].find("</h1>").expect("end of headline")]
+}
+
+/// The article's address, `/{yyyy}/{mm}/{dd}/{slug}/`, from a listing's first link to it.
+pub fn link_to(html: &str, slug: &str) -> String {
+    let needle = format!("/{slug}/\"");
+    let end = html.find(&needle).unwrap_or_else(|| panic!("no link to {slug}")) + needle.len() - 1;
+    let start = html[..end].rfind("href=\"").expect("href") + "href=\"".len();
+    html[start..end].to_owned()
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real server on a loopback port over a fresh SQLite
+//! file per test, driven over HTTP; the real `broadsheet` binary for the CLI.
+
+mod bad_input;
+mod cache;
+mod helpers;
+mod pages;
+mod publish;
+mod validator;
