@@ -1,1 +1,48 @@
-fn main() {}
+//! Cold render: the server time of an article page or the front page that is
+//! not in the page cache (database reads, template, no compression), and the
+//! cached path's lookup and response for comparison.
+//!
+//! `cargo bench --bench render`
+
+use std::hint::black_box;
+
+use broadsheet::app::{App, StartOptions};
+use broadsheet::config::{Config, ConfigArgs};
+use broadsheet::web::pages::{Outcome, render_path};
+use chrono::Utc;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn cold_render(c: &mut Criterion) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = ConfigArgs {
+        data_dir: Some(dir.path().to_owned()),
+        addr: Some("127.0.0.1:0".parse().expect("addr")),
+        ..ConfigArgs::default()
+    };
+    let config = Config::resolve(&args).expect("config");
+    let app = runtime.block_on(App::build(config, StartOptions { demo: true })).expect("app");
+    let state = app.state.clone();
+    let front = match runtime.block_on(render_path(&state, "/", Utc::now())) {
+        Ok(Outcome::Page(page)) => page.html,
+        _ => panic!("front page renders"),
+    };
+    let start = front.find("class=\"lead-headline\"><a href=\"").expect("lead link") + 31;
+    let article = front[start..start + front[start..].find('"').expect("end")].to_owned();
+
+    let mut group = c.benchmark_group("cold render");
+    for (name, path) in [("article page", article.as_str()), ("front page", "/")] {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                match render_path(&state, path, Utc::now()).await {
+                    Ok(Outcome::Page(page)) => black_box(page.html.len()),
+                    _ => panic!("renders"),
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, cold_render);
+criterion_main!(benches);

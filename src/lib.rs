@@ -12,6 +12,7 @@
 //! - `store`: the database (SQLite or PostgreSQL)
 //! - `web`: routes, pages, the page cache, errors, request logs
 //! - `jobs`: background work of a running server
+//! - `logs`: buffered log output
 
 pub mod app;
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod jobs;
+pub mod logs;
 pub mod media;
 pub mod publishing;
 pub mod setup;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use broadsheet::cli::Cli;
 use broadsheet::config::{Config, LogFormat};
+use broadsheet::logs::BufferedStdout;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -17,18 +18,23 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stdout());
+    let writer = BufferedStdout::start();
     let filter = EnvFilter::try_from_env("BROADSHEET_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_writer(writer.clone());
     match config.log_format {
         LogFormat::Json => logs.json().init(),
         LogFormat::Text => logs.init(),
     }
-    match cli.run(config).await {
+    let code = match cli.run(config).await {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    writer.flush();
+    code
 }

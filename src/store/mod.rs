@@ -13,8 +13,9 @@ pub use articles::{
 };
 pub use invalidations::Invalidation;
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -49,7 +50,7 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    sqlite_file: Option<PathBuf>,
+    sqlite_file: Option<Arc<Path>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -112,7 +113,7 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("cannot apply database migrations")?;
-        Ok(Store { pool, backend, sqlite_file })
+        Ok(Store { pool, backend, sqlite_file: sqlite_file.map(Arc::from) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -120,8 +121,8 @@ impl Store {
     }
 
     /// The SQLite database file, when that is the backend.
-    pub fn sqlite_file(&self) -> Option<&PathBuf> {
-        self.sqlite_file.as_ref()
+    pub fn sqlite_file(&self) -> Option<&Path> {
+        self.sqlite_file.as_deref()
     }
 
     /// A cheap round trip, for the health endpoint.

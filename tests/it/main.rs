@@ -6,4 +6,5 @@ mod cache;
 mod helpers;
 mod pages;
 mod publish;
+mod serve;
 mod validator;

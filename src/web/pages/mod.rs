@@ -54,18 +54,14 @@ pub async fn public_page(State(state): State<AppState>, method: Method, uri: Uri
         return page.respond(&headers);
     }
     let generation = state.cache.generation();
-    let outcome = match PublicRoute::parse(path) {
-        Parsed::Route(route) => render(&state, &route, now).await,
-        Parsed::Redirect(to) => Ok(Outcome::Redirect(match uri.query() {
-            Some(query) => format!("{to}?{query}"),
-            None => to,
-        })),
-        Parsed::NotFound => Err(AppError::NotFound),
-        Parsed::BadRequest(why) => Err(AppError::BadRequest(why)),
-    };
-    match outcome {
+    match render_path(&state, path, now).await {
         Ok(Outcome::Page(rendered)) => serve_fresh(&state, path, rendered, now, generation, &headers),
-        Ok(Outcome::Redirect(to)) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response(),
+        Ok(Outcome::Redirect(mut to)) => {
+            if let Some(query) = uri.query() {
+                to = format!("{to}?{query}");
+            }
+            (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response()
+        }
         Err(AppError::NotFound) => not_found(&state, now, &headers).await,
         Err(err) => err.into_response(),
     }
@@ -114,14 +110,21 @@ async fn not_found(state: &AppState, now: DateTime<Utc>, headers: &HeaderMap) ->
     }
 }
 
-async fn render(state: &AppState, route: &PublicRoute, now: DateTime<Utc>) -> Result<Outcome, AppError> {
+/// Renders the public page at `path` as of `now`, bypassing the cache.
+pub async fn render_path(state: &AppState, path: &str, now: DateTime<Utc>) -> Result<Outcome, AppError> {
+    let route = match PublicRoute::parse(path) {
+        Parsed::Route(route) => route,
+        Parsed::Redirect(to) => return Ok(Outcome::Redirect(to)),
+        Parsed::NotFound => return Err(AppError::NotFound),
+        Parsed::BadRequest(why) => return Err(AppError::BadRequest(why)),
+    };
     let site = SiteData::load(state, now).await?;
-    match route {
+    match &route {
         PublicRoute::Article { year, month, day, slug } => {
             article::show_article(state, &site, now, (*year, *month, *day), slug).await
         }
         PublicRoute::Page { slug } => article::show_page(state, &site, now, slug).await,
-        _ => listing::show_listing(state, &site, now, route).await,
+        _ => listing::show_listing(state, &site, now, &route).await,
     }
 }
 

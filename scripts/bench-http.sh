@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# HTTP throughput: Broadsheet's cached article page against nginx serving the
+# same bytes from a static file, side by side in one run, with wrk.
+#
+#   scripts/bench-http.sh [seconds] [connections]
+#
+# Both servers log every request to a file, use both cores and keep
+# connections alive. Prints requests/s and latency percentiles for each and
+# the ratio ours / nginx.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION="${1:-15}"
+CONNECTIONS="${2:-64}"
+PORT_OURS=18080
+PORT_NGINX=18081
+
+for tool in nginx wrk curl; do
+  if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx wrk curl
+    break
+  fi
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+cargo build --release --quiet
+WORK=$(mktemp -d)
+chmod 755 "$WORK" # nginx workers run as an unprivileged user
+cleanup() {
+  [ -n "${OURS_PID:-}" ] && kill "$OURS_PID" 2>/dev/null || true
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+./target/release/broadsheet --data-dir "$WORK/data" --addr "127.0.0.1:$PORT_OURS" serve >"$WORK/broadsheet.log" 2>&1 &
+OURS_PID=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT_OURS/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+ARTICLE=$(curl -fs "http://127.0.0.1:$PORT_OURS/" | grep -o 'class="lead-headline"><a href="[^"]*"' | sed 's/.*href="//; s/"$//')
+mkdir -p "$WORK/www$ARTICLE"
+curl -fs "http://127.0.0.1:$PORT_OURS$ARTICLE" -o "$WORK/www${ARTICLE}index.html"
+BYTES=$(wc -c <"$WORK/www${ARTICLE}index.html")
+
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log $WORK/nginx-access.log;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  default_type text/html;
+  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
+  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
+  server {
+    listen 127.0.0.1:$PORT_NGINX;
+    root $WORK/www;
+    location / { add_header Cache-Control "public, max-age=60"; }
+  }
+}
+CONF
+mkdir -p "$WORK/tmp"
+"$NGINX" -c "$WORK/nginx.conf"
+for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT_NGINX$ARTICLE" >/dev/null 2>&1 && break; sleep 0.1; done
+cmp <(curl -fs "http://127.0.0.1:$PORT_NGINX$ARTICLE") <(curl -fs "http://127.0.0.1:$PORT_OURS$ARTICLE") \
+  || { echo "the two servers do not serve the same bytes" >&2; exit 1; }
+
+run() { # name url -> "requests/s p50 p99"
+  wrk -t2 -c"$CONNECTIONS" -d2s "$2" >/dev/null # warm up
+  wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2" >"$WORK/$1.wrk"
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/$1.wrk")
+  p50=$(awk '$1=="50%" {print $2}' "$WORK/$1.wrk")
+  p99=$(awk '$1=="99%" {print $2}' "$WORK/$1.wrk")
+  if grep -q "Non-2xx" "$WORK/$1.wrk"; then echo "$1 answered errors:" >&2; cat "$WORK/$1.wrk" >&2; exit 1; fi
+  echo "$rps $p50 $p99"
+}
+
+echo "article page $ARTICLE ($BYTES bytes), wrk -t2 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores"
+read -r NGINX_RPS NGINX_P50 NGINX_P99 < <(run nginx "http://127.0.0.1:$PORT_NGINX$ARTICLE")
+read -r OURS_RPS OURS_P50 OURS_P99 < <(run broadsheet "http://127.0.0.1:$PORT_OURS$ARTICLE")
+printf '%-12s %12s req/s   p50 %8s   p99 %8s\n' nginx "$NGINX_RPS" "$NGINX_P50" "$NGINX_P99"
+printf '%-12s %12s req/s   p50 %8s   p99 %8s\n' broadsheet "$OURS_RPS" "$OURS_P50" "$OURS_P99"
+awk -v a="$OURS_RPS" -v b="$NGINX_RPS" 'BEGIN { printf "ratio broadsheet/nginx: %.2f\n", a / b }'

@@ -1,0 +1,78 @@
+//! The real binary: `serve` with no configuration creates its database, an
+//! administrator and the demo site, serves them, and stops cleanly on SIGTERM.
+
+use std::io::{BufRead, BufReader, Lines};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `broadsheet serve` and what it printed before "serving".
+struct Served {
+    child: Child,
+    addr: String,
+    printed: String,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+fn serve(dir: &Path) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_broadsheet"))
+        .args(["--addr", "127.0.0.1:0", "--log-format", "json", "serve"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("broadsheet starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let started = Instant::now();
+    let mut printed = Vec::new();
+    loop {
+        let line = match lines.next() {
+            Some(Ok(line)) if started.elapsed() < Duration::from_secs(30) => line,
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("no 'serving' line: {printed:#?}");
+            }
+        };
+        if line.contains("\"message\":\"serving\"") {
+            let start = line.find("\"addr\":\"").expect("addr field") + 8;
+            let addr = line[start..start + line[start..].find('"').expect("end")].to_owned();
+            return Served { child, addr, printed: printed.join("\n"), lines };
+        }
+        printed.push(line);
+    }
+}
+
+/// Sends SIGTERM and checks the server drains and exits cleanly.
+fn stop(mut served: Served) {
+    let kill = Command::new("kill").args(["-TERM", &served.child.id().to_string()]).status().expect("kill");
+    assert!(kill.success());
+    let status = served.child.wait().expect("exits");
+    assert!(status.success(), "clean exit on SIGTERM: {status}");
+    let rest: Vec<String> = served.lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("\"message\":\"stopped\"")), "{rest:#?}");
+}
+
+#[tokio::test]
+async fn serve_needs_no_configuration_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = serve(dir.path());
+    assert!(first.printed.contains("email:      admin@localhost"), "{}", first.printed);
+    assert!(first.printed.contains("password:"), "the one-time password is printed");
+    assert!(dir.path().join("data/broadsheet.db").exists(), "./data/broadsheet.db is created");
+
+    let client = reqwest::Client::new();
+    let health = client.get(format!("http://{}/healthz", first.addr)).send().await.expect("healthz");
+    assert_eq!(health.status(), 200);
+    let front = client.get(format!("http://{}/", first.addr)).send().await.expect("front");
+    assert!(front.text().await.expect("body").contains("Harbour board approves a night-time ferry trial"));
+    stop(first);
+
+    // A second start keeps the site and prints no password again.
+    let second = serve(dir.path());
+    assert!(!second.printed.contains("password:"), "{}", second.printed);
+    let front = client.get(format!("http://{}/", second.addr)).send().await.expect("front");
+    assert_eq!(front.text().await.expect("body").matches("Harbour board approves a night-time ferry trial").count(), 1);
+    stop(second);
+}
