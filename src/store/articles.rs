@@ -40,6 +40,7 @@ pub struct ArticleRecord {
     pub agency: Option<String>,
     pub status: String,
     pub published_at: Option<i64>,
+    pub created_at: i64,
     pub updated_at: i64,
     pub image_src: Option<String>,
     pub image_alt: Option<String>,
@@ -126,7 +127,7 @@ const PUBLIC_ARTICLES: &str = "FROM articles a LEFT JOIN authors au ON au.id = a
      WHERE a.kind = 'article' AND a.status = 'published' AND a.published_at <= $1";
 
 const RECORD_COLUMNS: &str = "SELECT a.id, a.kind, a.slug, a.headline, a.standfirst, a.body_html, a.agency, a.status,
-        a.published_at, a.updated_at, a.image_src, a.image_alt, a.image_caption, a.image_credit, a.image_width,
+        a.published_at, a.created_at, a.updated_at, a.image_src, a.image_alt, a.image_caption, a.image_credit, a.image_width,
         a.image_height, a.comments_open, a.author_id, au.slug AS author_slug, au.name AS author_name
      FROM articles a LEFT JOIN authors au ON au.id = a.author_id";
 

@@ -76,7 +76,8 @@ pub async fn show_article(
         .map(|c| Link { href: site.category_href(c.id), name: c.name.clone(), current: false })
         .collect();
     let updated = DateTime::<Utc>::from_timestamp(record.updated_at, 0)
-        .filter(|updated| record.updated_at > published_at + 60 && *updated <= now)
+        // Edited after it was written and after it went out (imports and the demo are backdated).
+        .filter(|updated| record.updated_at > published_at.max(record.created_at) + 60 && *updated <= now)
         .map(|updated| (dates::machine(updated, tz), dates::dateline(updated, tz)));
     let page = ArticlePage {
         chrome: &chrome,

@@ -1,0 +1,1 @@
+//! A learning comment-spam classifier (work in progress).
