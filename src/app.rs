@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::FromRef;
+use axum_extra::extract::cookie::Key;
 use chrono::Utc;
 use tokio::net::TcpListener;
 
@@ -16,6 +18,7 @@ use crate::store::Store;
 use crate::web::assets::Assets;
 use crate::web::cache::PageCache;
 use crate::web::changes::ChangeFeed;
+use crate::web::signing::Signer;
 use crate::{demo, jobs, setup, web};
 
 /// What every request handler can reach.
@@ -26,6 +29,14 @@ pub struct AppState {
     pub cache: Arc<PageCache>,
     pub changes: Arc<ChangeFeed>,
     pub assets: Arc<Assets>,
+    pub signer: Arc<Signer>,
+}
+
+/// Signed cookies use the site's key.
+impl FromRef<AppState> for Key {
+    fn from_ref(state: &AppState) -> Key {
+        state.signer.cookie_key().clone()
+    }
 }
 
 /// Choices for a start.
@@ -44,7 +55,7 @@ pub struct App {
 
 impl App {
     pub async fn build(config: Config, options: StartOptions) -> anyhow::Result<App> {
-        let store = Store::connect(&config.database_url).await?;
+        let store = Store::connect(&config.database_url, config.time_zone).await?;
         let now = Utc::now();
         if let Some(first) = setup::first_start(&store, &config, now).await? {
             println!("{first}");
@@ -53,6 +64,7 @@ impl App {
             demo::install_if_fresh(&store, &config, now).await?;
         }
         setup::mark_initialized(&store).await?;
+        let secret = setup::site_secret(&store).await?;
         let changes = ChangeFeed::start(store.clone(), now.timestamp()).await?;
         let state = AppState {
             store,
@@ -60,6 +72,7 @@ impl App {
             cache: Arc::new(PageCache::new()),
             changes: Arc::new(changes),
             assets: Arc::new(Assets::build()),
+            signer: Arc::new(Signer::new(&secret)),
         };
         let listener = TcpListener::bind(state.config.addr)
             .await
@@ -76,7 +89,8 @@ impl App {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let jobs = jobs::spawn(self.state.clone());
         tracing::info!(addr = %self.local_addr()?, site = %self.state.config.base_url, "serving");
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("server failed")?;
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("server failed")?;
         for job in jobs {
             job.abort();
         }

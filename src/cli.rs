@@ -9,11 +9,13 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{App, StartOptions, shutdown_signal};
 use crate::config::{Config, ConfigArgs};
+use crate::discussion::{self, Action};
 use crate::domain::article::{ArticleDraft, Kind};
+use crate::domain::comment::Status;
 use crate::domain::source;
 use crate::media;
 use crate::publishing::{self, ImageBytes, permalink};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, Parser)]
 #[command(name = "broadsheet", version, about = "A self-hosted news publishing platform")]
@@ -38,6 +40,55 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Moderate reader comments.
+    #[command(subcommand)]
+    Comments(CommentsCommand),
+    /// Answer a commenter's privacy request.
+    #[command(subcommand)]
+    Privacy(PrivacyCommand),
+    /// Show or change discussion settings.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommentsCommand {
+    /// List comments, newest first.
+    List {
+        /// pending, approved, spam or trash (default: all).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Approve comments (they appear on the site).
+    Approve { ids: Vec<i64> },
+    /// Mark comments as spam.
+    Spam { ids: Vec<i64> },
+    /// Move comments to the trash.
+    Trash { ids: Vec<i64> },
+    /// Delete comments for good.
+    Delete { ids: Vec<i64> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Print, as JSON, everything stored about the commenter with this email address.
+    Export { email: String },
+    /// Anonymise (or, with --delete, delete) the comments of this email address.
+    Erase {
+        email: String,
+        #[arg(long)]
+        delete: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Print the discussion settings.
+    List,
+    /// Change one setting, e.g. `settings set max_links 3` (word lists: one word per line).
+    Set { name: String, value: String },
 }
 
 impl Cli {
@@ -50,8 +101,92 @@ impl Cli {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Publish { files } => publish(&config, &files).await,
+            Command::Comments(command) => {
+                let store = Store::connect(&config.database_url, config.time_zone).await?;
+                let result = comments(&store, command).await;
+                store.close().await;
+                result
+            }
+            Command::Privacy(command) => {
+                let store = Store::connect(&config.database_url, config.time_zone).await?;
+                let now = Utc::now().timestamp();
+                let result = match command {
+                    PrivacyCommand::Export { email } => {
+                        println!("{}", serde_json::to_string_pretty(&discussion::export(&store, &email).await?)?);
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    PrivacyCommand::Erase { email, delete } => {
+                        let n = discussion::erase(&store, &email, delete, now).await?;
+                        let done = if delete { "deleted" } else { "anonymised" };
+                        println!("{n} comment(s) of {email} {done}");
+                        Ok(ExitCode::SUCCESS)
+                    }
+                };
+                store.close().await;
+                result
+            }
+            Command::Settings(command) => {
+                let store = Store::connect(&config.database_url, config.time_zone).await?;
+                let result = match command {
+                    SettingsCommand::List => {
+                        println!("{:#?}", store.discussion_settings().await?);
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    SettingsCommand::Set { name, value } => match store.set_discussion_setting(&name, &value).await {
+                        Ok(()) => Ok(ExitCode::SUCCESS),
+                        Err(message) => {
+                            eprintln!("error: {message}");
+                            Ok(ExitCode::FAILURE)
+                        }
+                    },
+                };
+                store.close().await;
+                result
+            }
         }
     }
+}
+
+async fn comments(store: &Store, command: CommentsCommand) -> anyhow::Result<ExitCode> {
+    let now = Utc::now().timestamp();
+    let (ids, action) = match command {
+        CommentsCommand::List { status, limit } => {
+            let status = match status.as_deref() {
+                None => None,
+                Some(text) => Some(
+                    Status::parse(text)
+                        .ok_or_else(|| anyhow::anyhow!("status {text:?} is not pending, approved, spam or trash"))?,
+                ),
+            };
+            for c in store.list_comments(status, limit).await? {
+                let excerpt: String = c.body.chars().take(70).collect::<String>().replace('\n', " ");
+                println!("{:>6}  {:<8}  article {:<5} {:<24} {}", c.id, c.status, c.article_id, c.author_name, excerpt);
+                if let Some(reason) = c.reason {
+                    println!("{:>6}  reason: {reason}", "");
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        CommentsCommand::Approve { ids } => (ids, Action::Approve),
+        CommentsCommand::Spam { ids } => (ids, Action::Spam),
+        CommentsCommand::Trash { ids } => (ids, Action::Trash),
+        CommentsCommand::Delete { ids } => (ids, Action::Delete),
+    };
+    if ids.is_empty() {
+        anyhow::bail!("give the number of at least one comment");
+    }
+    let mut failed = false;
+    for id in ids {
+        match discussion::moderate(store, id, action, now).await {
+            Ok(()) => println!("comment {id}: {action:?}"),
+            Err(StoreError::NotFound) => {
+                eprintln!("error: there is no comment {id}");
+                failed = true;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// A source file read and checked, with its image loaded.
@@ -77,7 +212,7 @@ async fn publish(config: &Config, files: &[PathBuf]) -> anyhow::Result<ExitCode>
         eprintln!("nothing was published: {failures} of {} file(s) have errors", files.len());
         return Ok(ExitCode::FAILURE);
     }
-    let store = Store::connect(&config.database_url).await?;
+    let store = Store::connect(&config.database_url, config.time_zone).await?;
     let now = Utc::now();
     for item in &prepared {
         let image = item.image.as_ref().map(|(name, bytes)| ImageBytes { name, bytes });

@@ -1,4 +1,6 @@
-//! Background work of a running server.
+//! Background work of a running server: the cache-invalidation poll (which
+//! also releases scheduled articles), pruning that log, and purging
+//! commenters' IP addresses after the retention period.
 
 use std::time::Duration;
 
@@ -6,6 +8,7 @@ use chrono::Utc;
 use tokio::task::JoinHandle;
 
 use crate::app::AppState;
+use crate::store::StoreResult;
 
 /// How often the invalidation log is read even when nothing hinted at a change.
 const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -30,16 +33,30 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
             }
         })
     };
-    let prune = tokio::spawn(async move {
+    let hourly = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            match state.store.prune_invalidations(Utc::now().timestamp() - KEEP_LOG_SECONDS).await {
+            let now = Utc::now().timestamp();
+            match state.store.prune_invalidations(now - KEEP_LOG_SECONDS).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "pruned the cache-invalidation log"),
                 Err(err) => tracing::warn!(error = %err, "cannot prune the cache-invalidation log"),
             }
+            if let Err(err) = purge_network_data(&state, now).await {
+                tracing::warn!(error = %err, "cannot purge commenters' IP addresses");
+            }
         }
     });
-    vec![poll, prune]
+    vec![poll, hourly]
+}
+
+/// Forgets commenters' IP addresses and browsers after the retention period.
+pub async fn purge_network_data(state: &AppState, now: i64) -> StoreResult<u64> {
+    let days = state.store.discussion_settings().await?.ip_retention_days;
+    let purged = state.store.purge_comment_network_data(now - i64::from(days) * 86_400).await?;
+    if purged > 0 {
+        tracing::info!(comments = purged, days, "purged IP addresses and browsers past the retention period");
+    }
+    Ok(purged)
 }

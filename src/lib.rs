@@ -5,6 +5,7 @@
 //! - `app`: `AppState`, building and running the server, graceful shutdown
 //! - `setup`: the first start (administrator account)
 //! - `demo`: the built-in demo site
+//! - `discussion`: moderation and privacy requests
 //! - `domain`: plain types and rules (slugs, articles, source files, dates, Markdown, cache tags)
 //! - `publishing`: from a draft to a stored, public article
 //! - `media`: image files checked by content and stored by hash
@@ -19,6 +20,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod discussion;
 pub mod domain;
 pub mod jobs;
 pub mod logs;

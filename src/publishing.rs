@@ -98,7 +98,6 @@ pub async fn publish_draft(
         publish,
         comments_open: draft.comments_open,
         now: now.timestamp(),
-        time_zone: config.time_zone,
     };
     Ok(store.save_article(&input).await?)
 }

@@ -45,6 +45,26 @@ pub async fn first_start(store: &Store, config: &Config, now: DateTime<Utc>) -> 
     Ok(Some(FirstStart { email: FIRST_ADMIN_EMAIL.to_owned(), password, base_url: config.base_url.clone() }))
 }
 
+/// Names the site's secret key (hex) among the flags.
+const SECRET: &str = "secret_key";
+
+/// The site's 64-byte secret for signing forms and cookies, made on first use.
+pub async fn site_secret(store: &Store) -> anyhow::Result<[u8; 64]> {
+    if let Some(hex) = store.flag(SECRET).await? {
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .filter_map(|i| hex.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+            .collect();
+        return <[u8; 64]>::try_from(bytes).map_err(|_| {
+            anyhow::anyhow!("the stored site secret is damaged; delete the `secret_key` flag to make a new one")
+        });
+    }
+    let secret = crate::web::signing::generate_secret();
+    let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    store.set_flag(SECRET, &hex).await?;
+    Ok(secret)
+}
+
 /// True once a first start has completed.
 pub async fn is_initialized(store: &Store) -> anyhow::Result<bool> {
     Ok(store.flag(INITIALIZED).await?.is_some())

@@ -2,7 +2,9 @@
 
 pub mod article;
 pub mod cache_tags;
+pub mod comment;
 pub mod dates;
 pub mod markdown;
+pub mod moderation;
 pub mod slug;
 pub mod source;

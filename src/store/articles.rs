@@ -49,6 +49,7 @@ pub struct ArticleRecord {
     pub image_width: Option<i64>,
     pub image_height: Option<i64>,
     pub comments_open: i64,
+    pub comment_count: i64,
     pub author_id: Option<i64>,
     pub author_slug: Option<String>,
     pub author_name: Option<String>,
@@ -82,6 +83,7 @@ pub struct ArticleSummary {
     pub author_name: Option<String>,
     pub category_slug: Option<String>,
     pub category_name: Option<String>,
+    pub comment_count: i64,
 }
 
 /// Which public articles a listing shows.
@@ -128,7 +130,7 @@ const PUBLIC_ARTICLES: &str = "FROM articles a LEFT JOIN authors au ON au.id = a
 
 const RECORD_COLUMNS: &str = "SELECT a.id, a.kind, a.slug, a.headline, a.standfirst, a.body_html, a.agency, a.status,
         a.published_at, a.created_at, a.updated_at, a.image_src, a.image_alt, a.image_caption, a.image_credit, a.image_width,
-        a.image_height, a.comments_open, a.author_id, au.slug AS author_slug, au.name AS author_name
+        a.image_height, a.comments_open, a.comment_count, a.author_id, au.slug AS author_slug, au.name AS author_name
      FROM articles a LEFT JOIN authors au ON au.id = a.author_id";
 
 /// The featured image as stored: a URL plus its words and size.
@@ -159,7 +161,6 @@ pub struct SaveArticle<'a> {
     pub publish: PublishAt,
     pub comments_open: bool,
     pub now: i64,
-    pub time_zone: Tz,
 }
 
 /// When a saved article is public.
@@ -225,7 +226,7 @@ impl Store {
         offset: u32,
     ) -> StoreResult<Vec<ArticleSummary>> {
         let sql = format!(
-            "SELECT a.id, a.slug, a.headline, a.standfirst, a.published_at, a.updated_at, a.agency, a.image_src,
+            "SELECT a.id, a.slug, a.headline, a.standfirst, a.published_at, a.updated_at, a.agency, a.image_src, a.comment_count,
                     a.image_width, a.image_height, au.slug AS author_slug, au.name AS author_name,
                     (SELECT c.slug FROM article_categories ac JOIN categories c ON c.id = ac.category_id
                       WHERE ac.article_id = a.id ORDER BY ac.position LIMIT 1) AS category_slug,
@@ -302,7 +303,7 @@ impl Store {
         let mut tags: Vec<(String, i64)> = Vec::new();
         if let Some(old) = &existing {
             let old_placement =
-                placement(&mut tx, input.kind, old.id, old.published_at, old.author_id, input.time_zone).await?;
+                placement(&mut tx, input.kind, old.id, old.published_at, old.author_id, self.time_zone).await?;
             tags.extend(old_placement.tags().into_iter().map(|t| (t, input.now)));
         }
 
@@ -430,7 +431,7 @@ impl Store {
 
         if let Some(public_from) = published_at {
             let new_placement =
-                placement(&mut tx, input.kind, id, Some(public_from), author_id, input.time_zone).await?;
+                placement(&mut tx, input.kind, id, Some(public_from), author_id, self.time_zone).await?;
             let due = public_from.max(input.now);
             tags.extend(new_placement.tags().into_iter().map(|t| (t, due)));
         }
@@ -453,7 +454,7 @@ impl Store {
 }
 
 /// Where an article shows up, read inside the transaction.
-async fn placement(
+pub(super) async fn placement(
     tx: &mut Transaction<'static, Any>,
     kind: Kind,
     id: i64,

@@ -5,12 +5,15 @@
 //! integers for time) and each backend has its own migrations folder.
 
 mod articles;
+mod comments;
 mod invalidations;
+mod settings;
 mod users;
 
 pub use articles::{
     ArticleRecord, ArticleSummary, CategoryRow, Listing, NamedRef, PublishAt, SaveArticle, Saved, SavedImage,
 };
+pub use comments::{NewComment, PublicComment, StoredComment};
 pub use invalidations::Invalidation;
 
 use std::path::Path;
@@ -19,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono_tz::Tz;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
@@ -51,6 +55,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     sqlite_file: Option<Arc<Path>>,
+    /// The site's time zone: month archives, and so month cache tags, follow it.
+    time_zone: Tz,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -58,7 +64,7 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 
 impl Store {
     /// Opens (creating a SQLite file if needed) and migrates the database.
-    pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Store> {
+    pub async fn connect(url: &DatabaseUrl, time_zone: Tz) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let sqlite_file = url.sqlite_path();
         let backend = if sqlite_file.is_some() || url.expose().starts_with("sqlite:") {
@@ -113,7 +119,7 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("cannot apply database migrations")?;
-        Ok(Store { pool, backend, sqlite_file: sqlite_file.map(Arc::from) })
+        Ok(Store { pool, backend, sqlite_file: sqlite_file.map(Arc::from), time_zone })
     }
 
     pub fn backend(&self) -> Backend {

@@ -11,7 +11,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The routes mounted at `/media`.
-pub fn router<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
+pub fn router(dir: &Path) -> Router {
     let long_lived = |response: &Response<_>| {
         response.status().is_success().then(|| HeaderValue::from_static("public, max-age=31536000, immutable"))
     };

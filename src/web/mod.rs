@@ -4,10 +4,12 @@
 pub mod assets;
 pub mod cache;
 pub mod changes;
+pub mod comments;
 pub mod error;
 mod logging;
 mod media;
 pub mod pages;
 pub mod routes;
+pub mod signing;
 
 pub use crate::app::AppState;

@@ -10,7 +10,7 @@ use axum::routing::get;
 use percent_encoding::percent_decode_str;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{AppState, logging, media, pages};
+use super::{AppState, comments, logging, media, pages};
 use crate::domain::slug::Slug;
 use crate::web::error::AppError;
 
@@ -29,8 +29,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/static/{file}", get(static_asset))
-        .nest("/media", media::router(&state.config.media_dir()))
-        .fallback(pages::public_page)
+        .nest_service("/media", media::router(&state.config.media_dir()))
+        .route("/", get(pages::public_page))
+        // Every other public address; POST to an article's address posts a comment.
+        .route("/{*path}", get(pages::public_page).post(comments::post_comment))
         .layer(middleware::from_fn(logging::log_request))
         // A bug must cost one request a 500, never the connection or the process.
         .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
@@ -61,11 +63,13 @@ pub enum PublicRoute {
     Front {
         page: u32,
     },
+    /// An article and which page of its comments.
     Article {
         year: i32,
         month: u32,
         day: u32,
         slug: String,
+        comment_page: u32,
     },
     Month {
         year: i32,
@@ -154,10 +158,19 @@ impl PublicRoute {
                 }
                 _ => return Parsed::NotFound,
             },
-            [year, month, day, slug] if page == 1 && is_slug(slug) => {
+            [year, month, day, slug, rest @ ..] if page == 1 && is_slug(slug) && rest.len() <= 1 => {
+                let comment_page = match rest {
+                    [] => 1,
+                    [cp] => match cp.strip_prefix("comment-page-").and_then(|n| n.parse::<u32>().ok()) {
+                        Some(1) => return Parsed::Redirect(format!("/{year}/{month}/{day}/{slug}/")),
+                        Some(n) if n >= 2 && !cp.ends_with("-0") => n,
+                        _ => return Parsed::NotFound,
+                    },
+                    _ => return Parsed::NotFound,
+                };
                 match (number(year, 4), number(month, 2), number(day, 2)) {
                     (Some(year), Some(month), Some(day)) => {
-                        PublicRoute::Article { year: year as i32, month, day, slug: (*slug).to_owned() }
+                        PublicRoute::Article { year: year as i32, month, day, slug: (*slug).to_owned(), comment_page }
                     }
                     _ => return Parsed::NotFound,
                 }
@@ -166,6 +179,16 @@ impl PublicRoute {
             _ => return Parsed::NotFound,
         };
         Parsed::Route(route)
+    }
+}
+
+impl PublicRoute {
+    /// The address of an article route's first page: `/{yyyy}/{mm}/{dd}/{slug}/`.
+    pub fn article_path(&self) -> String {
+        match self {
+            PublicRoute::Article { year, month, day, slug, .. } => format!("/{year:04}/{month:02}/{day:02}/{slug}/"),
+            _ => "/".to_owned(),
+        }
     }
 }
 
@@ -191,7 +214,11 @@ mod tests {
         assert_eq!(route("/page/3/"), PublicRoute::Front { page: 3 });
         assert_eq!(
             route("/2026/11/20/night-ferry/"),
-            PublicRoute::Article { year: 2026, month: 11, day: 20, slug: "night-ferry".into() }
+            PublicRoute::Article { year: 2026, month: 11, day: 20, slug: "night-ferry".into(), comment_page: 1 }
+        );
+        assert_eq!(
+            route("/2026/11/20/night-ferry/comment-page-3/"),
+            PublicRoute::Article { year: 2026, month: 11, day: 20, slug: "night-ferry".into(), comment_page: 3 }
         );
         assert_eq!(route("/2026/11/"), PublicRoute::Month { year: 2026, month: 11, page: 1 });
         assert_eq!(route("/2026/11/page/2/"), PublicRoute::Month { year: 2026, month: 11, page: 2 });
@@ -209,6 +236,7 @@ mod tests {
         assert_eq!(PublicRoute::parse("/privacy"), Parsed::Redirect("/privacy/".into()));
         assert_eq!(PublicRoute::parse("/tag/x/page/1/"), Parsed::Redirect("/tag/x/".into()));
         assert_eq!(PublicRoute::parse("/page/1/"), Parsed::Redirect("/".into()));
+        assert_eq!(PublicRoute::parse("/2026/11/20/a/comment-page-1/"), Parsed::Redirect("/2026/11/20/a/".into()));
     }
 
     #[test]

@@ -67,8 +67,14 @@ async fn other_methods_are_refused() {
     for method in ["POST", "PUT", "DELETE", "PATCH"] {
         let response = app.client.request(method.parse().expect("method"), app.url("/")).send().await.expect("request");
         assert_eq!(response.status(), 405, "{method}");
-        assert_eq!(response.headers()["allow"], "GET, HEAD");
+        assert_eq!(response.headers()["allow"], "GET,HEAD");
     }
+    // An article's address also takes POST: the comment form.
+    let front = app.page("/").await;
+    let article = crate::helpers::link_to(&front, "harbour-night-ferry-trial");
+    let put = app.client.put(app.url(&article)).send().await.expect("request");
+    assert_eq!(put.status(), 405);
+    assert_eq!(put.headers()["allow"], "GET,HEAD,POST");
     let head = app.client.head(app.url("/")).send().await.expect("request");
     assert_eq!(head.status(), 200);
     app.stop().await;

@@ -138,3 +138,67 @@ pub fn link_to(html: &str, slug: &str) -> String {
     let start = html[..end].rfind("href=\"").expect("href") + "href=\"".len();
     html[start..end].to_owned()
 }
+
+impl TestApp {
+    /// A reader's browser: keeps cookies, does not follow redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// Changes a discussion setting as an editor would.
+    pub async fn set(&self, name: &str, value: &str) {
+        self.store.set_discussion_setting(name, value).await.expect("setting");
+    }
+
+    /// Settings that let tests post quickly from one address.
+    pub async fn relax_timing(&self) {
+        self.set("flood_seconds", "0").await;
+        self.set("min_seconds_to_submit", "0").await;
+    }
+
+    /// Publishes a plain article and returns its address.
+    pub async fn article_at(&self, slug: &str, extra: &str) -> String {
+        self.publish(&article(&format!("Story {slug}"), &format!("slug = \"{slug}\"\n{extra}"), "Body.")).await;
+        let record =
+            self.store.article_by_slug(broadsheet::domain::article::Kind::Article, slug).await.expect("stored");
+        broadsheet::publishing::permalink(
+            broadsheet::domain::article::Kind::Article,
+            slug,
+            record.published_at,
+            self.config.time_zone,
+        )
+    }
+
+    /// Opens the article in `browser` and sends the comment form with `fields`
+    /// (the form's token is taken from the page, as a browser would).
+    pub async fn comment(&self, browser: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let page = browser.get(self.url(path)).send().await.expect("article").text().await.expect("body");
+        let token = form_token(&page);
+        let mut form: Vec<(&str, &str)> = vec![("token", token.as_str())];
+        form.extend_from_slice(fields);
+        browser.post(self.url(path)).form(&form).send().await.expect("post")
+    }
+
+    /// Follows a 303 and returns the page body.
+    pub async fn follow(&self, browser: &reqwest::Client, response: reqwest::Response) -> String {
+        assert_eq!(response.status(), 303, "a comment is answered with a redirect");
+        let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+        let path = location.split('#').next().unwrap_or("/");
+        browser.get(self.url(path)).send().await.expect("page").text().await.expect("body")
+    }
+}
+
+/// The comment form's signed token in a page.
+pub fn form_token(page: &str) -> String {
+    let start = page.find("name=\"token\" value=\"").expect("a comment form") + "name=\"token\" value=\"".len();
+    page[start..start + page[start..].find('"').expect("end")].to_owned()
+}
+
+/// A complete, valid comment.
+pub fn fields<'a>(text: &'a str, name: &'a str, email: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![("comment", text), ("author", name), ("email", email)]
+}

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod cache;
+mod comments;
 mod helpers;
 mod pages;
 mod publish;

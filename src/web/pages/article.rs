@@ -4,13 +4,17 @@ use askama::Template;
 use axum::http::StatusCode;
 use chrono::{DateTime, Datelike, Utc};
 
+use super::discussion::{self, Discussion, FormView};
 use super::{Chrome, Link, Outcome, Rendered, SiteData};
 use crate::app::AppState;
 use crate::domain::article::Kind;
+use crate::domain::moderation::DiscussionSettings;
 use crate::domain::{cache_tags, dates};
 use crate::publishing::permalink;
 use crate::store::ArticleRecord;
+use crate::web::comments::Viewer;
 use crate::web::error::AppError;
+use crate::web::routes::PublicRoute;
 
 /// A featured image with its words.
 pub struct ImageView {
@@ -38,6 +42,8 @@ struct ArticlePage<'a> {
     tags: Vec<Link>,
     image: Option<ImageView>,
     body_html: &'a str,
+    path: &'a str,
+    discussion: Discussion,
 }
 
 #[derive(Template)]
@@ -49,14 +55,18 @@ struct StaticPage<'a> {
     body_html: &'a str,
 }
 
-/// `/{yyyy}/{mm}/{dd}/{slug}/`: a public article; a wrong date redirects to the right one.
+/// `/{yyyy}/{mm}/{dd}/{slug}/`: a public article and its discussion, as
+/// `viewer` sees it; a wrong date redirects to the right one.
 pub async fn show_article(
     state: &AppState,
     site: &SiteData,
     now: DateTime<Utc>,
-    (year, month, day): (i32, u32, u32),
-    slug: &str,
+    route: &PublicRoute,
+    viewer: &Viewer,
 ) -> Result<Outcome, AppError> {
+    let PublicRoute::Article { year, month, day, slug, comment_page } = route else {
+        return Err(AppError::NotFound);
+    };
     let tz = state.config.time_zone;
     let record = state.store.article_by_slug(Kind::Article, slug).await?;
     let Some(published_at) = record.published_at.filter(|_| record.is_public(now.timestamp())) else {
@@ -65,11 +75,35 @@ pub async fn show_article(
     let published = DateTime::<Utc>::from_timestamp(published_at, 0).unwrap_or_default();
     let local = published.with_timezone(&tz);
     let path = permalink(Kind::Article, &record.slug, Some(published_at), tz);
-    if (local.year(), local.month(), local.day()) != (year, month, day) {
+    if (local.year(), local.month(), local.day()) != (*year, *month, *day) {
         return Ok(Outcome::Redirect(path));
     }
+    let settings = state.store.discussion_settings().await?;
+    let open = comments_open(&record, &settings, now.timestamp());
+    let comments = state.store.visible_comments(record.id, &viewer.held).await?;
+    let (items, pager) =
+        discussion::thread(&comments, *comment_page, &path, &settings, open, tz).ok_or(AppError::NotFound)?;
+    let values = viewer.form.clone().unwrap_or_default();
+    let reply_id = viewer.reply_to.or_else(|| values.parent.as_deref().and_then(|p| p.parse().ok()));
+    let reply_to = reply_id.and_then(|id| {
+        comments.iter().find(|c| c.id == id && c.status == "approved").map(|c| (c.id, c.author_name.clone()))
+    });
+    let discussion = Discussion {
+        count: usize::try_from(record.comment_count).unwrap_or(0),
+        open,
+        items,
+        pager,
+        form: FormView {
+            values,
+            errors: viewer.errors.clone(),
+            notice: viewer.notice.clone(),
+            token: state.signer.form_token(record.id, now.timestamp()),
+            reply_to,
+        },
+    };
+    let page_path = if *comment_page > 1 { format!("{path}comment-page-{comment_page}/") } else { path.clone() };
     let section = record.categories.first().and_then(|c| site.section_of(c.id));
-    let chrome = Chrome::new(state, site, now, section, &path, record.headline.clone(), record.standfirst.clone());
+    let chrome = Chrome::new(state, site, now, section, &page_path, record.headline.clone(), record.standfirst.clone());
     let categories: Vec<Link> = record
         .categories
         .iter()
@@ -97,6 +131,8 @@ pub async fn show_article(
         categories,
         image: image_view(&record),
         body_html: &record.body_html,
+        path: &path,
+        discussion,
     };
     Ok(Outcome::Page(Rendered {
         status: StatusCode::OK,
@@ -126,6 +162,13 @@ pub async fn show_page(state: &AppState, site: &SiteData, now: DateTime<Utc>, sl
         tags: vec![cache_tags::article(record.id)],
         last_modified: record.updated_at,
     }))
+}
+
+/// Open unless the article forbids comments or is older than the site allows.
+pub fn comments_open(record: &ArticleRecord, settings: &DiscussionSettings, now: i64) -> bool {
+    let too_old = settings.close_after_days > 0
+        && record.published_at.is_some_and(|at| now - at > i64::from(settings.close_after_days) * 86_400);
+    record.comments_open != 0 && !too_old
 }
 
 fn author_link(record: &ArticleRecord) -> Option<Link> {

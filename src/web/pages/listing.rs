@@ -26,6 +26,7 @@ pub struct Card {
     pub kicker: Option<Link>,
     pub byline: Option<String>,
     pub image: Option<CardImage>,
+    pub comments: i64,
 }
 
 pub struct CardImage {
@@ -193,6 +194,7 @@ fn card(summary: &ArticleSummary, site: &SiteData, tz: chrono_tz::Tz) -> Card {
         date_text: dates::short_date(published, tz),
         kicker,
         byline: summary.author_name.clone().or_else(|| summary.agency.clone()),
+        comments: summary.comment_count,
         image: summary.image_src.as_ref().map(|src| CardImage {
             src: src.clone(),
             width: summary.image_width,

@@ -2,22 +2,27 @@
 //! every page shares, and dispatch to the page kinds.
 
 mod article;
+pub mod discussion;
 mod listing;
 
 use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::SignedCookieJar;
 use chrono::{DateTime, Utc};
 
 use super::AppState;
 use super::cache::{CachedPage, HTML_CACHE_CONTROL};
+use super::comments::Viewer;
 use super::error::AppError;
 use super::routes::{Parsed, PublicRoute};
 use crate::domain::dates;
 use crate::store::{CategoryRow, NamedRef};
+
+pub use article::comments_open;
 
 pub use listing::PAGE_SIZE;
 
@@ -41,15 +46,28 @@ pub enum Outcome {
 
 /// Answers every public address: from the cache when it can, else renders,
 /// caches and answers.
-pub async fn public_page(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    if method != Method::GET && method != Method::HEAD {
-        return AppError::MethodNotAllowed.into_response();
-    }
+pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let now = Utc::now();
     if let Err(err) = state.changes.catch_up(&state.cache, now.timestamp()).await {
         tracing::warn!(error = %err, "cannot read the cache-invalidation log; serving what is cached");
     }
     let path = uri.path();
+    // A reader with held comments, a remembered name or a reply link sees
+    // their own version of an article page, never cached.
+    if (headers.contains_key(header::COOKIE) || uri.query().is_some())
+        && let Some(viewer) = Viewer::from_request(
+            &SignedCookieJar::from_headers(&headers, state.signer.cookie_key().clone()),
+            uri.query(),
+        )
+        && let Parsed::Route(route @ PublicRoute::Article { .. }) = PublicRoute::parse(path)
+    {
+        return match render_article_for(&state, &route, now, &viewer).await {
+            Ok(Outcome::Page(page)) => private_response(page),
+            Ok(Outcome::Redirect(to)) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response(),
+            Err(AppError::NotFound) => not_found(&state, now, &headers).await,
+            Err(err) => err.into_response(),
+        };
+    }
     if let Some(page) = state.cache.get(path, now.timestamp()) {
         return page.respond(&headers);
     }
@@ -93,6 +111,18 @@ fn serve_fresh(
     page.respond(headers)
 }
 
+/// A page for one reader: not stored by the cache, browsers or CDNs.
+pub fn private_response(page: Rendered) -> Response {
+    let mut response = (page.status, [(header::CONTENT_TYPE, HTML)], page.html).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-store"));
+    response
+}
+
+/// The site's 404 page, for handlers that found nothing.
+pub async fn not_found_page(state: &AppState, now: DateTime<Utc>) -> Response {
+    not_found(state, now, &HeaderMap::new()).await
+}
+
 async fn not_found(state: &AppState, now: DateTime<Utc>, headers: &HeaderMap) -> Response {
     if let Some(page) = state.cache.get(NOT_FOUND_KEY, now.timestamp()) {
         return page.respond(headers);
@@ -120,12 +150,21 @@ pub async fn render_path(state: &AppState, path: &str, now: DateTime<Utc>) -> Re
     };
     let site = SiteData::load(state, now).await?;
     match &route {
-        PublicRoute::Article { year, month, day, slug } => {
-            article::show_article(state, &site, now, (*year, *month, *day), slug).await
-        }
+        PublicRoute::Article { .. } => article::show_article(state, &site, now, &route, &Viewer::default()).await,
         PublicRoute::Page { slug } => article::show_page(state, &site, now, slug).await,
         _ => listing::show_listing(state, &site, now, &route).await,
     }
+}
+
+/// An article page as one reader sees it (their held comments, their form).
+pub async fn render_article_for(
+    state: &AppState,
+    route: &PublicRoute,
+    now: DateTime<Utc>,
+    viewer: &Viewer,
+) -> Result<Outcome, AppError> {
+    let site = SiteData::load(state, now).await?;
+    article::show_article(state, &site, now, route, viewer).await
 }
 
 /// What every page's navigation and footer show.

@@ -1,0 +1,74 @@
+//! Site settings editors change at run time, such as the discussion policies.
+
+use super::{Store, StoreError, StoreResult, invalidations};
+use crate::domain::cache_tags;
+use crate::domain::moderation::DiscussionSettings;
+
+impl Store {
+    /// The discussion settings, with WordPress's defaults for anything unset
+    /// (or unreadable, which is logged).
+    pub async fn discussion_settings(&self) -> StoreResult<DiscussionSettings> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, value FROM settings").fetch_all(&self.pool).await?;
+        let mut settings = DiscussionSettings::default();
+        for (name, value) in rows {
+            if let Err(err) = apply(&mut settings, &name, &value) {
+                tracing::warn!(setting = %name, error = %err, "ignoring an unreadable setting");
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Sets one discussion setting by name, checking its value.
+    pub async fn set_discussion_setting(&self, name: &str, value: &str) -> Result<(), String> {
+        apply(&mut DiscussionSettings::default(), name, value)?;
+        let save = async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2",
+            )
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+            // Every article page shows the discussion as the settings shape it.
+            invalidations::log(&mut tx, &[(cache_tags::SITE.to_owned(), chrono::Utc::now().timestamp())]).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        };
+        save.await.map_err(|err| format!("cannot save the setting: {err}"))
+    }
+}
+
+/// Reads one setting into `settings`; the names are the field names.
+fn apply(settings: &mut DiscussionSettings, name: &str, value: &str) -> Result<(), String> {
+    fn flag(value: &str) -> Result<bool, String> {
+        match value {
+            "true" | "1" | "on" => Ok(true),
+            "false" | "0" | "off" => Ok(false),
+            _ => Err(format!("{value:?} is not true or false")),
+        }
+    }
+    fn number<T: std::str::FromStr>(value: &str) -> Result<T, String> {
+        value.trim().parse().map_err(|_| format!("{value:?} is not a whole number"))
+    }
+    fn words(value: &str) -> Vec<String> {
+        value.lines().map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect()
+    }
+    match name {
+        "manual_approval" => settings.manual_approval = flag(value)?,
+        "hold_first_time" => settings.hold_first_time = flag(value)?,
+        "max_links" => settings.max_links = number(value)?,
+        "hold_words" => settings.hold_words = words(value),
+        "block_words" => settings.block_words = words(value),
+        "close_after_days" => settings.close_after_days = number(value)?,
+        "thread_depth" => settings.thread_depth = number::<u32>(value)?.clamp(1, 10),
+        "per_page" => settings.per_page = number::<u32>(value)?.clamp(5, 500),
+        "flood_seconds" => settings.flood_seconds = number(value)?,
+        "min_seconds_to_submit" => settings.min_seconds_to_submit = number(value)?,
+        "ip_retention_days" => settings.ip_retention_days = number::<u32>(value)?.max(1),
+        "discard_blatant_spam" => settings.discard_blatant_spam = flag(value)?,
+        other => return Err(format!("there is no discussion setting called {other:?}")),
+    }
+    Ok(())
+}

@@ -1,0 +1,319 @@
+//! Posting a comment (the form POSTs to its article's address) and what a
+//! reader's cookies change about the page they see.
+//!
+//! The pipeline, in WordPress's order: the article is public and open; the
+//! form is ours (same-origin, signed token); fields valid; the parent exists;
+//! duplicate → 409; flood → 429; moderation policy and spam verdict; store
+//! (committed before the answer); cookies; 303 to the comment's anchor. Any
+//! refusal re-shows the page with the reader's text and a message.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
+use chrono::Utc;
+
+use super::AppState;
+use super::error::AppError;
+use super::pages::{self, Outcome};
+use super::routes::{Parsed, PublicRoute};
+use crate::domain::article::Kind;
+use crate::domain::comment::{self, CommentForm, FieldErrors, Status};
+use crate::domain::moderation::{self, Facts, Verdict};
+use crate::store::{NewComment, StoreError};
+
+/// Names of the held comments this browser may see.
+pub const HELD_COOKIE: &str = "bs_held";
+/// Name, email and website, kept when the reader ticks "save my name…".
+pub const COMMENTER_COOKIE: &str = "bs_commenter";
+/// Held comments a browser remembers.
+const MAX_HELD: usize = 20;
+
+/// What one reader's request adds to an article page.
+#[derive(Default)]
+pub struct Viewer {
+    /// The reader's own comments awaiting moderation.
+    pub held: Vec<i64>,
+    /// The form as the reader left it, with messages.
+    pub form: Option<CommentForm>,
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+    /// `?replytocom=` of a reply link.
+    pub reply_to: Option<i64>,
+}
+
+impl Viewer {
+    /// Reads the reader's cookies and query; `None` when nothing is personal,
+    /// so the shared cached page fits.
+    pub fn from_request(jar: &SignedCookieJar, query: Option<&str>) -> Option<Viewer> {
+        let held: Vec<i64> = jar
+            .get(HELD_COOKIE)
+            .map(|c| c.value().split(',').filter_map(|id| id.parse().ok()).collect())
+            .unwrap_or_default();
+        let form =
+            jar.get(COMMENTER_COOKIE).and_then(|c| serde_json::from_str::<Remembered>(c.value()).ok()).map(|r| {
+                CommentForm {
+                    author: r.name,
+                    email: r.email,
+                    url: r.url,
+                    remember: Some("1".into()),
+                    ..CommentForm::default()
+                }
+            });
+        let reply_to = query
+            .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "replytocom"))
+            .and_then(|(_, v)| v.parse().ok());
+        (!held.is_empty() || form.is_some() || reply_to.is_some()).then(|| Viewer {
+            held,
+            form,
+            reply_to,
+            ..Viewer::default()
+        })
+    }
+}
+
+/// What the remember-me cookie holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Remembered {
+    name: String,
+    email: String,
+    url: String,
+}
+
+/// POST to an article's address: a new comment.
+pub async fn post_comment(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: Uri,
+    headers: HeaderMap,
+    jar: SignedCookieJar,
+    form: Result<Form<CommentForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let now = Utc::now();
+    let (route, comment_page) = match PublicRoute::parse(uri.path()) {
+        Parsed::Route(route @ PublicRoute::Article { comment_page, .. }) => (route, comment_page),
+        Parsed::BadRequest(why) => return AppError::BadRequest(why).into_response(),
+        _ => return AppError::MethodNotAllowed.into_response(),
+    };
+    let PublicRoute::Article { slug, .. } = &route else { return AppError::NotFound.into_response() };
+    let article = match state.store.article_by_slug(Kind::Article, slug).await {
+        Ok(article) if article.is_public(now.timestamp()) => article,
+        Ok(_) | Err(StoreError::NotFound) => return pages::not_found_page(&state, now).await,
+        Err(err) => return AppError::from(err).into_response(),
+    };
+    if let Some(refusal) = cross_site(&headers, &state.config.base_url) {
+        return (StatusCode::FORBIDDEN, refusal).into_response();
+    }
+    let Ok(Form(form)) = form else {
+        return AppError::BadRequest("the comment form could not be read; please send it again from the article page")
+            .into_response();
+    };
+    let settings = match state.store.discussion_settings().await {
+        Ok(settings) => settings,
+        Err(err) => return AppError::from(err).into_response(),
+    };
+    let reshow = |status: StatusCode, errors: FieldErrors, notice: Option<String>, form: CommentForm| {
+        let state = state.clone();
+        let route = route.clone();
+        async move {
+            let viewer = Viewer { form: Some(form), errors, notice, ..Viewer::default() };
+            match pages::render_article_for(&state, &route, now, &viewer).await {
+                Ok(Outcome::Page(mut page)) => {
+                    page.status = status;
+                    pages::private_response(page)
+                }
+                Ok(Outcome::Redirect(to)) => (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response(),
+                Err(err) => err.into_response(),
+            }
+        }
+    };
+    if !pages::comments_open(&article, &settings, now.timestamp()) {
+        return reshow(
+            StatusCode::FORBIDDEN,
+            FieldErrors::new(),
+            Some("Comments are closed on this article.".into()),
+            form,
+        )
+        .await;
+    }
+    let Some(issued_at) = state.signer.check_form_token(&form.token, article.id, now.timestamp()) else {
+        let notice =
+            "This form has expired or did not come from this site. Your comment is below: please send it again.";
+        return reshow(StatusCode::BAD_REQUEST, FieldErrors::new(), Some(notice.into()), form).await;
+    };
+    let valid = match form.validate() {
+        Ok(valid) => valid,
+        Err(errors) => return reshow(StatusCode::UNPROCESSABLE_ENTITY, errors, None, form).await,
+    };
+    if let Some(parent) = valid.parent_id {
+        match state.store.comment_status(parent).await {
+            Ok((article_id, Status::Approved)) if article_id == article.id => {}
+            Ok(_) | Err(StoreError::NotFound) => {
+                let mut errors = FieldErrors::new();
+                errors.insert("comment", "The comment you are replying to is not available.".into());
+                return reshow(StatusCode::UNPROCESSABLE_ENTITY, errors, None, form).await;
+            }
+            Err(err) => return AppError::from(err).into_response(),
+        }
+    }
+    let ip = peer.ip().to_string();
+    let store = &state.store;
+    match store.is_duplicate(article.id, valid.parent_id, &valid.author_name, &valid.author_email, &valid.body).await {
+        Ok(false) => {}
+        Ok(true) => {
+            let notice = "Duplicate comment detected; it looks as though you’ve already said that!";
+            return reshow(StatusCode::CONFLICT, FieldErrors::new(), Some(notice.into()), form).await;
+        }
+        Err(err) => return AppError::from(err).into_response(),
+    }
+    if settings.flood_seconds > 0 {
+        match store.last_comment_from(Some(&ip), &valid.author_email, now.timestamp() - settings.flood_seconds).await {
+            Ok(None) => {}
+            Ok(Some(last)) => {
+                let wait = (last + settings.flood_seconds - now.timestamp()).max(1);
+                let notice =
+                    format!("You are posting comments too quickly. Please wait {wait} seconds and send again.");
+                let mut response = reshow(StatusCode::TOO_MANY_REQUESTS, FieldErrors::new(), Some(notice), form).await;
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+                return response;
+            }
+            Err(err) => return AppError::from(err).into_response(),
+        }
+    }
+    let previously_approved = match store.previously_approved(&valid.author_name, &valid.author_email).await {
+        Ok(known) => known,
+        Err(err) => return AppError::from(err).into_response(),
+    };
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(500).collect::<String>());
+    let facts = Facts {
+        is_staff: false,
+        honeypot_filled: !form.website2.trim().is_empty(),
+        previously_approved,
+        seconds_since_render: Some(now.timestamp() - issued_at),
+        ip: Some(ip.clone()),
+        user_agent: user_agent.clone(),
+        spam: None,
+    };
+    let verdict = moderation::decide(&valid, &facts, &settings);
+    let (status, reason) = match &verdict {
+        Verdict::Approve => (Status::Approved, None),
+        Verdict::Hold(why) => (Status::Pending, Some(why.as_str())),
+        Verdict::Spam(why) => (Status::Spam, Some(why.as_str())),
+        Verdict::Discard(why) => {
+            tracing::info!(article.id = article.id, reason = %why, "blatant spam discarded");
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, uri.path().to_owned())]).into_response();
+        }
+    };
+    let body_html = comment::render_body(&valid.body);
+    let new = NewComment {
+        article_id: article.id,
+        parent_id: valid.parent_id,
+        author_name: &valid.author_name,
+        author_email: &valid.author_email,
+        author_url: valid.author_url.as_deref(),
+        body: &valid.body,
+        body_html: &body_html,
+        status,
+        reason,
+        spam_score: None,
+        is_staff: false,
+        ip: Some(&ip),
+        user_agent: user_agent.as_deref(),
+        now: now.timestamp(),
+    };
+    let id = match store.insert_comment(&new).await {
+        Ok(id) => id,
+        Err(err) => return AppError::from(err).into_response(),
+    };
+    match status {
+        Status::Pending => {
+            tracing::info!(
+                comment.id = id,
+                article.id = article.id,
+                reason = reason.unwrap_or(""),
+                "comment awaiting moderation"
+            )
+        }
+        Status::Spam => tracing::info!(
+            comment.id = id,
+            article.id = article.id,
+            reason = reason.unwrap_or(""),
+            "comment marked as spam"
+        ),
+        _ => tracing::info!(comment.id = id, article.id = article.id, "comment published"),
+    }
+    if let Err(err) = state.changes.pull(&state.cache, now.timestamp()).await {
+        tracing::warn!(error = %err, "cannot apply the cache invalidation of a new comment");
+    }
+
+    let secure = state.config.base_url.starts_with("https://");
+    let jar = remember(jar, &form, &valid, secure);
+    let jar = if status == Status::Pending { hold(jar, id, secure) } else { jar };
+    let article_path = PublicRoute::article_path(&route);
+    let location = if status == Status::Spam {
+        article_path
+    } else {
+        let page = match store.visible_comments(article.id, &[id]).await {
+            Ok(comments) => pages::discussion::page_of(&comments, id, settings.per_page),
+            Err(_) => comment_page,
+        };
+        let page_path = if page <= 1 { article_path } else { format!("{article_path}comment-page-{page}/") };
+        format!("{page_path}#comment-{id}")
+    };
+    (jar, (StatusCode::SEE_OTHER, [(header::LOCATION, location)])).into_response()
+}
+
+/// Refuses a form sent from another site: the browser says so in
+/// `Sec-Fetch-Site`, or its `Origin` is not ours.
+fn cross_site(headers: &HeaderMap, base_url: &str) -> Option<&'static str> {
+    if headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
+        return Some("Refused: this form was sent from another site.\n");
+    }
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())?;
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let same =
+        origin == base_url || origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host);
+    (!same).then_some("Refused: this form was sent from another site.\n")
+}
+
+/// Sets or clears the remember-me cookie, as the reader chose.
+fn remember(jar: SignedCookieJar, form: &CommentForm, valid: &comment::ValidComment, secure: bool) -> SignedCookieJar {
+    if form.remember.is_some() {
+        let value = Remembered {
+            name: valid.author_name.clone(),
+            email: valid.author_email.clone(),
+            url: valid.author_url.clone().unwrap_or_default(),
+        };
+        let Ok(value) = serde_json::to_string(&value) else { return jar };
+        jar.add(cookie(COMMENTER_COOKIE, value, 365, secure))
+    } else {
+        jar.remove(Cookie::build(COMMENTER_COOKIE).path("/"))
+    }
+}
+
+/// Lets this browser see its held comment.
+fn hold(jar: SignedCookieJar, id: i64, secure: bool) -> SignedCookieJar {
+    let mut ids: Vec<String> =
+        jar.get(HELD_COOKIE).map(|c| c.value().split(',').map(str::to_owned).collect()).unwrap_or_default();
+    ids.push(id.to_string());
+    let start = ids.len().saturating_sub(MAX_HELD);
+    let value = ids[start..].join(",");
+    jar.add(cookie(HELD_COOKIE, value, 30, secure))
+}
+
+/// HttpOnly, SameSite=Lax, and Secure when the site is served over HTTPS.
+fn cookie(name: &'static str, value: String, days: i64, secure: bool) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .secure(secure)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::days(days))
+        .build()
+}

@@ -1,0 +1,286 @@
+//! The comment pipeline against the real server: validation, policies,
+//! threads, held-comment visibility, flood, duplicates, CSRF, moderation.
+
+use broadsheet::discussion::{self, Action};
+use broadsheet::domain::comment::Status;
+use chrono::Utc;
+
+use crate::helpers::{TestApp, fields};
+
+/// The newest stored comment.
+async fn last_comment(app: &TestApp) -> broadsheet::store::StoredComment {
+    app.store.list_comments(None, 1).await.expect("list").into_iter().next().expect("a comment")
+}
+
+async fn approve(app: &TestApp, id: i64) {
+    discussion::moderate(&app.store, id, Action::Approve, Utc::now().timestamp()).await.expect("approved");
+}
+
+#[tokio::test]
+async fn each_validation_error_reshows_the_form_with_the_input_kept() {
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    let path = app.article_at("debate", "").await;
+    let browser = app.browser();
+    let long = "x".repeat(65_526);
+    let long_name = "n".repeat(246);
+    // (the form as sent, the field whose message shows, the message)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (vec![("author", "Ana"), ("email", "ana@example.org")], "comment-error", "Please type your comment."),
+        (
+            vec![("comment", "   \n  "), ("author", "Ana"), ("email", "ana@example.org")],
+            "comment-error",
+            "Please type your comment.",
+        ),
+        (vec![("comment", "Kept text 1"), ("email", "ana@example.org")], "author-error", "Please give your name."),
+        (vec![("comment", "Kept text 2"), ("author", "Ana")], "email-error", "Please give your email address."),
+        (vec![("comment", "Kept text 3"), ("author", "Ana"), ("email", "ana@nowhere")], "email-error", "valid email"),
+        (
+            vec![("comment", "Kept text 4"), ("author", "Ana"), ("email", "a@b.co"), ("url", "javascript:alert(1)")],
+            "url-error",
+            "http://",
+        ),
+        (vec![("comment", long.as_str()), ("author", "Ana"), ("email", "a@b.co")], "comment-error", "too long"),
+        (
+            vec![("comment", "Kept text 5"), ("author", long_name.as_str()), ("email", "a@b.co")],
+            "author-error",
+            "too long",
+        ),
+    ];
+    for (form, field, message) in cases {
+        let response = app.comment(&browser, &path, &form).await;
+        assert_eq!(response.status(), 422, "{field}: {message}");
+        assert_eq!(response.headers()["cache-control"], "private, no-store");
+        let page = response.text().await.expect("body");
+        assert!(page.contains(&format!("id=\"{field}\"")) && page.contains(message), "{field}: {message}");
+        for (name, value) in &form {
+            if value.len() < 100 && !value.trim().is_empty() && *name != "url" {
+                assert!(page.contains(value), "{field}: the reader's {name} is kept");
+            }
+        }
+    }
+    assert!(app.store.list_comments(None, 10).await.expect("list").is_empty(), "nothing stored");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn first_comments_are_held_and_only_their_author_sees_them() {
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    let path = app.article_at("harbour", "").await;
+    let author = app.browser();
+    let response = app.comment(&author, &path, &fields("My first comment", "Ana Ruiz", "ana@example.org")).await;
+    let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+    assert!(location.starts_with(&path) && location.contains("#comment-"), "{location}");
+    let own = app.follow(&author, response).await;
+    assert!(own.contains("My first comment") && own.contains("Your comment is awaiting moderation"));
+
+    let stranger = app.browser();
+    let public = stranger.get(app.url(&path)).send().await.expect("page").text().await.expect("body");
+    assert!(!public.contains("My first comment"), "another reader does not see a held comment");
+    assert!(public.contains("No comments yet"));
+    let stored = last_comment(&app).await;
+    assert_eq!(stored.status, "pending");
+    assert!(stored.reason.as_deref().unwrap_or("").contains("first comment"));
+
+    // Once approved, everyone sees it, numbered; the author's next comment passes.
+    approve(&app, stored.id).await;
+    let public = stranger.get(app.url(&path)).send().await.expect("page").text().await.expect("body");
+    assert!(public.contains("My first comment") && public.contains("1 comment") && public.contains("#1"));
+    assert!(!public.contains("awaiting moderation"));
+    let front = stranger.get(app.url("/")).send().await.expect("front").text().await.expect("body");
+    assert!(front.contains("1 comment"), "listings show the count");
+    let second = app.comment(&author, &path, &fields("Second thoughts", "Ana Ruiz", "ana@example.org")).await;
+    let page = app.follow(&author, second).await;
+    assert!(page.contains("Second thoughts") && !page.contains("awaiting moderation"), "previously approved passes");
+    assert_eq!(last_comment(&app).await.status, "approved");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn replies_thread_under_their_parent() {
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    let path = app.article_at("thread", "").await;
+    let browser = app.browser();
+    let top = app.comment(&browser, &path, &fields("Top-level point", "Ana", "ana@example.org")).await;
+    assert_eq!(top.status(), 303);
+    let parent = last_comment(&app).await.id;
+    let parent_text = parent.to_string();
+    let mut reply = fields("A reply to that", "Ben", "ben@example.org");
+    reply.push(("parent", &parent_text));
+    let page = app.follow(&browser, app.comment(&browser, &path, &reply).await).await;
+    let parent_at = page.find(&format!("id=\"comment-{parent}\"")).expect("parent shown");
+    let children_at = page[parent_at..].find("<ol class=\"children\">").expect("nested list") + parent_at;
+    let reply_at = page.find("A reply to that").expect("reply shown");
+    assert!(parent_at < children_at && children_at < reply_at, "the reply is nested under its parent");
+    assert!(page.contains(&format!("?replytocom={parent}#respond")), "a reply link");
+    let reply_form = browser.get(app.url(&format!("{path}?replytocom={parent}"))).send().await.expect("page");
+    let reply_form = reply_form.text().await.expect("body");
+    assert!(reply_form.contains("Reply to Ana") && reply_form.contains(&format!("name=\"parent\" value=\"{parent}\"")));
+
+    let mut orphan = fields("Reply to nothing", "Cy", "cy@example.org");
+    orphan.push(("parent", "999999"));
+    assert_eq!(app.comment(&browser, &path, &orphan).await.status(), 422);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn moderation_policies() {
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    app.set("hold_words", "casino\nlottery").await;
+    app.set("block_words", "viagra").await;
+    let path = app.article_at("policy", "").await;
+    let browser = app.browser();
+    let cases: [(&str, &str, &str); 6] = [
+        ("A fair point, well made.", "approved", ""),
+        ("See http://a.example and http://b.example and http://c.example", "pending", "3 links"),
+        ("See http://a.example and http://b.example", "approved", ""),
+        ("The new Casino is a disgrace", "pending", "moderation word"),
+        ("cheap VIAGRA here", "spam", "blocked word"),
+        ("A lottery of a decision", "pending", "moderation word"),
+    ];
+    for (n, (text, status, reason)) in cases.iter().enumerate() {
+        let email = format!("reader{n}@example.org");
+        let response = app.comment(&browser, &path, &fields(text, &format!("Reader {n}"), &email)).await;
+        assert_eq!(response.status(), 303, "{text}");
+        let stored = last_comment(&app).await;
+        assert_eq!(stored.status, *status, "{text}");
+        assert!(stored.reason.as_deref().unwrap_or("").contains(reason), "{text}: {:?}", stored.reason);
+    }
+    app.set("manual_approval", "true").await;
+    app.comment(&browser, &path, &fields("Held for everyone now", "Reader 9", "reader9@example.org")).await;
+    assert_eq!(last_comment(&app).await.status, "pending");
+
+    // The honeypot sends a comment to spam; a form sent back too fast is held.
+    app.set("manual_approval", "false").await;
+    let mut trap = fields("I am a bot", "Bot", "bot@example.org");
+    trap.push(("website2", "http://spam.example"));
+    app.comment(&browser, &path, &trap).await;
+    let stored = last_comment(&app).await;
+    assert_eq!((stored.status.as_str(), stored.reason.as_deref().unwrap_or("").contains("honeypot")), ("spam", true));
+    app.set("min_seconds_to_submit", "30").await;
+    app.comment(&browser, &path, &fields("Speedy", "Fast", "fast@example.org")).await;
+    let stored = last_comment(&app).await;
+    assert_eq!(stored.status, "pending");
+    assert!(stored.reason.as_deref().unwrap_or("").contains("after the form was shown"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn closed_comments_are_refused() {
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    let closed = app.article_at("closed", "comments = false").await;
+    let browser = app.browser();
+    let page = browser.get(app.url(&closed)).send().await.expect("page").text().await.expect("body");
+    assert!(page.contains("Comments are closed.") && !page.contains("name=\"token\""));
+    let response =
+        browser.post(app.url(&closed)).form(&fields("Let me in", "Ana", "ana@example.org")).send().await.expect("post");
+    assert_eq!(response.status(), 403);
+    assert!(response.text().await.expect("body").contains("Comments are closed"));
+
+    // Articles older than the limit close too.
+    let old_date = (Utc::now() - chrono::Duration::days(40)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let old = app.article_at("old", &format!("date = {old_date}")).await;
+    let open = browser.get(app.url(&old)).send().await.expect("page").text().await.expect("body");
+    assert!(open.contains("Leave a comment"));
+    app.set("close_after_days", "30").await;
+    let page = browser.get(app.url(&old)).send().await.expect("page").text().await.expect("body");
+    assert!(page.contains("Comments are closed."), "a settings change reaches cached pages at once");
+    assert!(app.store.list_comments(None, 10).await.expect("list").is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn flood_and_duplicates_are_refused() {
+    let app = TestApp::spawn_empty().await;
+    app.set("min_seconds_to_submit", "0").await;
+    app.set("hold_first_time", "false").await;
+    let path = app.article_at("busy", "").await;
+    let browser = app.browser();
+    assert_eq!(app.comment(&browser, &path, &fields("First!", "Ana", "ana@example.org")).await.status(), 303);
+    let flood = app.comment(&browser, &path, &fields("Second!", "Ana", "ana@example.org")).await;
+    assert_eq!(flood.status(), 429);
+    assert!(flood.headers().contains_key("retry-after"));
+    let page = flood.text().await.expect("body");
+    assert!(page.contains("too quickly") && page.contains("Second!"), "message and the text kept");
+
+    app.set("flood_seconds", "0").await;
+    let duplicate = app.comment(&browser, &path, &fields("First!", "Ana", "ana@example.org")).await;
+    assert_eq!(duplicate.status(), 409);
+    assert!(duplicate.text().await.expect("body").contains("Duplicate comment detected"));
+    assert_eq!(app.store.list_comments(None, 10).await.expect("list").len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn forms_from_elsewhere_are_refused() {
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    let path = app.article_at("csrf", "").await;
+    let browser = app.browser();
+    let page = browser.get(app.url(&path)).send().await.expect("page").text().await.expect("body");
+    let token = crate::helpers::form_token(&page);
+    let mut form = fields("Forged", "Eve", "eve@example.org");
+    form.push(("token", &token));
+    let cross =
+        browser.post(app.url(&path)).header("origin", "https://evil.example").form(&form).send().await.expect("post");
+    assert_eq!(cross.status(), 403);
+    let fetch_site =
+        browser.post(app.url(&path)).header("sec-fetch-site", "cross-site").form(&form).send().await.expect("post");
+    assert_eq!(fetch_site.status(), 403);
+    let mut bad_token = fields("No token", "Eve", "eve@example.org");
+    bad_token.push(("token", "1.2.3"));
+    let response = browser.post(app.url(&path)).form(&bad_token).send().await.expect("post");
+    assert_eq!(response.status(), 400);
+    let body = response.text().await.expect("body");
+    assert!(body.contains("expired") && body.contains("No token"), "message, text kept, a fresh form");
+    let same_origin =
+        browser.post(app.url(&path)).header("origin", app.url("")).form(&form).send().await.expect("post");
+    assert_eq!(same_origin.status(), 303);
+    assert_eq!(app.store.list_comments(None, 10).await.expect("list").len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn comments_page_and_moderation_invalidates() {
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    app.set("per_page", "5").await;
+    let path = app.article_at("long-thread", "").await;
+    let browser = app.browser();
+    for n in 1..=7 {
+        let response =
+            app.comment(&browser, &path, &fields(&format!("Comment number {n}."), "Ana", "ana@example.org")).await;
+        let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+        if n == 7 {
+            assert!(location.contains("comment-page-2/#comment-"), "the newest lands on the last page: {location}");
+        }
+    }
+    let first = app.page(&path).await;
+    assert!(first.contains("Comment number 5.") && !first.contains("Comment number 6."));
+    assert!(first.contains("comment-page-2/#comments") && first.contains("7 comments"));
+    let second = app.page(&format!("{path}comment-page-2/")).await;
+    assert!(second.contains("Comment number 7.") && !second.contains("Comment number 1."));
+    assert_eq!(app.get(&format!("{path}comment-page-3/")).await.status(), 404);
+
+    // Moderation from the command line takes effect on the cached page at once.
+    let spam = last_comment(&app).await;
+    let output = app.cli(&["comments", "spam", &spam.id.to_string()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let second = app.page(&format!("{path}comment-page-2/")).await;
+    assert!(second.contains("Comment number 6.") && !second.contains("Comment number 7."));
+    assert!(app.page(&path).await.contains("6 comments"));
+    let listed = app.cli(&["comments", "list", "--status", "spam"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("Comment number 7."));
+    let missing = app.cli(&["comments", "approve", "999999"]);
+    assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("no comment 999999"));
+    assert_eq!(app.store.comment_status(spam.id).await.expect("stored").1, Status::Spam);
+    app.stop().await;
+}
