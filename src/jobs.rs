@@ -8,7 +8,7 @@ use chrono::Utc;
 use tokio::task::JoinHandle;
 
 use crate::app::AppState;
-use crate::store::StoreResult;
+use crate::store::{Store, StoreResult};
 
 /// How often the invalidation log is read even when nothing hinted at a change.
 const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -43,7 +43,7 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
                 Ok(n) => tracing::info!(rows = n, "pruned the cache-invalidation log"),
                 Err(err) => tracing::warn!(error = %err, "cannot prune the cache-invalidation log"),
             }
-            if let Err(err) = purge_network_data(&state, now).await {
+            if let Err(err) = purge_network_data(&state.store, now).await {
                 tracing::warn!(error = %err, "cannot purge commenters' IP addresses");
             }
         }
@@ -52,9 +52,9 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
 }
 
 /// Forgets commenters' IP addresses and browsers after the retention period.
-pub async fn purge_network_data(state: &AppState, now: i64) -> StoreResult<u64> {
-    let days = state.store.discussion_settings().await?.ip_retention_days;
-    let purged = state.store.purge_comment_network_data(now - i64::from(days) * 86_400).await?;
+pub async fn purge_network_data(store: &Store, now: i64) -> StoreResult<u64> {
+    let days = store.discussion_settings().await?.ip_retention_days;
+    let purged = store.purge_comment_network_data(now - i64::from(days) * 86_400).await?;
     if purged > 0 {
         tracing::info!(comments = purged, days, "purged IP addresses and browsers past the retention period");
     }

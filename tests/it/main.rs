@@ -6,6 +6,8 @@ mod cache;
 mod comments;
 mod helpers;
 mod pages;
+mod privacy;
 mod publish;
 mod serve;
 mod validator;
+mod xss;

@@ -23,6 +23,23 @@ async fn public_pages_are_valid_html() {
     for (name, path) in &pages {
         std::fs::write(out.join(name), app.page(path).await).expect("write");
     }
+    // An article with a threaded discussion, and the form re-shown with errors.
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    let article = link_to(&front, "eelgrass-returns-alden-sound");
+    let browser = app.browser();
+    let first = app
+        .comment(&browser, &article, &crate::helpers::fields("A *fine* point.\n\n> quoted", "Ana", "a@example.org"))
+        .await;
+    assert_eq!(first.status(), 303);
+    let parent = app.store.list_comments(None, 1).await.expect("list")[0].id.to_string();
+    let mut reply = crate::helpers::fields("A reply https://example.org", "Ben", "b@example.org");
+    reply.push(("parent", &parent));
+    assert_eq!(app.comment(&browser, &article, &reply).await.status(), 303);
+    std::fs::write(out.join("discussion.html"), app.page(&article).await).expect("write");
+    let errors = app.comment(&browser, &article, &[("comment", ""), ("email", "bad")]).await;
+    std::fs::write(out.join("form-errors.html"), errors.text().await.expect("body")).expect("write");
+
     let not_found = app.get("/no-such-page/").await.text().await.expect("body");
     std::fs::write(out.join("not-found.html"), not_found).expect("write");
 
