@@ -24,6 +24,7 @@ CREATE TABLE comments (
 
 CREATE INDEX comments_by_article ON comments (article_id, status, id);
 CREATE INDEX comments_by_email ON comments (author_email, status);
+CREATE INDEX comments_by_article_author ON comments (article_id, author_email);
 CREATE INDEX comments_by_ip ON comments (ip, created_at);
 CREATE INDEX comments_by_status ON comments (status, created_at);
 

@@ -150,6 +150,31 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Where comment `id` sits in its article's thread: how many approved
+    /// top-level comments come before the top-level comment it belongs to.
+    pub async fn comment_position(&self, article_id: i64, id: i64) -> StoreResult<i64> {
+        let mut root = id;
+        for _ in 0..32 {
+            let parent: Option<(Option<i64>,)> = sqlx::query_as("SELECT parent_id FROM comments WHERE id = $1")
+                .bind(root)
+                .fetch_optional(&self.pool)
+                .await?;
+            match parent {
+                Some((Some(parent),)) => root = parent,
+                _ => break,
+            }
+        }
+        let (before,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM comments
+             WHERE article_id = $1 AND parent_id IS NULL AND status = 'approved' AND id < $2",
+        )
+        .bind(article_id)
+        .bind(root)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(before)
+    }
+
     /// Stores a new comment; committed before this returns. An approved
     /// comment invalidates its article page and the listings that count it.
     pub async fn insert_comment(&self, comment: &NewComment<'_>) -> StoreResult<i64> {
@@ -176,7 +201,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if comment.status == Status::Approved {
-            recount(&mut tx, self.time_zone, comment.article_id, comment.now).await?;
+            count_changed(&mut tx, self.time_zone, comment.article_id, 1, comment.now).await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -205,8 +230,10 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if old == Status::Approved.as_str() || status == Status::Approved {
-            recount(&mut tx, self.time_zone, article_id, now).await?;
+        let was_approved = old == Status::Approved.as_str();
+        if was_approved != (status == Status::Approved) {
+            let delta = if was_approved { -1 } else { 1 };
+            count_changed(&mut tx, self.time_zone, article_id, delta, now).await?;
         }
         tx.commit().await?;
         Ok(article_id)
@@ -292,8 +319,7 @@ impl Store {
     }
 }
 
-/// Recounts an article's approved comments and logs the pages that show the
-/// count or the comments: its page and the listings it appears in.
+/// Recounts an article's approved comments (after bulk changes).
 async fn recount(tx: &mut Transaction<'static, Any>, tz: Tz, article_id: i64, now: i64) -> StoreResult<()> {
     sqlx::query(
         "UPDATE articles SET comment_count =
@@ -302,6 +328,33 @@ async fn recount(tx: &mut Transaction<'static, Any>, tz: Tz, article_id: i64, no
     .bind(article_id)
     .execute(&mut **tx)
     .await?;
+    log_discussion_change(tx, tz, article_id, now).await
+}
+
+/// Adds `delta` to an article's count of approved comments.
+async fn count_changed(
+    tx: &mut Transaction<'static, Any>,
+    tz: Tz,
+    article_id: i64,
+    delta: i64,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE articles SET comment_count = comment_count + $1 WHERE id = $2")
+        .bind(delta)
+        .bind(article_id)
+        .execute(&mut **tx)
+        .await?;
+    log_discussion_change(tx, tz, article_id, now).await
+}
+
+/// Logs the pages that show an article's comments or their count: its page
+/// and the listings it appears in.
+async fn log_discussion_change(
+    tx: &mut Transaction<'static, Any>,
+    tz: Tz,
+    article_id: i64,
+    now: i64,
+) -> StoreResult<()> {
     let (kind, published_at, author_id): (String, Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT kind, published_at, author_id FROM articles WHERE id = $1")
             .bind(article_id)

@@ -259,8 +259,8 @@ pub async fn post_comment(
     let location = if status == Status::Spam {
         article_path
     } else {
-        let page = match store.visible_comments(article.id, &[id]).await {
-            Ok(comments) => pages::discussion::page_of(&comments, id, settings.per_page),
+        let page = match store.comment_position(article.id, id).await {
+            Ok(before) => u32::try_from(before).unwrap_or(0) / settings.per_page.max(1) + 1,
             Err(_) => comment_page,
         };
         let page_path = if page <= 1 { article_path } else { format!("{article_path}comment-page-{page}/") };

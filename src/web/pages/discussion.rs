@@ -147,21 +147,6 @@ fn walk(
     }
 }
 
-/// The comment page (1-based) that shows comment `id`.
-pub fn page_of(comments: &[PublicComment], id: i64, per_page: u32) -> u32 {
-    let parents: HashMap<i64, Option<i64>> = comments.iter().map(|c| (c.id, c.parent_id)).collect();
-    let mut root = id;
-    for _ in 0..64 {
-        match parents.get(&root).copied().flatten().filter(|p| parents.contains_key(p)) {
-            Some(parent) => root = parent,
-            None => break,
-        }
-    }
-    let roots = comments.iter().filter(|c| c.parent_id.is_none_or(|p| !parents.contains_key(&p)));
-    let position = roots.take_while(|c| c.id != root).count();
-    (position / per_page.max(1) as usize) as u32 + 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
