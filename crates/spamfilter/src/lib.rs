@@ -1,1 +1,69 @@
-//! A learning comment-spam classifier (work in progress).
+//! A learning comment-spam classifier: comment text and context in; decision,
+//! probability and reasons out.
+//!
+//! Pure and synchronous: no I/O except through the [`std::io::Read`] /
+//! [`std::io::Write`] values passed in.
+//!
+//! - [`normalize`] and [`urls`]: Unicode NFKC, case folding, look-alike letters,
+//!   leetspeak, obfuscated links (`w w w . example . com`, `example dot com`, `hxxp`).
+//! - [`features`]: word uni- and bigrams, character n-grams, link, shape and
+//!   context features, hashed on the fly into a fixed table.
+//! - [`model`]: logistic regression trained online with FTRL-Proximal; an
+//!   immutable shared base [`Model`] plus a sparse per-site [`Overlay`].
+//! - [`decision`]: ham / spam / blatant spam by two thresholds chosen by
+//!   cross-validation on training data, with the top reasons.
+//! - [`persist`]: checksummed binary files for models and overlays.
+//! - [`corpus`], [`eval`], [`train`]: data-set parsers, the evaluation protocol and
+//!   the deterministic training of the shipped model.
+//!
+//! # How the defaults were chosen
+//!
+//! All hyperparameters in [`TrainConfig::default`] were chosen by leave-one-video-out
+//! cross-validation on the training videos (Youtube01–03) only, with
+//! `cargo run --release -p spamfilter --example spam_cv` (evaluation-only data is never
+//! read there): FTRL α 0.5, β 1, L1 0.1, L2 0.1, 20 epochs, 2^20 buckets, word 1–2-grams
+//! and character 3–5-grams (each group scaled to unit length), online α 1.0 for site
+//! overlays, and a spam threshold at 0.75 % out-of-fold ham false positives. Per site,
+//! the same policy is re-applied to the site's own pre-lesson scores once it has taught
+//! the filter at least 200 ham and 20 spam comments.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use spamfilter::{Comment, Filter, Label, Model, Scratch, TrainConfig, Trainer, Context};
+//!
+//! let mut trainer = Trainer::new(&TrainConfig::default());
+//! for _ in 0..30 {
+//!     trainer.train(&Comment::text("check out my channel and subscribe"), Label::Spam);
+//!     trainer.train(&Comment::text("this song reminds me of summer"), Label::Ham);
+//! }
+//! let model = Arc::new(trainer.finish(Default::default()));
+//! let mut filter = Filter::new(model);
+//! let mut scratch = Scratch::new();
+//! let ctx = Context { honeypot_filled: true, ..Context::default() };
+//! let verdict = filter.classify(&mut scratch, &Comment::with_context("subscribe to my channel", ctx));
+//! assert!(verdict.decision.is_spam());
+//! assert!(!verdict.reasons.is_empty());
+//! // A moderator disagrees: the site's overlay learns from it.
+//! filter.learn(&mut scratch, &Comment::text("subscribe to my channel"), Label::Ham);
+//! ```
+
+pub mod context;
+pub mod corpus;
+pub mod decision;
+pub mod eval;
+pub mod features;
+mod filter;
+pub mod model;
+pub mod normalize;
+pub mod persist;
+pub mod train;
+pub mod urls;
+
+pub use context::Context;
+pub use corpus::Example;
+pub use decision::{Decision, Reason, ThresholdPolicy, Thresholds, Verdict};
+pub use features::FeatureConfig;
+pub use filter::{Comment, Filter, Label, REASONS, Scratch};
+pub use model::{FtrlParams, Model, Overlay, Seen};
+pub use persist::PersistError;
+pub use train::{TrainConfig, Trained, Trainer, train_model};

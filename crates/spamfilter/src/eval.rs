@@ -1,0 +1,395 @@
+//! Metrics and the fixed evaluation protocol (splits A, B and C).
+//!
+//! - **A**: train on the training groups (YouTube 01–03), test on the in-domain test set (YouTube 04–05).
+//! - **B**: the split-A model on the out-of-domain set (SMS), no further training.
+//! - **C**: the split-A model with a fresh site overlay, streaming the out-of-domain set in
+//!   order: classify each message (scored), then learn its true label.
+//!
+//! [`cross_validate`] runs the same train / static test / online test cycle
+//! inside the training groups only (leave one group out); it is what the
+//! hyperparameters were chosen with.
+
+use std::fmt;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::corpus::{CorpusError, Example, sms_tsv, youtube_csv};
+use crate::decision::Thresholds;
+use crate::filter::{Filter, Scratch};
+use crate::train::{TrainConfig, train_model};
+
+/// Confusion counts and the derived figures (spam is the positive class).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Metrics {
+    /// Spam flagged as spam.
+    pub tp: u64,
+    /// Ham flagged as spam.
+    pub fp: u64,
+    /// Ham passed as ham.
+    pub tn: u64,
+    /// Spam passed as ham.
+    pub fn_: u64,
+    /// tp / (tp + fp).
+    pub precision: f64,
+    /// tp / (tp + fn).
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+    /// Share of ham flagged as spam.
+    pub fpr: f64,
+    /// Area under the ROC curve of the raw score.
+    pub auc: f64,
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+impl Metrics {
+    /// From `(score, predicted_spam, actually_spam)` triples.
+    pub fn from_predictions(p: &[(f32, bool, bool)]) -> Self {
+        let mut m = Metrics::default();
+        for &(_, pred, y) in p {
+            match (pred, y) {
+                (true, true) => m.tp += 1,
+                (true, false) => m.fp += 1,
+                (false, false) => m.tn += 1,
+                (false, true) => m.fn_ += 1,
+            }
+        }
+        m.precision = ratio(m.tp, m.tp + m.fp);
+        m.recall = ratio(m.tp, m.tp + m.fn_);
+        m.f1 = if m.precision + m.recall > 0.0 { 2.0 * m.precision * m.recall / (m.precision + m.recall) } else { 0.0 };
+        m.fpr = ratio(m.fp, m.fp + m.tn);
+        let scores: Vec<(f32, bool)> = p.iter().map(|&(s, _, y)| (s, y)).collect();
+        m.auc = roc_auc(&scores);
+        m
+    }
+}
+
+/// ROC AUC by the rank-sum (Mann–Whitney) formula; ties count half.
+pub fn roc_auc(scores: &[(f32, bool)]) -> f64 {
+    let mut s: Vec<(f32, bool)> = scores.to_vec();
+    s.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let pos = s.iter().filter(|x| x.1).count() as f64;
+    let neg = s.len() as f64 - pos;
+    if pos == 0.0 || neg == 0.0 {
+        return 0.5;
+    }
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < s.len() {
+        let mut j = i;
+        while j < s.len() && s[j].0 == s[i].0 {
+            j += 1;
+        }
+        let avg_rank = (i + 1 + j) as f64 / 2.0;
+        rank_sum += avg_rank * s[i..j].iter().filter(|x| x.1).count() as f64;
+        i = j;
+    }
+    (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
+}
+
+/// The data of the protocol.
+#[derive(Debug, Clone, Default)]
+pub struct Datasets {
+    /// Training groups (YouTube 01, 02, 03).
+    pub train: Vec<Vec<Example>>,
+    /// In-domain test set (YouTube 04 and 05).
+    pub test: Vec<Example>,
+    /// Out-of-domain stream (SMS, in file order).
+    pub sms: Vec<Example>,
+}
+
+/// Training files, in group order.
+pub const TRAIN_FILES: [&str; 3] =
+    ["youtube-spam/Youtube01-Psy.csv", "youtube-spam/Youtube02-KatyPerry.csv", "youtube-spam/Youtube03-LMFAO.csv"];
+/// In-domain evaluation files (never used for training or tuning).
+pub const TEST_FILES: [&str; 2] = ["youtube-spam/Youtube04-Eminem.csv", "youtube-spam/Youtube05-Shakira.csv"];
+/// Out-of-domain evaluation file (never used for training or tuning).
+pub const SMS_FILE: &str = "sms-spam/SMSSpamCollection";
+
+impl Datasets {
+    /// Loads the protocol's files; `open` maps a path relative to the data-set
+    /// directory (e.g. [`SMS_FILE`]) to a reader, so the library does no file I/O itself.
+    pub fn load<R: Read>(mut open: impl FnMut(&str) -> io::Result<R>) -> Result<Self, CorpusError> {
+        let mut d = Datasets::default();
+        for f in TRAIN_FILES {
+            d.train.push(youtube_csv(open(f)?)?);
+        }
+        for f in TEST_FILES {
+            d.test.extend(youtube_csv(open(f)?)?);
+        }
+        d.sms = sms_tsv(open(SMS_FILE)?)?;
+        Ok(d)
+    }
+
+    /// The training groups as slices.
+    pub fn train_groups(&self) -> Vec<&[Example]> {
+        self.train.iter().map(Vec::as_slice).collect()
+    }
+}
+
+/// Figures for one split.
+#[derive(Debug, Clone)]
+pub struct SplitReport {
+    /// Split name.
+    pub name: &'static str,
+    /// Quality.
+    pub metrics: Metrics,
+    /// Comments per second, one at a time (classify; classify + learn for split C).
+    pub per_second: f64,
+    /// Bytes of the written model (plus overlay for split C).
+    pub model_bytes: usize,
+    /// Estimated resident memory of model, overlay and buffers while classifying.
+    pub memory_bytes: usize,
+}
+
+/// The protocol's results.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// One row per split (A, B, C whole, C last 2,000).
+    pub splits: Vec<SplitReport>,
+    /// Out-of-fold figures on the training data at the chosen thresholds.
+    pub train_cv: Metrics,
+    /// The thresholds of the trained model.
+    pub thresholds: Thresholds,
+    /// Seconds spent training (cross-validation included).
+    pub train_seconds: f64,
+}
+
+/// Options of [`run`].
+#[derive(Debug, Clone, Copy)]
+pub struct EvalOptions {
+    /// Minimum wall time of each throughput measurement, in seconds.
+    pub throughput_seconds: f64,
+    /// Length of the final part of the split-C stream reported separately.
+    pub tail: usize,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        Self { throughput_seconds: 1.0, tail: 2000 }
+    }
+}
+
+fn model_size(filter: &Filter, with_overlay: bool) -> usize {
+    let mut sink = io::sink();
+    let base = filter.base().write_to(&mut sink).unwrap_or(0);
+    let overlay = if with_overlay { filter.overlay().write_to(&mut sink).unwrap_or(0) } else { 0 };
+    base + overlay
+}
+
+/// Classifies `examples` repeatedly for at least `seconds`; returns comments per second.
+fn throughput(filter: &Filter, scratch: &mut Scratch, examples: &[Example], seconds: f64) -> f64 {
+    if examples.is_empty() {
+        return 0.0;
+    }
+    let start = Instant::now();
+    let mut n = 0u64;
+    let mut sink = 0usize;
+    while n == 0 || start.elapsed().as_secs_f64() < seconds {
+        for e in examples {
+            let v = filter.classify(scratch, &e.comment());
+            sink = sink.wrapping_add(v.reasons.len());
+            n += 1;
+        }
+    }
+    std::hint::black_box(sink);
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Scores a static test set: `(score, predicted, actual)` triples.
+fn predict(filter: &Filter, scratch: &mut Scratch, examples: &[Example]) -> Vec<(f32, bool, bool)> {
+    examples
+        .iter()
+        .map(|e| {
+            let v = filter.classify(scratch, &e.comment());
+            (v.score, v.decision.is_spam(), e.label.is_spam())
+        })
+        .collect()
+}
+
+/// Streams `examples` prequentially: classify (recorded), then learn the true label.
+fn prequential(filter: &mut Filter, scratch: &mut Scratch, examples: &[Example]) -> Vec<(f32, bool, bool)> {
+    examples
+        .iter()
+        .map(|e| {
+            let v = filter.classify(scratch, &e.comment());
+            filter.learn(scratch, &e.comment(), e.label);
+            (v.score, v.decision.is_spam(), e.label.is_spam())
+        })
+        .collect()
+}
+
+/// Runs splits A, B and C.
+pub fn run(data: &Datasets, cfg: &TrainConfig, opts: &EvalOptions) -> Report {
+    let start = Instant::now();
+    let trained = train_model(&data.train_groups(), cfg);
+    let train_seconds = start.elapsed().as_secs_f64();
+    let thresholds = trained.model.thresholds();
+    let base = Arc::new(trained.model);
+    let mut scratch = Scratch::new();
+    let filter = Filter::new(Arc::clone(&base));
+    let mut splits = Vec::new();
+
+    let a = predict(&filter, &mut scratch, &data.test);
+    let a_rate = throughput(&filter, &mut scratch, &data.test, opts.throughput_seconds);
+    let mem = filter.memory_bytes() + std::mem::size_of::<Scratch>();
+    let size = model_size(&filter, false);
+    splits.push(SplitReport {
+        name: "A",
+        metrics: Metrics::from_predictions(&a),
+        per_second: a_rate,
+        model_bytes: size,
+        memory_bytes: mem,
+    });
+
+    let b = predict(&filter, &mut scratch, &data.sms);
+    let b_rate = throughput(&filter, &mut scratch, &data.sms, opts.throughput_seconds);
+    splits.push(SplitReport {
+        name: "B",
+        metrics: Metrics::from_predictions(&b),
+        per_second: b_rate,
+        model_bytes: size,
+        memory_bytes: mem,
+    });
+
+    let mut online = Filter::new(base);
+    let t0 = Instant::now();
+    let c = prequential(&mut online, &mut scratch, &data.sms);
+    let c_rate = c.len() as f64 / t0.elapsed().as_secs_f64().max(1e-9);
+    let c_size = model_size(&online, true);
+    let c_mem = online.memory_bytes() + std::mem::size_of::<Scratch>();
+    let tail = &c[c.len().saturating_sub(opts.tail)..];
+    splits.push(SplitReport {
+        name: "C whole",
+        metrics: Metrics::from_predictions(&c),
+        per_second: c_rate,
+        model_bytes: c_size,
+        memory_bytes: c_mem,
+    });
+    splits.push(SplitReport {
+        name: "C last 2000",
+        metrics: Metrics::from_predictions(tail),
+        per_second: c_rate,
+        model_bytes: c_size,
+        memory_bytes: c_mem,
+    });
+
+    Report { splits, train_cv: trained.cv, thresholds, train_seconds }
+}
+
+/// Leave-one-group-out figures within the training data.
+#[derive(Debug, Clone, Copy)]
+pub struct CvReport {
+    /// Held-out group scored by a model trained on the other groups (thresholds from their own inner CV).
+    pub held_out: Metrics,
+    /// Held-out group streamed prequentially through a fresh overlay.
+    pub online: Metrics,
+    /// Longer streams: trained on one group only, the other groups streamed
+    /// prequentially (in order) through a fresh overlay.
+    pub transfer_online: Metrics,
+}
+
+/// Nested leave-one-group-out cross-validation on training groups only: for
+/// each group, train (with inner CV for thresholds) on the others, score the
+/// group, then stream it through a fresh overlay (classify, then learn). Then,
+/// for longer streams, train on each group alone and stream the others.
+pub fn cross_validate(groups: &[&[Example]], cfg: &TrainConfig) -> CvReport {
+    let mut held = Vec::new();
+    let mut online = Vec::new();
+    let mut scratch = Scratch::new();
+    for k in 0..groups.len() {
+        let others: Vec<&[Example]> = groups.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, g)| *g).collect();
+        let model = Arc::new(train_model(&others, cfg).model);
+        let filter = Filter::new(Arc::clone(&model));
+        held.extend(predict(&filter, &mut scratch, groups[k]));
+        let mut f = Filter::new(model);
+        online.extend(prequential(&mut f, &mut scratch, groups[k]));
+    }
+    let mut transfer = Vec::new();
+    if groups.len() >= 2 {
+        for k in 0..groups.len() {
+            let model = Arc::new(train_model(&groups[k..=k], cfg).model);
+            let mut f = Filter::new(model);
+            for (_, g) in groups.iter().enumerate().filter(|(i, _)| *i != k) {
+                transfer.extend(prequential(&mut f, &mut scratch, g));
+            }
+        }
+    }
+    CvReport {
+        held_out: Metrics::from_predictions(&held),
+        online: Metrics::from_predictions(&online),
+        transfer_online: Metrics::from_predictions(&transfer),
+    }
+}
+
+fn human_bytes(b: usize) -> String {
+    if b >= 1 << 20 {
+        format!("{:.1} MiB", b as f64 / f64::from(1 << 20))
+    } else {
+        format!("{:.0} KiB", b as f64 / 1024.0)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "| split | precision | recall | F1 | ham FPR | ROC AUC | one at a time/s | model on disk | memory |"
+        )?;
+        writeln!(f, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")?;
+        for s in &self.splits {
+            let m = &s.metrics;
+            writeln!(
+                f,
+                "| {} | {:.3} | {:.3} | {:.3} | {:.4} | {:.3} | {:.0}k | {} | {} |",
+                s.name,
+                m.precision,
+                m.recall,
+                m.f1,
+                m.fpr,
+                m.auc,
+                s.per_second / 1000.0,
+                human_bytes(s.model_bytes),
+                human_bytes(s.memory_bytes)
+            )?;
+        }
+        let cv = &self.train_cv;
+        writeln!(
+            f,
+            "\ntraining: {:.1} s; out-of-fold on the training videos: precision {:.3}, recall {:.3}, F1 {:.3}, ham FPR {:.4}, ROC AUC {:.3}",
+            self.train_seconds, cv.precision, cv.recall, cv.f1, cv.fpr, cv.auc
+        )?;
+        write!(
+            f,
+            "thresholds: spam p >= {:.4}, blatant spam p >= {:.6}",
+            self.thresholds.spam_probability(),
+            self.thresholds.blatant_probability()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_and_metrics() {
+        assert_eq!(roc_auc(&[(0.1, false), (0.9, true)]), 1.0);
+        assert_eq!(roc_auc(&[(0.9, false), (0.1, true)]), 0.0);
+        assert_eq!(roc_auc(&[(0.5, false), (0.5, true)]), 0.5);
+        let m = Metrics::from_predictions(&[
+            (1.0, true, true),
+            (0.5, true, false),
+            (0.0, false, false),
+            (0.2, false, true),
+        ]);
+        assert_eq!((m.tp, m.fp, m.tn, m.fn_), (1, 1, 1, 1));
+        assert_eq!(m.precision, 0.5);
+        assert_eq!(m.fpr, 0.5);
+        assert_eq!(m.f1, 0.5);
+    }
+}

@@ -1,0 +1,460 @@
+//! Feature extraction with on-the-fly feature hashing.
+//!
+//! A comment becomes a sparse vector over a fixed table of `2^bits` hashed
+//! buckets followed by [`Slot::COUNT`] fixed context slots:
+//!
+//! - word unigrams and bigrams (words de-leeted: `fr33` also counts as `free`),
+//! - character n-grams of the normalised text (spanning word boundaries),
+//! - link features: registrable domain, top-level domain,
+//! - shape features: link count, disguised link, look-alike letters, leetspeak,
+//!   long numbers, shouting, `!!!`, length,
+//! - the e-mail domain and the fixed context slots of [`Context`].
+//!
+//! Each feature is hashed as its bytes are read (no `String` per n-gram) with
+//! a signed hash. Word features (unigrams, bigrams) and character n-grams are
+//! each scaled by `1/sqrt(n)` of their group, so long and short comments weigh
+//! alike and neither group drowns the other. The [`Extractor`] keeps its buffers between
+//! calls, so extraction does not allocate once warm.
+
+use crate::context::{Context, Slot};
+use crate::normalize::{Normalizer, TextStats, deleet};
+use crate::urls::LinkScanner;
+
+/// Shape of the feature vector; persisted with the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeatureConfig {
+    /// log2 of the number of hashed buckets (16..=24).
+    pub bits: u8,
+    /// Smallest character n-gram length (0 disables character n-grams).
+    pub char_min: u8,
+    /// Largest character n-gram length.
+    pub char_max: u8,
+    /// Whether word bigrams are used.
+    pub bigrams: bool,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        Self { bits: 20, char_min: 3, char_max: 5, bigrams: true }
+    }
+}
+
+impl FeatureConfig {
+    /// Number of hashed buckets.
+    pub fn buckets(&self) -> u32 {
+        1 << self.bits
+    }
+
+    /// Length of the weight vector: hashed buckets plus fixed slots.
+    pub fn dim(&self) -> usize {
+        self.buckets() as usize + Slot::COUNT as usize
+    }
+
+    /// Index of a fixed slot.
+    pub fn slot_index(&self, slot: Slot) -> u32 {
+        self.buckets() + slot as u32
+    }
+
+    /// Checks the ranges (used when reading a model file).
+    pub fn is_valid(&self) -> bool {
+        (16..=24).contains(&self.bits)
+            && (self.char_min == 0 || (1..=8).contains(&self.char_min))
+            && self.char_max >= self.char_min
+            && self.char_max <= 8
+    }
+}
+
+/// A shape feature: a fact about the comment as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Number of links in the text (1, 2, 3 = three or more).
+    Links(u8),
+    /// A link written in a disguised form.
+    DisguisedLink,
+    /// Words mixing Latin and look-alike letters.
+    LookAlike,
+    /// Digits used as letters.
+    Leet,
+    /// A number of five digits or more (phone numbers, codes).
+    LongNumber,
+    /// Mostly capital letters.
+    Shouting,
+    /// A run of three or more `!` / `?`.
+    Bangs,
+    /// Length class: `floor(log2(chars + 1))`.
+    Length(u8),
+}
+
+impl Shape {
+    fn code(self) -> u64 {
+        match self {
+            Shape::Links(n) => 0x100 | u64::from(n),
+            Shape::DisguisedLink => 0x200,
+            Shape::LookAlike => 0x300,
+            Shape::Leet => 0x400,
+            Shape::LongNumber => 0x500,
+            Shape::Shouting => 0x600,
+            Shape::Bangs => 0x700,
+            Shape::Length(n) => 0x800 | u64::from(n),
+        }
+    }
+}
+
+/// Where a feature came from; used to explain verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A word (range in the normalised text).
+    Word,
+    /// A de-leeted word (range in the word buffer).
+    LeetWord,
+    /// Two consecutive words (range in the word buffer).
+    Bigram,
+    /// A character n-gram (range in the padded text).
+    CharGram,
+    /// A link's registrable domain (range in the compact link text).
+    Domain,
+    /// A link's top-level domain (range in the compact link text).
+    Tld,
+    /// E-mail domain (range in the context buffer).
+    EmailDomain,
+    /// A shape feature.
+    Shape(Shape),
+    /// A fixed context slot.
+    Context(Slot),
+}
+
+/// One active feature of a comment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Feature {
+    /// Index in the weight vector.
+    pub index: u32,
+    /// Value (signed by the hash; scaled for word and character features).
+    pub value: f32,
+    /// What it is.
+    pub kind: Kind,
+    /// Byte range of its text in the buffer that `kind` names.
+    pub span: (u32, u32),
+}
+
+#[derive(Clone, Copy)]
+#[repr(u64)]
+enum Ns {
+    Word = 1,
+    Bigram = 2,
+    Char = 3,
+    Domain = 4,
+    Tld = 5,
+    Shape = 6,
+    Email = 7,
+}
+
+fn group_scale(n: usize) -> f32 {
+    if n == 0 { 0.0 } else { 1.0 / (n as f32).sqrt() }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+#[inline]
+fn seed(ns: Ns) -> u64 {
+    FNV_OFFSET ^ (ns as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+#[inline]
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+#[inline]
+fn fmix(mut k: u64) -> u64 {
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^ (k >> 33)
+}
+
+/// Turns reusable text into features; keep one per thread and reuse it.
+#[derive(Debug, Default, Clone)]
+pub struct Extractor {
+    norm: Normalizer,
+    links: LinkScanner,
+    padded: String,
+    char_starts: Vec<u32>,
+    words: String,
+    ctx: String,
+    feats: Vec<Feature>,
+    stats: TextStats,
+}
+
+impl Extractor {
+    /// Creates an extractor with empty buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Features of the last [`extract`](Self::extract) call.
+    pub fn features(&self) -> &[Feature] {
+        &self.feats
+    }
+
+    /// Mutable access for scoring (the model fills nothing in, but reorders for training).
+    pub(crate) fn features_mut(&mut self) -> &mut Vec<Feature> {
+        &mut self.feats
+    }
+
+    /// Extracts the features of one comment; they stay available through [`features`](Self::features).
+    pub fn extract(&mut self, cfg: &FeatureConfig, text: &str, ctx: &Context<'_>) -> &[Feature] {
+        self.feats.clear();
+        self.words.clear();
+        self.ctx.clear();
+        self.stats = self.norm.normalize(text);
+        let shift = 64 - u32::from(cfg.bits);
+        let hashed = |h: u64, value: f32, kind: Kind, span: (usize, usize)| {
+            let m = fmix(h);
+            let sign = if m & 1 == 0 { 1.0 } else { -1.0 };
+            Feature { index: (m >> shift) as u32, value: sign * value, kind, span: (span.0 as u32, span.1 as u32) }
+        };
+
+        // Words, de-leeted words, bigrams.
+        let norm = self.norm.text();
+        let mut prev: Option<(u64, usize)> = None; // hash and start (in `words`) of the previous word
+        let mut long_numbers = 0u32;
+        let mut leet_words = 0u32;
+        let mut i = 0;
+        let bytes = norm.as_bytes();
+        while i < bytes.len() {
+            let Some(c) = norm[i..].chars().next() else { break };
+            if !c.is_alphanumeric() {
+                i += c.len_utf8();
+                continue;
+            }
+            let start = i;
+            let mut digits_only = true;
+            for c in norm[start..].chars() {
+                if !c.is_alphanumeric() {
+                    break;
+                }
+                digits_only &= c.is_ascii_digit();
+                i += c.len_utf8();
+            }
+            let word = &norm[start..i];
+            if digits_only && word.len() >= 5 {
+                long_numbers += 1;
+                prev = None;
+                continue;
+            }
+            self.feats.push(hashed(fnv(seed(Ns::Word), word.as_bytes()), 1.0, Kind::Word, (start, i)));
+            if !self.words.is_empty() {
+                self.words.push(' ');
+            }
+            let wstart = self.words.len();
+            let form_hash = if !digits_only && deleet(word, &mut self.words) {
+                leet_words += 1;
+                let h = fnv(seed(Ns::Word), &self.words.as_bytes()[wstart..]);
+                self.feats.push(hashed(h, 1.0, Kind::LeetWord, (wstart, self.words.len())));
+                h
+            } else {
+                self.words.push_str(word);
+                fnv(seed(Ns::Word), word.as_bytes())
+            };
+            if cfg.bigrams
+                && let Some((ph, pstart)) = prev
+            {
+                let h = fmix(ph ^ seed(Ns::Bigram)).wrapping_add(form_hash);
+                self.feats.push(hashed(h, 1.0, Kind::Bigram, (pstart, self.words.len())));
+            }
+            prev = Some((form_hash, wstart));
+        }
+
+        let n_word = self.feats.len();
+
+        // Character n-grams over " text "
+        if cfg.char_min > 0 && !norm.is_empty() {
+            self.padded.clear();
+            self.padded.push(' ');
+            self.padded.push_str(norm);
+            self.padded.push(' ');
+            self.char_starts.clear();
+            self.char_starts.extend(self.padded.char_indices().map(|(i, _)| i as u32));
+            self.char_starts.push(self.padded.len() as u32);
+            let pb = self.padded.as_bytes();
+            let nchars = self.char_starts.len() - 1;
+            let (lo, hi) = (usize::from(cfg.char_min), usize::from(cfg.char_max));
+            for p in 0..nchars {
+                let mut h = seed(Ns::Char);
+                let from = self.char_starts[p] as usize;
+                for n in 1..=hi.min(nchars - p) {
+                    let (a, b) = (self.char_starts[p + n - 1] as usize, self.char_starts[p + n] as usize);
+                    h = fnv(h, &pb[a..b]);
+                    if n >= lo {
+                        self.feats.push(hashed(h, 1.0, Kind::CharGram, (from, b)));
+                    }
+                }
+            }
+        }
+
+        // Scale word and character features so that each group has unit length.
+        let n_text = self.feats.len();
+        let (ws, cs) = (group_scale(n_word), group_scale(n_text - n_word));
+        for f in &mut self.feats {
+            f.value *= if f.kind == Kind::CharGram { cs } else { ws };
+        }
+
+        // Links.
+        let n_links = self.links.scan(norm);
+        let mut disguised = false;
+        for link in self.links.links() {
+            let compact = self.links.compact().as_bytes();
+            let (a, b) = (link.domain.0 as usize, link.domain.1 as usize);
+            self.feats.push(hashed(fnv(seed(Ns::Domain), &compact[a..b]), 1.0, Kind::Domain, (a, b)));
+            let (a, b) = (link.tld.0 as usize, link.tld.1 as usize);
+            self.feats.push(hashed(fnv(seed(Ns::Tld), &compact[a..b]), 1.0, Kind::Tld, (a, b)));
+            disguised |= link.obfuscated;
+        }
+
+        // Shape.
+        let st = self.stats;
+        let mut shape =
+            |s: Shape| self.feats.push(hashed(fmix(seed(Ns::Shape) ^ s.code()), 1.0, Kind::Shape(s), (0, 0)));
+        if n_links > 0 {
+            shape(Shape::Links(n_links.min(3) as u8));
+        }
+        if disguised {
+            shape(Shape::DisguisedLink);
+        }
+        if st.mixed_script_words > 0 {
+            shape(Shape::LookAlike);
+        }
+        if leet_words > 0 {
+            shape(Shape::Leet);
+        }
+        if long_numbers > 0 {
+            shape(Shape::LongNumber);
+        }
+        if st.letters >= 8 && st.upper * 10 >= st.letters * 6 {
+            shape(Shape::Shouting);
+        }
+        if st.longest_bang_run >= 3 {
+            shape(Shape::Bangs);
+        }
+        shape(Shape::Length((32 - (st.chars + 1).leading_zeros()).min(12) as u8));
+
+        // Context.
+        if let Some(domain) = ctx.email_domain() {
+            self.ctx.extend(domain.chars().flat_map(char::to_lowercase));
+            let h = fnv(seed(Ns::Email), self.ctx.as_bytes());
+            self.feats.push(hashed(h, 1.0, Kind::EmailDomain, (0, self.ctx.len())));
+        }
+        ctx.for_each_slot(|slot| {
+            self.feats.push(Feature {
+                index: cfg.slot_index(slot),
+                value: 1.0,
+                kind: Kind::Context(slot),
+                span: (0, 0),
+            });
+        });
+        &self.feats
+    }
+
+    /// Human-readable description of a feature of the last extraction.
+    pub fn describe(&self, f: &Feature) -> String {
+        let (a, b) = (f.span.0 as usize, f.span.1 as usize);
+        let text = |buf: &str| buf.get(a..b).unwrap_or("").to_owned();
+        match f.kind {
+            Kind::Word => format!("word '{}'", text(self.norm.text())),
+            Kind::LeetWord => format!("disguised word '{}'", text(&self.words)),
+            Kind::Bigram => format!("words '{}'", text(&self.words)),
+            Kind::CharGram => format!("char-gram '{}'", text(&self.padded)),
+            Kind::Domain => format!("link to {}", text(self.links.compact())),
+            Kind::Tld => format!("link domain ending .{}", text(self.links.compact())),
+            Kind::EmailDomain => format!("e-mail domain {}", text(&self.ctx)),
+            Kind::Shape(s) => match s {
+                Shape::Links(1) => "1 link".to_owned(),
+                Shape::Links(2) => "2 links".to_owned(),
+                Shape::Links(_) => "3 or more links".to_owned(),
+                Shape::DisguisedLink => "disguised link".to_owned(),
+                Shape::LookAlike => "look-alike letters from another script".to_owned(),
+                Shape::Leet => "digits used as letters".to_owned(),
+                Shape::LongNumber => "long number (phone or code)".to_owned(),
+                Shape::Shouting => "mostly capital letters".to_owned(),
+                Shape::Bangs => "'!!!'".to_owned(),
+                Shape::Length(n) => format!("length {}-{} characters", (1u32 << n) / 2 - 1, (1u32 << n) - 2),
+            },
+            Kind::Context(slot) => slot.describe().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn descriptions(text: &str, ctx: &Context) -> Vec<String> {
+        let mut x = Extractor::new();
+        let cfg = FeatureConfig::default();
+        x.extract(&cfg, text, ctx);
+        x.features().iter().map(|f| x.describe(f)).collect()
+    }
+
+    #[test]
+    fn words_bigrams_chars_and_links() {
+        let d = descriptions("Check out fr33 m0ney at bit.ly/x", &Context::default());
+        for want in [
+            "word 'check'",
+            "words 'check out'",
+            "disguised word 'free'",
+            "words 'free money'",
+            "char-gram 'chec'",
+            "link to bit.ly",
+            "1 link",
+            "digits used as letters",
+            "base rate",
+        ] {
+            assert!(d.iter().any(|s| s == want), "{want} missing from {d:?}");
+        }
+    }
+
+    #[test]
+    fn indices_in_range_and_unit_scaled() {
+        let mut x = Extractor::new();
+        let cfg = FeatureConfig { bits: 16, ..FeatureConfig::default() };
+        let ctx = Context { honeypot_filled: true, email: Some("x@spam.example"), ..Context::default() };
+        x.extract(&cfg, "Hello world, ВИАГРА 0800123456!!!", &ctx);
+        let feats = x.features();
+        assert!(feats.iter().all(|f| (f.index as usize) < cfg.dim() && f.value.is_finite()));
+        let text_norm: f32 = feats
+            .iter()
+            .filter(|f| matches!(f.kind, Kind::Word | Kind::LeetWord | Kind::Bigram | Kind::CharGram))
+            .map(|f| f.value * f.value)
+            .sum();
+        // Words and character n-grams each have unit length.
+        assert!((text_norm - 2.0).abs() < 1e-4);
+        let d: Vec<String> = feats.iter().map(|f| x.describe(f)).collect();
+        assert!(d.contains(&"honeypot filled".to_owned()));
+        assert!(d.contains(&"long number (phone or code)".to_owned()));
+        assert!(d.contains(&"e-mail domain spam.example".to_owned()));
+    }
+
+    #[test]
+    fn empty_text_has_only_shape_and_bias() {
+        let d = descriptions("", &Context::default());
+        assert_eq!(d, vec!["length 0-0 characters".to_owned(), "base rate".to_owned()]);
+    }
+
+    #[test]
+    fn same_text_same_features() {
+        let mut a = Extractor::new();
+        let mut b = Extractor::new();
+        let cfg = FeatureConfig::default();
+        let fa = a.extract(&cfg, "Ｓｕｂｓｃｒｉｂｅ to my channel", &Context::default()).to_vec();
+        b.extract(&cfg, "something else entirely", &Context::default());
+        let fb = b.extract(&cfg, "subscribe to my channel", &Context::default());
+        let ia: Vec<u32> = fa.iter().map(|f| f.index).collect();
+        let ib: Vec<u32> = fb.iter().map(|f| f.index).collect();
+        assert_eq!(ia, ib);
+    }
+}
