@@ -14,7 +14,9 @@ use chrono::Utc;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::spam::SpamEngine;
 use crate::store::Store;
+use crate::web::akismet::KeyCache;
 use crate::web::assets::Assets;
 use crate::web::cache::PageCache;
 use crate::web::changes::ChangeFeed;
@@ -30,6 +32,8 @@ pub struct AppState {
     pub changes: Arc<ChangeFeed>,
     pub assets: Arc<Assets>,
     pub signer: Arc<Signer>,
+    pub spam: Arc<SpamEngine>,
+    pub akismet_keys: Arc<KeyCache>,
 }
 
 /// Signed cookies use the site's key.
@@ -65,7 +69,10 @@ impl App {
         }
         setup::mark_initialized(&store).await?;
         let secret = setup::site_secret(&store).await?;
-        let changes = ChangeFeed::start(store.clone(), now.timestamp()).await?;
+        let spam = Arc::new(SpamEngine::load(config.spam_model.as_deref())?);
+        let lessons = spam.catch_up(&store).await?;
+        tracing::info!(lessons, "spam filter ready");
+        let changes = ChangeFeed::start(store.clone(), Arc::clone(&spam), now.timestamp()).await?;
         let state = AppState {
             store,
             config: Arc::new(config),
@@ -73,6 +80,8 @@ impl App {
             changes: Arc::new(changes),
             assets: Arc::new(Assets::build()),
             signer: Arc::new(Signer::new(&secret)),
+            spam,
+            akismet_keys: Arc::new(KeyCache::default()),
         };
         let listener = TcpListener::bind(state.config.addr)
             .await

@@ -23,6 +23,13 @@ pub fn generate_password() -> String {
     (0..20).map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())])).collect()
 }
 
+/// A new API key: 12 lowercase letters and digits, like Akismet's keys
+/// (some clients send the key as the first label of a host name).
+pub fn generate_api_key() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyz23456789";
+    (0..12).map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())])).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

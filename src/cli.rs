@@ -9,12 +9,16 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{App, StartOptions, shutdown_signal};
 use crate::config::{Config, ConfigArgs};
+use anyhow::Context as _;
+use spamfilter::eval::{self, Datasets, EvalOptions};
+
 use crate::discussion::{self, Action};
 use crate::domain::article::{ArticleDraft, Kind};
 use crate::domain::comment::Status;
 use crate::domain::source;
 use crate::media;
 use crate::publishing::{self, ImageBytes, permalink};
+use crate::spam::SpamEngine;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Parser)]
@@ -49,6 +53,45 @@ pub enum Command {
     /// Show or change discussion settings.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Train or evaluate the spam filter.
+    #[command(subcommand)]
+    Spam(SpamCommand),
+    /// Manage API keys of sites using the Akismet-compatible spam API.
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpamCommand {
+    /// Train the shipped model from the training videos (deterministic) and write it.
+    Train {
+        /// The shared data sets.
+        #[arg(long, default_value = "../shared/datasets")]
+        datasets: PathBuf,
+        #[arg(long, default_value = crate::spam::SHIPPED_MODEL_PATH)]
+        out: PathBuf,
+    },
+    /// Run the evaluation protocol of spam-eval.md (splits A, B, C) and print the table.
+    Eval {
+        #[arg(long, default_value = "../shared/datasets")]
+        datasets: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Create a key for a site; the key is printed once.
+    Create {
+        /// The site's address, as its Akismet client sends it in `blog`.
+        #[arg(long)]
+        site: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List keys.
+    List,
+    /// Revoke a key (by its value or number).
+    Revoke { key: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,7 +146,8 @@ impl Cli {
             Command::Publish { files } => publish(&config, &files).await,
             Command::Comments(command) => {
                 let store = Store::connect(&config.database_url, config.time_zone).await?;
-                let result = comments(&store, command).await;
+                let spam = SpamEngine::load(config.spam_model.as_deref())?;
+                let result = comments(&store, &spam, command).await;
                 store.close().await;
                 result
             }
@@ -122,6 +166,13 @@ impl Cli {
                         Ok(ExitCode::SUCCESS)
                     }
                 };
+                store.close().await;
+                result
+            }
+            Command::Spam(command) => spam(command),
+            Command::Apikey(command) => {
+                let store = Store::connect(&config.database_url, config.time_zone).await?;
+                let result = apikey(&store, command).await;
                 store.close().await;
                 result
             }
@@ -147,7 +198,75 @@ impl Cli {
     }
 }
 
-async fn comments(store: &Store, command: CommentsCommand) -> anyhow::Result<ExitCode> {
+fn spam(command: SpamCommand) -> anyhow::Result<ExitCode> {
+    let load = |dir: &Path| {
+        Datasets::load(|name| std::fs::File::open(dir.join(name)).map(std::io::BufReader::new))
+            .map_err(|err| anyhow::anyhow!("cannot read the data sets in {}: {err}", dir.display()))
+    };
+    match command {
+        SpamCommand::Train { datasets, out } => {
+            let data = load(&datasets)?;
+            let trained = spamfilter::train_model(&data.train_groups(), &spamfilter::TrainConfig::default());
+            let mut bytes = Vec::new();
+            trained.model.write_to(&mut bytes).map_err(|err| anyhow::anyhow!("cannot encode the model: {err}"))?;
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            let t = trained.model.thresholds();
+            println!(
+                "wrote {} ({} bytes); out-of-fold on the training videos: precision {:.3}, recall {:.3}, F1 {:.3}, ham FPR {:.4}",
+                out.display(),
+                bytes.len(),
+                trained.cv.precision,
+                trained.cv.recall,
+                trained.cv.f1,
+                trained.cv.fpr
+            );
+            println!("thresholds (log-odds): spam >= {:.4}, blatant spam >= {:.4}", t.spam, t.blatant);
+            Ok(ExitCode::SUCCESS)
+        }
+        SpamCommand::Eval { datasets } => {
+            let data = load(&datasets)?;
+            let report = eval::run(&data, &spamfilter::TrainConfig::default(), &EvalOptions::default());
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn apikey(store: &Store, command: ApikeyCommand) -> anyhow::Result<ExitCode> {
+    let now = Utc::now().timestamp();
+    match command {
+        ApikeyCommand::Create { site, label } => {
+            if !(site.starts_with("http://") || site.starts_with("https://")) {
+                anyhow::bail!("--site must be the site's address, starting with http:// or https://");
+            }
+            let key = crate::auth::generate_api_key();
+            store.create_api_key(&key, &site, &label, now).await?;
+            println!("{key}");
+            eprintln!("API key for {site} created; it is shown only now.");
+        }
+        ApikeyCommand::List => {
+            for key in store.api_keys().await? {
+                let state = if key.revoked_at.is_some() { "revoked" } else { "active" };
+                let shown = format!("{}…", key.key.chars().take(6).collect::<String>());
+                println!("{:>4}  {shown:<8}  {state:<8}  {}  {}", key.id, key.site_url, key.label);
+            }
+        }
+        ApikeyCommand::Revoke { key } => match store.revoke_api_key(&key, now).await {
+            Ok(()) => println!("revoked"),
+            Err(StoreError::NotFound) => {
+                eprintln!("error: no active key {key:?}");
+                return Ok(ExitCode::FAILURE);
+            }
+            Err(err) => return Err(err.into()),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn comments(store: &Store, spam: &SpamEngine, command: CommentsCommand) -> anyhow::Result<ExitCode> {
     let now = Utc::now().timestamp();
     let (ids, action) = match command {
         CommentsCommand::List { status, limit } => {
@@ -177,7 +296,7 @@ async fn comments(store: &Store, command: CommentsCommand) -> anyhow::Result<Exi
     }
     let mut failed = false;
     for id in ids {
-        match discussion::moderate(store, id, action, now).await {
+        match discussion::moderate(store, spam, id, action, now).await {
             Ok(()) => println!("comment {id}: {action:?}"),
             Err(StoreError::NotFound) => {
                 eprintln!("error: there is no comment {id}");

@@ -44,6 +44,9 @@ pub struct ConfigArgs {
     /// Log format: text or json.
     #[arg(long, env = "BROADSHEET_LOG_FORMAT", global = true)]
     pub log_format: Option<String>,
+    /// A spam model file to use instead of the built-in one.
+    #[arg(long, env = "BROADSHEET_SPAM_MODEL", global = true)]
+    pub spam_model: Option<PathBuf>,
 }
 
 /// The same settings as read from the TOML file.
@@ -58,6 +61,7 @@ struct FileConfig {
     time_zone: Option<String>,
     base_url: Option<String>,
     log_format: Option<String>,
+    spam_model: Option<PathBuf>,
 }
 
 /// Output format of the logs.
@@ -113,6 +117,8 @@ pub struct Config {
     pub time_zone: Tz,
     pub base_url: String,
     pub log_format: LogFormat,
+    /// `None`: the built-in model.
+    pub spam_model: Option<PathBuf>,
 }
 
 impl Config {
@@ -159,6 +165,7 @@ impl Config {
             time_zone,
             base_url,
             log_format,
+            spam_model: pick(&args.spam_model, file.spam_model),
         })
     }
 

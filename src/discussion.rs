@@ -2,6 +2,7 @@
 //! `privacy` commands (and, later, the admin's moderation queue).
 
 use crate::domain::comment::Status;
+use crate::spam::{LOCAL_SITE, SpamEngine, SpamInput};
 use crate::store::{Store, StoreResult, StoredComment};
 
 /// What a moderator can do to a comment.
@@ -16,8 +17,19 @@ pub enum Action {
 }
 
 /// Applies a moderator's decision; the pages that show the comment are
-/// invalidated by the store. Returns the comment's article.
-pub async fn moderate(store: &Store, id: i64, action: Action, now: i64) -> StoreResult<()> {
+/// invalidated by the store. Marking a comment spam, or approving one from
+/// the spam folder, teaches the spam filter.
+pub async fn moderate(store: &Store, spam: &SpamEngine, id: i64, action: Action, now: i64) -> StoreResult<()> {
+    let comment = store.comment(id).await?;
+    let was_spam = comment.status == Status::Spam.as_str();
+    let lesson = match action {
+        Action::Spam if !was_spam => Some(true),
+        Action::Approve if was_spam => Some(false),
+        _ => None,
+    };
+    if let Some(is_spam) = lesson {
+        spam.teach(store, LOCAL_SITE, &spam_input(&comment), is_spam, now).await?;
+    }
     let status = match action {
         Action::Approve => Status::Approved,
         Action::Spam => Status::Spam,
@@ -28,6 +40,18 @@ pub async fn moderate(store: &Store, id: i64, action: Action, now: i64) -> Store
     store.set_comment_status(id, status, Some("moderator's decision"), now).await?;
     tracing::info!(comment.id = id, status = status.as_str(), "comment moderated");
     Ok(())
+}
+
+/// A stored comment as the spam filter reads it.
+pub fn spam_input(comment: &StoredComment) -> SpamInput {
+    SpamInput {
+        text: comment.body.clone(),
+        links: u32::try_from(crate::domain::comment::count_links(&comment.body)).ok(),
+        author_url: comment.author_url.clone(),
+        author_name: Some(comment.author_name.clone()),
+        email_domain: SpamInput::domain_of(&comment.author_email),
+        ..SpamInput::default()
+    }
 }
 
 /// Everything stored about a commenter, as JSON for a privacy request.

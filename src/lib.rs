@@ -8,6 +8,7 @@
 //! - `discussion`: moderation and privacy requests
 //! - `domain`: plain types and rules (slugs, articles, source files, dates, Markdown, cache tags)
 //! - `publishing`: from a draft to a stored, public article
+//! - `spam`: the spam engine: shipped model, per-site learning, lessons
 //! - `media`: image files checked by content and stored by hash
 //! - `auth`: Argon2id password hashing
 //! - `store`: the database (SQLite or PostgreSQL)
@@ -27,5 +28,6 @@ pub mod logs;
 pub mod media;
 pub mod publishing;
 pub mod setup;
+pub mod spam;
 pub mod store;
 pub mod web;

@@ -42,6 +42,14 @@ pub struct StoredComment {
     pub status_changed_at: i64,
 }
 
+/// A commenter's record, for the moderation policy and the spam filter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct History {
+    pub approved: i64,
+    pub spam: i64,
+    pub ip_spam: i64,
+}
+
 /// A new comment, validated and decided.
 #[derive(Debug, Clone)]
 pub struct NewComment<'a> {
@@ -60,6 +68,9 @@ pub struct NewComment<'a> {
     pub user_agent: Option<&'a str>,
     pub now: i64,
 }
+
+/// One stored comment by number.
+const ONE: &str = "WHERE id = $1";
 
 const STORED_COLUMNS: &str =
     "SELECT id, article_id, parent_id, author_name, author_email, author_url, body, status, reason,
@@ -102,16 +113,25 @@ impl Store {
         Ok((article_id, Status::parse(&status).unwrap_or(Status::Pending)))
     }
 
-    /// True when this name and email have an approved comment already.
-    pub async fn previously_approved(&self, name: &str, email: &str) -> StoreResult<bool> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM comments WHERE author_email = $1 AND author_name = $2 AND status = 'approved' LIMIT 1",
+    /// What the site knows of a commenter: approved comments under this name
+    /// and email, spam from this email, and spam from this IP since `since`.
+    pub async fn commenter_history(&self, name: &str, email: &str, ip: &str, since: i64) -> StoreResult<History> {
+        let (approved, spam): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN status = 'approved' AND author_name = $2 THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN status = 'spam' THEN 1 ELSE 0 END), 0)
+             FROM comments WHERE author_email = $1",
         )
         .bind(email)
         .bind(name)
-        .fetch_optional(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(row.is_some())
+        let (ip_spam,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM comments WHERE ip = $1 AND created_at >= $2 AND status = 'spam'")
+                .bind(ip)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(History { approved, spam, ip_spam })
     }
 
     /// The newest comment from this IP address or email address since `since`.
@@ -252,6 +272,12 @@ impl Store {
         recount(&mut tx, self.time_zone, article_id, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// One comment with everything stored about it.
+    pub async fn comment(&self, id: i64) -> StoreResult<StoredComment> {
+        let sql = format!("{STORED_COLUMNS} {ONE}");
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound)
     }
 
     /// Comments in a state (all states when `None`), newest first.

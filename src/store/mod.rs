@@ -8,13 +8,15 @@ mod articles;
 mod comments;
 mod invalidations;
 mod settings;
+mod spam;
 mod users;
 
 pub use articles::{
     ArticleRecord, ArticleSummary, CategoryRow, Listing, NamedRef, PublishAt, SaveArticle, Saved, SavedImage,
 };
-pub use comments::{NewComment, PublicComment, StoredComment};
+pub use comments::{History, NewComment, PublicComment, StoredComment};
 pub use invalidations::Invalidation;
+pub use spam::{ApiKey, Lesson};
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,4 +1,5 @@
-//! Applies the cache-invalidation log to this server's page cache.
+//! Applies the cache-invalidation log to this server's page cache, and new
+//! spam-filter lessons to its spam filter.
 //!
 //! Any process may change the database (`broadsheet publish` runs beside the
 //! server). Each change logs the cache tags it touches, in its own
@@ -12,11 +13,12 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use super::cache::PageCache;
+use crate::spam::SpamEngine;
 use crate::store::{Invalidation, Store, StoreResult};
 
 /// The write-ahead log's identity, size and modification time.
@@ -24,6 +26,8 @@ type WalSignature = Option<(u64, u64, SystemTime)>;
 
 pub struct ChangeFeed {
     store: Store,
+    /// Lessons given in another process reach this one's spam filter too.
+    spam: Arc<SpamEngine>,
     wal_file: Option<PathBuf>,
     wal_seen: Mutex<WalSignature>,
     last_id: AtomicI64,
@@ -35,7 +39,7 @@ pub struct ChangeFeed {
 
 impl ChangeFeed {
     /// Starts after the newest logged row; rows still due later are kept.
-    pub async fn start(store: Store, now: i64) -> StoreResult<ChangeFeed> {
+    pub async fn start(store: Store, spam: Arc<SpamEngine>, now: i64) -> StoreResult<ChangeFeed> {
         let wal_file = store.sqlite_file().map(|db| {
             let mut name = db.as_os_str().to_owned();
             name.push("-wal");
@@ -49,6 +53,7 @@ impl ChangeFeed {
             pull_lock: tokio::sync::Mutex::new(()),
             wal_file,
             store,
+            spam,
         };
         feed.wal_changed();
         let future = feed.store.future_invalidations(now).await?;
@@ -71,6 +76,7 @@ impl ChangeFeed {
     /// Reads and applies log rows newer than the last one seen.
     pub async fn pull(&self, cache: &PageCache, now: i64) -> StoreResult<()> {
         let _one_at_a_time = self.pull_lock.lock().await;
+        self.spam.catch_up(&self.store).await?;
         let rows = self.store.invalidations_after(self.last_id.load(Ordering::Acquire)).await?;
         let Some(last) = rows.last().map(|row| row.id) else { return Ok(()) };
         let (due, later): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| row.due_at <= now);

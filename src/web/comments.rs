@@ -21,8 +21,10 @@ use super::pages::{self, Outcome};
 use super::routes::{Parsed, PublicRoute};
 use crate::domain::article::Kind;
 use crate::domain::comment::{self, CommentForm, FieldErrors, Status};
-use crate::domain::moderation::{self, Facts, Verdict};
+use crate::domain::moderation::{self, Facts, SpamOpinion, Verdict};
+use crate::spam::{self, LOCAL_SITE, SpamInput};
 use crate::store::{NewComment, StoreError};
+use spamfilter::Decision;
 
 /// Names of the held comments this browser may see.
 pub const HELD_COOKIE: &str = "bs_held";
@@ -183,28 +185,55 @@ pub async fn post_comment(
             Err(err) => return AppError::from(err).into_response(),
         }
     }
-    let previously_approved = match store.previously_approved(&valid.author_name, &valid.author_email).await {
-        Ok(known) => known,
-        Err(err) => return AppError::from(err).into_response(),
-    };
+    let history =
+        match store.commenter_history(&valid.author_name, &valid.author_email, &ip, now.timestamp() - 7 * 86_400).await
+        {
+            Ok(history) => history,
+            Err(err) => return AppError::from(err).into_response(),
+        };
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(500).collect::<String>());
+    let seconds_since_render = now.timestamp() - issued_at;
+    let honeypot_filled = !form.website2.trim().is_empty();
+    let spam_input = SpamInput {
+        text: valid.body.clone(),
+        links: u32::try_from(comment::count_links(&valid.body)).ok(),
+        author_url: valid.author_url.clone(),
+        author_name: Some(valid.author_name.clone()),
+        email_domain: SpamInput::domain_of(&valid.author_email),
+        user_agent_missing: user_agent.as_deref().is_none_or(str::is_empty),
+        seconds_to_submit: Some(seconds_since_render as f32),
+        honeypot_filled,
+        author_approved: u32::try_from(history.approved).ok(),
+        author_spam: u32::try_from(history.spam).ok(),
+        ip_recent_spam: u32::try_from(history.ip_spam).ok(),
+    };
+    let spam_verdict = state.spam.check(LOCAL_SITE, &spam_input);
     let facts = Facts {
         is_staff: false,
-        honeypot_filled: !form.website2.trim().is_empty(),
-        previously_approved,
-        seconds_since_render: Some(now.timestamp() - issued_at),
+        honeypot_filled,
+        previously_approved: history.approved > 0,
+        seconds_since_render: Some(seconds_since_render),
         ip: Some(ip.clone()),
         user_agent: user_agent.clone(),
-        spam: None,
+        spam: Some(SpamOpinion {
+            is_spam: spam_verdict.decision.is_spam(),
+            blatant: spam_verdict.decision == Decision::BlatantSpam,
+            score: f64::from(spam_verdict.probability),
+            reasons: spam::explain(&spam_verdict),
+        }),
     };
     let verdict = moderation::decide(&valid, &facts, &settings);
+    // The moderator sees the policy's reason and the filter's opinion.
+    let filter_note = format!("spam filter: p={:.2}; {}", spam_verdict.probability, spam::explain(&spam_verdict));
+    let with_note =
+        |why: &str| if why.starts_with("spam filter") { why.to_owned() } else { format!("{why} — {filter_note}") };
     let (status, reason) = match &verdict {
-        Verdict::Approve => (Status::Approved, None),
-        Verdict::Hold(why) => (Status::Pending, Some(why.as_str())),
-        Verdict::Spam(why) => (Status::Spam, Some(why.as_str())),
+        Verdict::Approve => (Status::Approved, filter_note.clone()),
+        Verdict::Hold(why) => (Status::Pending, with_note(why)),
+        Verdict::Spam(why) => (Status::Spam, with_note(why)),
         Verdict::Discard(why) => {
             tracing::info!(article.id = article.id, reason = %why, "blatant spam discarded");
             return (StatusCode::SEE_OTHER, [(header::LOCATION, uri.path().to_owned())]).into_response();
@@ -220,8 +249,8 @@ pub async fn post_comment(
         body: &valid.body,
         body_html: &body_html,
         status,
-        reason,
-        spam_score: None,
+        reason: Some(&reason),
+        spam_score: Some(f64::from(spam_verdict.probability)),
         is_staff: false,
         ip: Some(&ip),
         user_agent: user_agent.as_deref(),
@@ -236,14 +265,14 @@ pub async fn post_comment(
             tracing::info!(
                 comment.id = id,
                 article.id = article.id,
-                reason = reason.unwrap_or(""),
+                reason = %reason,
                 "comment awaiting moderation"
             )
         }
         Status::Spam => tracing::info!(
             comment.id = id,
             article.id = article.id,
-            reason = reason.unwrap_or(""),
+            reason = %reason,
             "comment marked as spam"
         ),
         _ => tracing::info!(comment.id = id, article.id = article.id, "comment published"),

@@ -2,15 +2,16 @@
 //! working, and the parser that turns a public path into a `PublicRoute`.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use percent_encoding::percent_decode_str;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{AppState, comments, logging, media, pages};
+use super::{AppState, akismet, comments, logging, media, pages};
 use crate::domain::slug::Slug;
 use crate::web::error::AppError;
 
@@ -24,11 +25,14 @@ use crate::web::error::AppError;
 /// | `/{slug}/` | static page |
 /// | `/static/{name}.{hash}.{ext}` | built-in assets |
 /// | `/media/{file}` | published images |
+/// | `/1.1/{verify-key,comment-check,submit-spam,submit-ham}` | Akismet-compatible spam API |
 /// | `/healthz` | health check |
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/static/{file}", get(static_asset))
+        // The Akismet-compatible spam API.
+        .route("/1.1/{method}", post(akismet::handle).layer(DefaultBodyLimit::max(akismet::MAX_BODY)))
         .nest_service("/media", media::router(&state.config.media_dir()))
         .route("/", get(pages::public_page))
         // Every other public address; POST to an article's address posts a comment.

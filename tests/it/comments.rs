@@ -13,7 +13,7 @@ async fn last_comment(app: &TestApp) -> broadsheet::store::StoredComment {
 }
 
 async fn approve(app: &TestApp, id: i64) {
-    discussion::moderate(&app.store, id, Action::Approve, Utc::now().timestamp()).await.expect("approved");
+    discussion::moderate(&app.store, &app.spam, id, Action::Approve, Utc::now().timestamp()).await.expect("approved");
 }
 
 #[tokio::test]
@@ -164,7 +164,11 @@ async fn moderation_policies() {
     let stored = last_comment(&app).await;
     assert_eq!((stored.status.as_str(), stored.reason.as_deref().unwrap_or("").contains("honeypot")), ("spam", true));
     app.set("min_seconds_to_submit", "30").await;
-    app.comment(&browser, &path, &fields("Speedy", "Fast", "fast@example.org")).await;
+    let page = browser.get(app.url(&path)).send().await.expect("page").text().await.expect("body");
+    let token = crate::helpers::form_token(&page);
+    let mut fast = fields("Speedy", "Fast", "fast@example.org");
+    fast.push(("token", &token));
+    assert_eq!(browser.post(app.url(&path)).form(&fast).send().await.expect("post").status(), 303);
     let stored = last_comment(&app).await;
     assert_eq!(stored.status, "pending");
     assert!(stored.reason.as_deref().unwrap_or("").contains("after the form was shown"));
@@ -282,5 +286,47 @@ async fn comments_page_and_moderation_invalidates() {
     let missing = app.cli(&["comments", "approve", "999999"]);
     assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("no comment 999999"));
     assert_eq!(app.store.comment_status(spam.id).await.expect("stored").1, Status::Spam);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_spam_filter_judges_comments_and_learns_from_moderators() {
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    let path = app.article_at("spam", "").await;
+    let browser = app.browser();
+    let spam_text = "Check out my channel subscribe http://bit.ly/x";
+    let response = app.comment(&browser, &path, &fields(spam_text, "Bob", "bob@example.org")).await;
+    assert_eq!(response.status(), 303);
+    let stored = last_comment(&app).await;
+    assert_eq!(stored.status, "spam");
+    let reason = stored.reason.clone().unwrap_or_default();
+    assert!(reason.contains("spam filter") && reason.contains("1 link"), "the moderator sees why: {reason}");
+    assert!(stored.spam_score.is_some_and(|p| p > 0.5));
+
+    let fine =
+        app.comment(&browser, &path, &fields("The timetable change is welcome.", "Ana", "ana@example.org")).await;
+    assert_eq!(fine.status(), 303);
+    let ham = last_comment(&app).await;
+    assert_eq!(ham.status, "approved");
+    assert!(
+        ham.reason.unwrap_or_default().starts_with("spam filter: p="),
+        "the filter's opinion is kept for approved ones too"
+    );
+
+    // Each correction is a lesson, kept in the database.
+    let input = broadsheet::discussion::spam_input(&stored);
+    let before = app.spam.check(broadsheet::spam::LOCAL_SITE, &input).probability;
+    approve(&app, stored.id).await;
+    let after = app.spam.check(broadsheet::spam::LOCAL_SITE, &input).probability;
+    assert!(after < before, "approving from spam teaches ham: {before} -> {after}");
+    discussion::moderate(&app.store, &app.spam, ham.id, Action::Spam, Utc::now().timestamp()).await.expect("spam");
+    assert_eq!(app.store.lessons_after(0).await.expect("lessons").len(), 2);
+    // A fresh engine on the same database (a restart) knows both lessons.
+    let restarted = broadsheet::spam::SpamEngine::load(None).expect("model");
+    assert_eq!(restarted.catch_up(&app.store).await.expect("replay"), 2);
+    let replayed = restarted.check(broadsheet::spam::LOCAL_SITE, &input).probability;
+    assert!((replayed - after).abs() < 1e-6, "same state after replay: {after} vs {replayed}");
     app.stop().await;
 }

@@ -13,12 +13,17 @@ use chrono::Utc;
 use tokio::sync::oneshot;
 
 pub const TIME_ZONE: &str = "Europe/Madrid";
+/// Readers' browsers say who they are.
+pub const BROWSER_UA: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36";
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub config: Config,
     pub store: Store,
+    pub spam: std::sync::Arc<broadsheet::spam::SpamEngine>,
+    pub signer: std::sync::Arc<broadsheet::web::signing::Signer>,
     pub dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -36,17 +41,29 @@ impl TestApp {
     }
 
     async fn spawn_with(options: StartOptions) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::spawn_in(tempfile::tempdir().expect("temp dir"), options).await
+    }
+
+    /// Stops the server and starts a new one on the same data directory.
+    pub async fn restart(mut self) -> TestApp {
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("temp dir"));
+        self.stop().await;
+        Self::spawn_in(dir, StartOptions { demo: true }).await
+    }
+
+    async fn spawn_in(dir: tempfile::TempDir, options: StartOptions) -> TestApp {
         let config = Config::resolve(&config_args(dir.path())).expect("config");
         let app = App::build(config.clone(), options).await.expect("app builds");
         let addr = app.local_addr().expect("bound");
         let store = app.state.store.clone();
+        let spam = app.state.spam.clone();
+        let signer = app.state.signer.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async move {
             let _ = stopped.await;
         }));
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { addr, client, config, store, dir, stop: Some(stop), server: Some(server) }
+        TestApp { addr, client, config, store, spam, signer, dir, stop: Some(stop), server: Some(server) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -143,6 +160,7 @@ impl TestApp {
     /// A reader's browser: keeps cookies, does not follow redirects.
     pub fn browser(&self) -> reqwest::Client {
         reqwest::Client::builder()
+            .user_agent(BROWSER_UA)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -174,10 +192,12 @@ impl TestApp {
     }
 
     /// Opens the article in `browser` and sends the comment form with `fields`
-    /// (the form's token is taken from the page, as a browser would).
+    /// as a reader who spent a minute on the page would: the form's token is
+    /// the page's, re-signed as issued 60 s ago.
     pub async fn comment(&self, browser: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let page = browser.get(self.url(path)).send().await.expect("article").text().await.expect("body");
-        let token = form_token(&page);
+        let article_id: i64 = form_token(&page).split('.').next().and_then(|id| id.parse().ok()).expect("token");
+        let token = self.signer.form_token(article_id, chrono::Utc::now().timestamp() - 60);
         let mut form: Vec<(&str, &str)> = vec![("token", token.as_str())];
         form.extend_from_slice(fields);
         browser.post(self.url(path)).form(&form).send().await.expect("post")

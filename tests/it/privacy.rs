@@ -26,11 +26,13 @@ async fn site_with_comments() -> (TestApp, String) {
         assert_eq!(app.comment(&browser, &article, &form).await.status(), 303);
     }
     for c in app.store.list_comments(None, 10).await.expect("list").iter().skip(1) {
-        discussion::moderate(&app.store, c.id, Action::Approve, Utc::now().timestamp()).await.expect("approve");
+        discussion::moderate(&app.store, &app.spam, c.id, Action::Approve, Utc::now().timestamp())
+            .await
+            .expect("approve");
     }
     let approved = app.store.list_comments(Some(broadsheet::domain::comment::Status::Approved), 1).await.expect("list");
     let parent = approved[0].id.to_string();
-    let mut reply = fields("A reply with a link https://example.org", "Ben", EMAILS[1]);
+    let mut reply = fields("A reply: I agree about the late timetable.", "Ben", EMAILS[1]);
     reply.push(("parent", &parent));
     assert_eq!(app.comment(&browser, &article, &reply).await.status(), 303);
     assert_eq!(
@@ -85,12 +87,12 @@ async fn privacy_export_and_erase() {
     let comments = json["comments"].as_array().expect("comments");
     assert_eq!(comments.len(), 2, "Ben's comment and reply");
     assert!(comments.iter().all(|c| c["author_email"] == EMAILS[1] && c["ip"] == "127.0.0.1"));
-    assert!(comments.iter().any(|c| c["body"].as_str().unwrap_or("").contains("A reply with a link")));
+    assert!(comments.iter().any(|c| c["body"].as_str().unwrap_or("").contains("A reply: I agree")));
 
     let erase = app.cli(&["privacy", "erase", EMAILS[1]]);
     assert!(String::from_utf8_lossy(&erase.stdout).contains("2 comment(s)"));
     let page = app.page(&article).await;
-    assert!(page.contains("A reply with a link") && page.contains("Anonymous"), "kept, anonymised");
+    assert!(page.contains("A reply: I agree") && page.contains("Anonymous"), "kept, anonymised");
     let after: serde_json::Value =
         serde_json::from_slice(&app.cli(&["privacy", "export", EMAILS[1]]).stdout).expect("JSON");
     assert_eq!(after["comments"].as_array().map(Vec::len), Some(0), "nothing left under that address");

@@ -1,0 +1,93 @@
+//! API keys of sites using the spam API, and the spam filter's lessons.
+
+use super::{Store, StoreError, StoreResult};
+
+/// An API key and the site it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiKey {
+    pub id: i64,
+    pub key: String,
+    pub site_url: String,
+    pub label: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// One moderator's decision, as the model learns it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Lesson {
+    pub id: i64,
+    pub site: i64,
+    pub is_spam: i64,
+    /// The comment as the filter reads it (text and context), JSON.
+    pub comment: String,
+}
+
+impl Store {
+    pub async fn create_api_key(&self, key: &str, site_url: &str, label: &str, now: i64) -> StoreResult<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO api_keys (key, site_url, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(key)
+        .bind(site_url)
+        .bind(label)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn api_keys(&self) -> StoreResult<Vec<ApiKey>> {
+        Ok(sqlx::query_as("SELECT id, key, site_url, label, created_at, revoked_at FROM api_keys ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// A key that has not been revoked.
+    pub async fn active_api_key(&self, key: &str) -> StoreResult<ApiKey> {
+        sqlx::query_as(
+            "SELECT id, key, site_url, label, created_at, revoked_at FROM api_keys WHERE key = $1 AND revoked_at IS NULL",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Revokes a key by its value or its number.
+    pub async fn revoke_api_key(&self, key_or_id: &str, now: i64) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE (key = $2 OR CAST(id AS TEXT) = $2) AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(key_or_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Records a lesson; committed before this returns.
+    pub async fn add_lesson(&self, site: i64, is_spam: bool, comment: &str, now: i64) -> StoreResult<i64> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO spam_lessons (site, is_spam, comment, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(site)
+        .bind(i64::from(is_spam))
+        .bind(comment)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// Lessons recorded after `id`, oldest first.
+    pub async fn lessons_after(&self, id: i64) -> StoreResult<Vec<Lesson>> {
+        Ok(sqlx::query_as("SELECT id, site, is_spam, comment FROM spam_lessons WHERE id > $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}

@@ -1,0 +1,226 @@
+//! The Akismet-compatible API, driven as an Akismet client would: every
+//! documented response and header, bad input, per-site learning, and
+//! lessons that survive a restart.
+
+use chrono::Utc;
+
+use crate::helpers::TestApp;
+
+const KEY: &str = "k3ysiteone12";
+const OTHER_KEY: &str = "k3ysitetwo34";
+const BLOG: &str = "https://blog.example.org";
+const SPAMMY: &str = "Check out my channel!!! subscribe to me http://bit.ly/freemoney make money fast";
+const HAM: &str = "The council should publish the ferry timetable before the trial starts next month.";
+
+async fn with_keys() -> TestApp {
+    let app = TestApp::spawn_empty().await;
+    let now = Utc::now().timestamp();
+    app.store.create_api_key(KEY, BLOG, "site one", now).await.expect("key");
+    app.store.create_api_key(OTHER_KEY, "https://other.example.net", "site two", now).await.expect("key");
+    app
+}
+
+async fn call(app: &TestApp, method: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client.post(app.url(&format!("/1.1/{method}"))).form(form).send().await.expect("request")
+}
+
+/// The parameters a client sends about one comment, to check it and later to report it.
+fn comment<'a>(key: &'a str, content: &'a str) -> [(&'static str, &'a str); 7] {
+    [
+        ("api_key", key),
+        ("blog", BLOG),
+        ("user_ip", "203.0.113.7"),
+        ("user_agent", "Mozilla/5.0"),
+        ("comment_type", "comment"),
+        ("comment_author", "Sam"),
+        ("comment_content", content),
+    ]
+}
+
+async fn check(app: &TestApp, key: &str, content: &str) -> String {
+    call(app, "comment-check", &comment(key, content)).await.text().await.expect("body")
+}
+
+#[tokio::test]
+async fn documented_responses_and_headers() {
+    let app = with_keys().await;
+    let valid = call(&app, "verify-key", &[("key", KEY), ("blog", BLOG)]).await;
+    assert_eq!(valid.status(), 200);
+    assert_eq!(valid.text().await.expect("body"), "valid");
+    let invalid = call(&app, "verify-key", &[("key", "nosuchkey123"), ("blog", BLOG)]).await;
+    assert!(invalid.headers().contains_key("x-akismet-debug-help"));
+    assert_eq!(invalid.text().await.expect("body"), "invalid");
+
+    // comment-check: a GUID on every answer; WordPress's many extra parameters are ignored.
+    let form = [
+        ("api_key", KEY),
+        ("blog", BLOG),
+        ("user_ip", "203.0.113.7"),
+        ("user_agent", "Mozilla/5.0"),
+        ("referrer", "https://www.google.com/"),
+        ("permalink", "https://blog.example.org/2026/11/post/"),
+        ("comment_type", "comment"),
+        ("comment_author", "Sam"),
+        ("comment_author_email", "sam@example.org"),
+        ("comment_author_url", ""),
+        ("comment_content", HAM),
+        ("comment_date_gmt", "2026-11-23T10:00:00Z"),
+        ("comment_post_modified_gmt", "2026-11-22T10:00:00Z"),
+        ("blog_lang", "en_us"),
+        ("blog_charset", "UTF-8"),
+        ("is_test", "1"),
+        ("POST_akismet_comment_nonce", "abc"),
+        ("SERVER_SOFTWARE", "nginx"),
+        ("comment_post_ID", "42"),
+    ];
+    let ham = call(&app, "comment-check", &form).await;
+    assert_eq!(ham.status(), 200);
+    assert_eq!(ham.headers()["x-akismet-guid"].len(), 32);
+    assert_eq!(ham.text().await.expect("body"), "false");
+    assert_eq!(check(&app, KEY, SPAMMY).await, "true");
+
+    // Akismet's test values.
+    let guaranteed = call(
+        &app,
+        "comment-check",
+        &[
+            ("api_key", KEY),
+            ("blog", BLOG),
+            ("user_ip", "1.2.3.4"),
+            ("comment_author", "akismet-guaranteed-spam"),
+            ("comment_content", HAM),
+        ],
+    )
+    .await;
+    assert_eq!(guaranteed.text().await.expect("body"), "true");
+    let admin = call(
+        &app,
+        "comment-check",
+        &[
+            ("api_key", KEY),
+            ("blog", BLOG),
+            ("user_ip", "1.2.3.4"),
+            ("user_role", "administrator"),
+            ("comment_content", SPAMMY),
+        ],
+    )
+    .await;
+    assert_eq!(admin.text().await.expect("body"), "false");
+
+    // Blatant spam carries the discard tip.
+    let blatant = [
+        ("api_key", KEY),
+        ("blog", BLOG),
+        ("user_ip", "1.2.3.4"),
+        ("comment_author", "Bob"),
+        ("comment_content", "Check out my channel subscribe http://bit.ly/x"),
+    ];
+    let response = call(&app, "comment-check", &blatant).await;
+    assert_eq!(response.headers().get("x-akismet-pro-tip").map(|v| v.to_str().unwrap_or("")), Some("discard"));
+    assert_eq!(response.text().await.expect("body"), "true");
+
+    for method in ["submit-spam", "submit-ham"] {
+        let response = call(
+            &app,
+            method,
+            &[("api_key", KEY), ("blog", BLOG), ("user_ip", "1.2.3.4"), ("comment_content", "x"), ("is_test", "1")],
+        )
+        .await;
+        assert_eq!(response.text().await.expect("body"), "Thanks for making the web a better place.");
+    }
+    // Older clients put the key in the host name.
+    let by_host = app
+        .client
+        .post(app.url("/1.1/verify-key"))
+        .header("host", format!("{KEY}.rest.example.org"))
+        .form(&[("blog", BLOG)])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(by_host.text().await.expect("body"), "valid");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_requests_get_documented_answers() {
+    let app = with_keys().await;
+    let help =
+        |r: &reqwest::Response| r.headers().get("x-akismet-debug-help").map(|v| v.to_str().unwrap_or("").to_owned());
+    let no_key = call(&app, "comment-check", &[("blog", BLOG), ("user_ip", "1.2.3.4")]).await;
+    assert_eq!(help(&no_key).as_deref(), Some("Empty \"api_key\" value"));
+    assert_eq!(no_key.text().await.expect("body"), "invalid");
+    let unknown =
+        call(&app, "comment-check", &[("api_key", "revokedkey99"), ("blog", BLOG), ("user_ip", "1.2.3.4")]).await;
+    assert!(help(&unknown).is_some());
+    assert_eq!(unknown.text().await.expect("body"), "invalid");
+    let no_blog = call(&app, "comment-check", &[("api_key", KEY), ("user_ip", "1.2.3.4")]).await;
+    assert_eq!(help(&no_blog).as_deref(), Some("Empty \"blog\" value"));
+    let no_ip = call(&app, "comment-check", &[("api_key", KEY), ("blog", BLOG), ("comment_content", "hi")]).await;
+    assert_eq!(no_ip.text().await.expect("body"), "Missing required field: user_ip.");
+
+    let json = app
+        .client
+        .post(app.url("/1.1/comment-check"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(json.status(), 415);
+    assert!(help(&json).is_some());
+    let raw = |body: Vec<u8>| {
+        app.client
+            .post(app.url("/1.1/comment-check"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let bad_utf8 = raw(b"api_key=k3ysiteone12&blog=x&comment_content=\xff\xfe".to_vec()).await.expect("request");
+    assert_eq!(bad_utf8.status(), 400);
+    let huge = raw(format!("api_key={KEY}&blog=x&user_ip=1&comment_content={}", "a".repeat(300_000)).into_bytes())
+        .await
+        .expect("request");
+    assert_eq!(huge.status(), 413);
+    let unknown_method = call(&app, "comment-delete", &[("api_key", KEY), ("blog", BLOG)]).await;
+    assert_eq!(unknown_method.status(), 404);
+    let get = app.get("/1.1/comment-check").await;
+    assert_eq!(get.status(), 405);
+
+    // A revoked key stops working (within the key cache's few seconds).
+    app.store.revoke_api_key(OTHER_KEY, Utc::now().timestamp()).await.expect("revoke");
+    let revoked = call(&app, "verify-key", &[("key", OTHER_KEY), ("blog", BLOG)]).await;
+    assert_eq!(revoked.text().await.expect("body"), "invalid");
+
+    // A flood: every request answered correctly, none fails.
+    let mut tasks = Vec::new();
+    for _ in 0..500 {
+        let client = app.client.clone();
+        let url = app.url("/1.1/comment-check");
+        tasks.push(tokio::spawn(async move {
+            let form = [("api_key", KEY), ("blog", BLOG), ("user_ip", "1.2.3.4"), ("comment_content", HAM)];
+            client.post(url).form(&form).send().await.map(|r| r.status().as_u16())
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.expect("task").expect("answered"), 200);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn feedback_teaches_only_its_own_site_and_survives_a_restart() {
+    let app = with_keys().await;
+    let lesson = "The harbour board meeting minutes are online now, page two has the ferry vote.";
+    assert_eq!(check(&app, KEY, lesson).await, "false");
+    for _ in 0..12 {
+        let response = call(&app, "submit-spam", &comment(KEY, lesson)).await;
+        assert_eq!(response.text().await.expect("body"), "Thanks for making the web a better place.");
+    }
+    assert_eq!(check(&app, KEY, lesson).await, "true", "site one learned");
+    assert_eq!(check(&app, OTHER_KEY, lesson).await, "false", "site two is unaffected");
+
+    let app = app.restart().await;
+    assert_eq!(check(&app, KEY, lesson).await, "true", "the lessons survive a restart");
+    assert_eq!(check(&app, OTHER_KEY, lesson).await, "false");
+    app.stop().await;
+}
