@@ -328,8 +328,7 @@ impl Store {
             }
         }
 
-        let status = if published_at.is_some() { "published" } else { "draft" };
-        let image = input.image.as_ref();
+        // A new article gets its row first; then new and old take the same update.
         let id = match &existing {
             Some(old) => {
                 if old.headline != input.headline
@@ -348,32 +347,6 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                sqlx::query(
-                    "UPDATE articles SET headline = $1, standfirst = $2, body_markdown = $3, body_html = $4,
-                        author_id = $5, agency = $6, status = $7, published_at = $8, updated_at = $9,
-                        image_src = $10, image_alt = $11, image_caption = $12, image_credit = $13,
-                        image_width = $14, image_height = $15, comments_open = $16
-                     WHERE id = $17",
-                )
-                .bind(input.headline)
-                .bind(input.standfirst)
-                .bind(input.body_markdown)
-                .bind(input.body_html)
-                .bind(author_id)
-                .bind(input.agency)
-                .bind(status)
-                .bind(published_at)
-                .bind(input.now)
-                .bind(image.map(|i| i.src.as_str()))
-                .bind(image.map(|i| i.alt.as_str()))
-                .bind(image.map(|i| i.caption.as_str()))
-                .bind(image.map(|i| i.credit.as_str()))
-                .bind(image.and_then(|i| i.width))
-                .bind(image.and_then(|i| i.height))
-                .bind(i64::from(input.comments_open))
-                .bind(old.id)
-                .execute(&mut *tx)
-                .await?;
                 sqlx::query("DELETE FROM article_categories WHERE article_id = $1")
                     .bind(old.id)
                     .execute(&mut *tx)
@@ -383,35 +356,44 @@ impl Store {
             }
             None => {
                 let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO articles (kind, slug, headline, standfirst, body_markdown, body_html, author_id,
-                        agency, status, published_at, created_at, updated_at, image_src, image_alt, image_caption,
-                        image_credit, image_width, image_height, comments_open)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15, $16, $17, $18)
-                     RETURNING id",
+                    "INSERT INTO articles (kind, slug, headline, body_markdown, body_html, status, created_at, updated_at)
+                     VALUES ($1, $2, '', '', '', 'draft', $3, $3) RETURNING id",
                 )
                 .bind(input.kind.as_str())
                 .bind(input.slug.as_str())
-                .bind(input.headline)
-                .bind(input.standfirst)
-                .bind(input.body_markdown)
-                .bind(input.body_html)
-                .bind(author_id)
-                .bind(input.agency)
-                .bind(status)
-                .bind(published_at)
                 .bind(input.now)
-                .bind(image.map(|i| i.src.as_str()))
-                .bind(image.map(|i| i.alt.as_str()))
-                .bind(image.map(|i| i.caption.as_str()))
-                .bind(image.map(|i| i.credit.as_str()))
-                .bind(image.and_then(|i| i.width))
-                .bind(image.and_then(|i| i.height))
-                .bind(i64::from(input.comments_open))
                 .fetch_one(&mut *tx)
                 .await?;
                 id
             }
         };
+        let image = input.image.as_ref();
+        sqlx::query(
+            "UPDATE articles SET headline = $1, standfirst = $2, body_markdown = $3, body_html = $4,
+                author_id = $5, agency = $6, status = $7, published_at = $8, updated_at = $9,
+                image_src = $10, image_alt = $11, image_caption = $12, image_credit = $13,
+                image_width = $14, image_height = $15, comments_open = $16
+             WHERE id = $17",
+        )
+        .bind(input.headline)
+        .bind(input.standfirst)
+        .bind(input.body_markdown)
+        .bind(input.body_html)
+        .bind(author_id)
+        .bind(input.agency)
+        .bind(if published_at.is_some() { "published" } else { "draft" })
+        .bind(published_at)
+        .bind(input.now)
+        .bind(image.map(|i| i.src.as_str()))
+        .bind(image.map(|i| i.alt.as_str()))
+        .bind(image.map(|i| i.caption.as_str()))
+        .bind(image.map(|i| i.credit.as_str()))
+        .bind(image.and_then(|i| i.width))
+        .bind(image.and_then(|i| i.height))
+        .bind(i64::from(input.comments_open))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         for (position, category_id) in category_ids.iter().enumerate() {
             sqlx::query("INSERT INTO article_categories (article_id, category_id, position) VALUES ($1, $2, $3)")
                 .bind(id)

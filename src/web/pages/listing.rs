@@ -27,6 +27,15 @@ pub struct Card {
     pub byline: Option<String>,
     pub image: Option<CardImage>,
     pub comments: i64,
+    /// The front page's lead story, shown larger.
+    pub lead: bool,
+}
+
+impl Card {
+    /// The class prefix of its markup: `lead` or `card`.
+    pub fn kind(&self) -> &'static str {
+        if self.lead { "lead" } else { "card" }
+    }
 }
 
 pub struct CardImage {
@@ -134,7 +143,7 @@ pub async fn show_listing(
     let summaries = state.store.list_articles(listing, now.timestamp(), PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let last_modified = summaries.iter().map(|s| s.updated_at).max().unwrap_or(0);
     let mut cards: Vec<Card> = summaries.iter().map(|s| card(s, site, tz)).collect();
-    let lead = (!is_archive && page == 1 && !cards.is_empty()).then(|| cards.remove(0));
+    let lead = (!is_archive && page == 1 && !cards.is_empty()).then(|| Card { lead: true, ..cards.remove(0) });
     let path = with_page(&base, page);
     let title = match (label, page) {
         (None, 1) => String::new(),
@@ -195,6 +204,7 @@ fn card(summary: &ArticleSummary, site: &SiteData, tz: chrono_tz::Tz) -> Card {
         kicker,
         byline: summary.author_name.clone().or_else(|| summary.agency.clone()),
         comments: summary.comment_count,
+        lead: false,
         image: summary.image_src.as_ref().map(|src| CardImage {
             src: src.clone(),
             width: summary.image_width,
