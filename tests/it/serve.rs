@@ -76,3 +76,30 @@ async fn serve_needs_no_configuration_and_stops_on_sigterm() {
     assert_eq!(front.text().await.expect("body").matches("Harbour board approves a night-time ferry trial").count(), 1);
     stop(second);
 }
+
+#[test]
+fn a_missing_or_damaged_spam_model_stops_the_start_with_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let damaged = dir.path().join("damaged.bin");
+    let mut bytes = broadsheet::spam::SHIPPED_MODEL.to_vec();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&damaged, &bytes).expect("write");
+    let truncated = dir.path().join("truncated.bin");
+    std::fs::write(&truncated, &broadsheet::spam::SHIPPED_MODEL[..1000]).expect("write");
+    for (model, expected) in [
+        ("missing.bin", "cannot read the spam model"),
+        ("damaged.bin", "is unusable"),
+        ("truncated.bin", "is unusable"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_broadsheet"))
+            .args(["--addr", "127.0.0.1:0", "--spam-model", model, "serve"])
+            .current_dir(dir.path())
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{model}: the server must not start");
+        assert!(stderr.contains(expected) && stderr.contains(model), "{model}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{model}: {stderr}");
+    }
+}
