@@ -30,6 +30,7 @@ cargo test --workspace --all-targets --locked
 
 # Against the real binary: an Akismet client library, and a reader in Chromium.
 cargo build --locked
+export BROADSHEET_BIN="${CARGO_TARGET_DIR:-target}/debug/broadsheet"
 for check in tests/clients/*.mjs tests/browser/*.mjs; do
   [ -e "$check" ] || continue
   echo "== node $check"
