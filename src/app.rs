@@ -23,17 +23,29 @@ use crate::web::changes::ChangeFeed;
 use crate::web::signing::Signer;
 use crate::{demo, jobs, setup, web};
 
-/// What every request handler can reach.
+/// What every request handler can reach: one shared allocation, so that
+/// handing it to a request is a single reference-count increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The parts of the running application.
+pub struct Shared {
     pub store: Store,
-    pub config: Arc<Config>,
-    pub cache: Arc<PageCache>,
-    pub changes: Arc<ChangeFeed>,
-    pub assets: Arc<Assets>,
+    pub config: Config,
+    pub cache: PageCache,
+    pub changes: ChangeFeed,
+    pub assets: Assets,
     pub signer: Arc<Signer>,
     pub spam: Arc<SpamEngine>,
-    pub akismet_keys: Arc<KeyCache>,
+    pub akismet_keys: KeyCache,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 /// Signed cookies use the site's key.
@@ -73,16 +85,16 @@ impl App {
         let lessons = spam.catch_up(&store).await?;
         tracing::info!(lessons, "spam filter ready");
         let changes = ChangeFeed::start(store.clone(), Arc::clone(&spam), now.timestamp()).await?;
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             store,
-            config: Arc::new(config),
-            cache: Arc::new(PageCache::new()),
-            changes: Arc::new(changes),
-            assets: Arc::new(Assets::build()),
+            config,
+            cache: PageCache::new(),
+            changes,
+            assets: Assets::build(),
             signer: Arc::new(Signer::new(&secret)),
             spam,
-            akismet_keys: Arc::new(KeyCache::default()),
-        };
+            akismet_keys: KeyCache::default(),
+        }));
         let listener = TcpListener::bind(state.config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", state.config.addr))?;

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
+use super::pages::SiteData;
 use crate::domain::cache_tags;
 
 /// How many pages the cache holds before it makes room.
@@ -193,10 +194,11 @@ impl Entries {
     }
 }
 
-/// Rendered pages by request path.
+/// Rendered pages by request path, and the data every page shares.
 #[derive(Default)]
 pub struct PageCache {
     entries: RwLock<Entries>,
+    site: RwLock<Option<Arc<SiteData>>>,
     /// Bumped by every invalidation; a render that began before a bump is not stored.
     generation: AtomicU64,
 }
@@ -237,11 +239,26 @@ impl PageCache {
         true
     }
 
-    /// Drops every page filed under `tag` (all of them for the site tag); returns how many.
+    /// The shared page data, unless the site tag was invalidated since it was stored.
+    pub fn site_data(&self) -> Option<Arc<SiteData>> {
+        self.site.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Keeps the shared page data, unless an invalidation ran since `generation`.
+    pub fn set_site_data(&self, site: Arc<SiteData>, generation: u64) {
+        let _entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            *self.site.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(site);
+        }
+    }
+
+    /// Drops every page filed under `tag` (all of them, and the shared page
+    /// data, for the site tag); returns how many pages.
     pub fn invalidate(&self, tag: &str) -> usize {
         let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
         if tag == cache_tags::SITE {
+            *self.site.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
             let n = entries.pages.len();
             *entries = Entries::default();
             return n;

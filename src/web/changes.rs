@@ -5,17 +5,17 @@
 //! server). Each change logs the cache tags it touches, in its own
 //! transaction. Before answering a request the server looks at the SQLite
 //! write-ahead log's size and time, a single `stat`: when they moved, it reads
-//! the new log rows at once, so a page published a moment ago is served
-//! fresh. A background poll covers what `stat` cannot see (another server on
+//! the new log rows at once (it looks at most once a millisecond), so a
+//! page published a moment ago is served fresh. A background poll covers what `stat` cannot see (another server on
 //! PostgreSQL, two commits within one clock tick). Rows due in the future
 //! (scheduled articles) wait in memory until their second comes.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use super::cache::PageCache;
 use crate::spam::SpamEngine;
@@ -35,6 +35,10 @@ pub struct ChangeFeed {
     next_due: AtomicI64,
     pending: Mutex<BinaryHeap<Reverse<(i64, String)>>>,
     pull_lock: tokio::sync::Mutex<()>,
+    /// When the write-ahead log was last looked at (ms since `started`): at
+    /// most once a millisecond, however many requests arrive.
+    started: Instant,
+    wal_looked_ms: AtomicU64,
 }
 
 impl ChangeFeed {
@@ -51,6 +55,8 @@ impl ChangeFeed {
             next_due: AtomicI64::new(i64::MAX),
             pending: Mutex::new(BinaryHeap::new()),
             pull_lock: tokio::sync::Mutex::new(()),
+            started: Instant::now(),
+            wal_looked_ms: AtomicU64::new(0),
             wal_file,
             store,
             spam,
@@ -115,6 +121,10 @@ impl ChangeFeed {
     /// True when the write-ahead log looks different from the last look.
     fn wal_changed(&self) -> bool {
         let Some(wal) = &self.wal_file else { return false };
+        let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if self.wal_looked_ms.swap(now_ms, Ordering::AcqRel) == now_ms {
+            return false;
+        }
         let now = std::fs::metadata(wal).ok().map(|meta| {
             use std::os::unix::fs::MetadataExt;
             (meta.ino(), meta.len(), meta.modified().unwrap_or(SystemTime::UNIX_EPOCH))

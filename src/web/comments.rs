@@ -113,9 +113,9 @@ pub async fn post_comment(
         return AppError::BadRequest("the comment form could not be read; please send it again from the article page")
             .into_response();
     };
-    let settings = match state.store.discussion_settings().await {
-        Ok(settings) => settings,
-        Err(err) => return AppError::from(err).into_response(),
+    let settings = match pages::SiteData::load(&state, now).await {
+        Ok(site) => site.settings.clone(),
+        Err(err) => return err.into_response(),
     };
     let reshow = |status: StatusCode, errors: FieldErrors, notice: Option<String>, form: CommentForm| {
         let state = state.clone();

@@ -78,11 +78,11 @@ pub async fn show_article(
     if (local.year(), local.month(), local.day()) != (*year, *month, *day) {
         return Ok(Outcome::Redirect(path));
     }
-    let settings = state.store.discussion_settings().await?;
-    let open = comments_open(&record, &settings, now.timestamp());
+    let settings = &site.settings;
+    let open = comments_open(&record, settings, now.timestamp());
     let comments = state.store.visible_comments(record.id, &viewer.held).await?;
     let (items, pager) =
-        discussion::thread(&comments, *comment_page, &path, &settings, open, tz).ok_or(AppError::NotFound)?;
+        discussion::thread(&comments, *comment_page, &path, settings, open, tz).ok_or(AppError::NotFound)?;
     let values = viewer.form.clone().unwrap_or_default();
     let reply_id = viewer.reply_to.or_else(|| values.parent.as_deref().and_then(|p| p.parse().ok()));
     let reply_to = reply_id.and_then(|id| {

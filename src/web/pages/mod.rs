@@ -20,6 +20,7 @@ use super::comments::Viewer;
 use super::error::AppError;
 use super::routes::{Parsed, PublicRoute};
 use crate::domain::dates;
+use crate::domain::moderation::DiscussionSettings;
 use crate::store::{CategoryRow, NamedRef};
 
 pub use article::comments_open;
@@ -167,18 +168,28 @@ pub async fn render_article_for(
     article::show_article(state, &site, now, route, viewer).await
 }
 
-/// What every page's navigation and footer show.
+/// What every page shares: navigation, footer and the discussion settings.
+/// Kept in memory until a change logs the site tag (a new category, a page
+/// added or renamed, a settings change).
 pub struct SiteData {
     pub categories: Vec<CategoryRow>,
     pub pages: Vec<NamedRef>,
+    pub settings: DiscussionSettings,
 }
 
 impl SiteData {
-    async fn load(state: &AppState, now: DateTime<Utc>) -> Result<SiteData, AppError> {
-        Ok(SiteData {
+    pub async fn load(state: &AppState, now: DateTime<Utc>) -> Result<Arc<SiteData>, AppError> {
+        if let Some(site) = state.cache.site_data() {
+            return Ok(site);
+        }
+        let generation = state.cache.generation();
+        let site = Arc::new(SiteData {
             categories: state.store.categories().await?,
             pages: state.store.public_pages(now.timestamp()).await?,
-        })
+            settings: state.store.discussion_settings().await?,
+        });
+        state.cache.set_site_data(Arc::clone(&site), generation);
+        Ok(site)
     }
 
     /// `/category/parent/child/` for a category.
