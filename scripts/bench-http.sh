@@ -2,7 +2,10 @@
 # HTTP throughput: Broadsheet's cached article page against nginx serving the
 # same bytes from a static file, side by side in one run, with wrk.
 #
-#   scripts/bench-http.sh [seconds] [connections]
+#   scripts/bench-http.sh [seconds] [connections] [comments]
+#
+# With a number of comments, the article first gets that many approved
+# comments (all on one comment page), posted through its form.
 #
 # Both servers log every request to a file, use both cores and keep
 # connections alive. Prints requests/s and latency percentiles for each and
@@ -11,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-15}"
 CONNECTIONS="${2:-64}"
+COMMENTS="${3:-0}"
 PORT_OURS=18080
 PORT_NGINX=18081
 
@@ -38,6 +42,21 @@ OURS_PID=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT_OURS/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
 ARTICLE=$(curl -fs "http://127.0.0.1:$PORT_OURS/" | grep -o 'class="lead-headline"><a href="[^"]*"' | sed 's/.*href="//; s/"$//')
+if [ "$COMMENTS" -gt 0 ]; then
+  for setting in "flood_seconds 0" "hold_first_time false" "min_seconds_to_submit 0" "per_page $COMMENTS"; do
+    # shellcheck disable=SC2086
+    ./target/release/broadsheet --data-dir "$WORK/data" settings set $setting
+  done
+  TOKEN=$(curl -fs "http://127.0.0.1:$PORT_OURS$ARTICLE" | grep -o 'name="token" value="[^"]*"' | sed 's/.*value="//; s/"$//')
+  sleep 15 # a reader takes a while to write
+  for n in $(seq 1 "$COMMENTS"); do
+    curl -fs -o /dev/null -A "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0" "http://127.0.0.1:$PORT_OURS$ARTICLE" \
+      --data-urlencode "token=$TOKEN" --data-urlencode "author=Reader $n" --data-urlencode "email=reader$n@example.org" \
+      --data-urlencode "comment=Comment $n: the late ferry would let island families get home after evening shifts."
+  done
+  SHOWN=$(curl -fs "http://127.0.0.1:$PORT_OURS$ARTICLE" | grep -c 'class="comment-body"' || true)
+  echo "the article shows $SHOWN comments"
+fi
 mkdir -p "$WORK/www$ARTICLE"
 curl -fs "http://127.0.0.1:$PORT_OURS$ARTICLE" -o "$WORK/www${ARTICLE}index.html"
 BYTES=$(wc -c <"$WORK/www${ARTICLE}index.html")
