@@ -191,15 +191,21 @@ struct Existing {
 }
 
 impl Store {
-    /// One article or page by slug, whatever its status; the caller checks visibility.
-    pub async fn article_by_slug(&self, kind: Kind, slug: &str) -> StoreResult<ArticleRecord> {
+    /// One article or page by slug, whatever its status, without its
+    /// categories and tags (one query, for the comment pipeline).
+    pub async fn article_row(&self, kind: Kind, slug: &str) -> StoreResult<ArticleRecord> {
         let sql = format!("{RECORD_COLUMNS} WHERE a.kind = $1 AND a.slug = $2");
-        let mut record: ArticleRecord = sqlx::query_as(AssertSqlSafe(sql))
+        sqlx::query_as(AssertSqlSafe(sql))
             .bind(kind.as_str())
             .bind(slug)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// One article or page by slug, whatever its status; the caller checks visibility.
+    pub async fn article_by_slug(&self, kind: Kind, slug: &str) -> StoreResult<ArticleRecord> {
+        let mut record = self.article_row(kind, slug).await?;
         record.categories = sqlx::query_as(
             "SELECT c.id, c.slug, c.name FROM article_categories ac JOIN categories c ON c.id = ac.category_id
              WHERE ac.article_id = $1 ORDER BY ac.position",

@@ -5,7 +5,7 @@ use sqlx::{Any, Transaction};
 
 use super::{Store, StoreResult};
 
-/// One logged invalidation: a cache tag, due at a Unix second.
+/// One logged invalidation: cache tags (separated by spaces), due at a Unix second.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Invalidation {
     pub id: i64,
@@ -47,12 +47,23 @@ impl Store {
     }
 }
 
-/// Logs cache tags inside the caller's transaction, so they commit with the change.
+/// Logs cache tags inside the caller's transaction, so they commit with the
+/// change: one row per due time, its tags separated by spaces (tags have none).
 pub(super) async fn log(tx: &mut Transaction<'static, Any>, tags: &[(String, i64)]) -> StoreResult<()> {
+    let mut by_due: Vec<(i64, String)> = Vec::new();
     for (tag, due_at) in tags {
+        match by_due.iter_mut().find(|(due, _)| due == due_at) {
+            Some((_, joined)) => {
+                joined.push(' ');
+                joined.push_str(tag);
+            }
+            None => by_due.push((*due_at, tag.clone())),
+        }
+    }
+    for (due_at, joined) in by_due {
         sqlx::query("INSERT INTO cache_invalidations (tag, due_at) VALUES ($1, $2)")
-            .bind(tag)
-            .bind(*due_at)
+            .bind(joined)
+            .bind(due_at)
             .execute(&mut **tx)
             .await?;
     }

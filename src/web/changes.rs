@@ -88,7 +88,7 @@ impl ChangeFeed {
         let (due, later): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| row.due_at <= now);
         let mut dropped = 0;
         for row in &due {
-            dropped += cache.invalidate(&row.tag);
+            dropped += row.tag.split_whitespace().map(|tag| cache.invalidate(tag)).sum::<usize>();
         }
         self.schedule(later);
         self.last_id.store(last, Ordering::Release);
@@ -112,7 +112,9 @@ impl ChangeFeed {
                 break;
             }
             if let Some(Reverse((_, tag))) = pending.pop() {
-                cache.invalidate(&tag);
+                for tag in tag.split_whitespace() {
+                    cache.invalidate(tag);
+                }
             }
         }
         self.next_due.store(pending.peek().map_or(i64::MAX, |Reverse((due, _))| *due), Ordering::Release);

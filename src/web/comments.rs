@@ -101,7 +101,7 @@ pub async fn post_comment(
         _ => return AppError::MethodNotAllowed.into_response(),
     };
     let PublicRoute::Article { slug, .. } = &route else { return AppError::NotFound.into_response() };
-    let article = match state.store.article_by_slug(Kind::Article, slug).await {
+    let article = match state.store.article_row(Kind::Article, slug).await {
         Ok(article) if article.is_public(now.timestamp()) => article,
         Ok(_) | Err(StoreError::NotFound) => return pages::not_found_page(&state, now).await,
         Err(err) => return AppError::from(err).into_response(),
