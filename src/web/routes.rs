@@ -144,8 +144,14 @@ impl PublicRoute {
             }
             segments.truncate(segments.len() - 2);
             if page == 1 {
+                // Only to an address of ours: every segment of a route is a slug
+                // or a number, so nothing like `/\evil.example/` can come out.
                 let prefix: String = segments.iter().map(|s| format!("/{s}")).collect();
-                return Parsed::Redirect(format!("{prefix}/"));
+                let target = format!("{prefix}/");
+                return match PublicRoute::parse(&target) {
+                    Parsed::Route(_) => Parsed::Redirect(target),
+                    _ => Parsed::NotFound,
+                };
             }
         }
         let is_slug = |s: &str| Slug::parse(s).is_ok();
@@ -182,6 +188,11 @@ impl PublicRoute {
             [slug] if page == 1 && is_slug(slug) => PublicRoute::Page { slug: (*slug).to_owned() },
             _ => return Parsed::NotFound,
         };
+        // One address per page: `%6C` for `l` redirects to the plain form, so
+        // the page cache cannot be filled with copies under other spellings.
+        if raw != decoded {
+            return Parsed::Redirect(decoded.into_owned());
+        }
         Parsed::Route(route)
     }
 }
@@ -241,6 +252,20 @@ mod tests {
         assert_eq!(PublicRoute::parse("/tag/x/page/1/"), Parsed::Redirect("/tag/x/".into()));
         assert_eq!(PublicRoute::parse("/page/1/"), Parsed::Redirect("/".into()));
         assert_eq!(PublicRoute::parse("/2026/11/20/a/comment-page-1/"), Parsed::Redirect("/2026/11/20/a/".into()));
+        assert_eq!(PublicRoute::parse("/privac%79/"), Parsed::Redirect("/privacy/".into()));
+    }
+
+    #[test]
+    fn redirects_never_leave_the_site() {
+        for path in ["/%5Cevil.com/page/1/", "/%5Cevil.com/page/1", "//evil.com/page/1/", "/%2F%2Fevil.com/page/1/"] {
+            match PublicRoute::parse(path) {
+                Parsed::Redirect(to) => {
+                    assert!(to.starts_with('/') && !to.starts_with("//") && !to.contains('\\'), "{path} -> {to}")
+                }
+                other => assert!(matches!(other, Parsed::NotFound | Parsed::BadRequest(_)), "{path}: {other:?}"),
+            }
+        }
+        assert_eq!(PublicRoute::parse("/%5Cevil.com/page/1/"), Parsed::NotFound);
     }
 
     #[test]
