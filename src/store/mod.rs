@@ -55,7 +55,6 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
-    backend: Backend,
     sqlite_file: Option<Arc<Path>>,
     /// The site's time zone: month archives, and so month cache tags, follow it.
     time_zone: Tz,
@@ -121,11 +120,7 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("cannot apply database migrations")?;
-        Ok(Store { pool, backend, sqlite_file: sqlite_file.map(Arc::from), time_zone })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
+        Ok(Store { pool, sqlite_file: sqlite_file.map(Arc::from), time_zone })
     }
 
     /// The SQLite database file, when that is the backend.

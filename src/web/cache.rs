@@ -77,15 +77,6 @@ impl CachedPage {
         }
     }
 
-    pub fn body(&self) -> &Bytes {
-        &self.body
-    }
-
-    /// The identity ETag (the brotli and gzip bodies have their own).
-    pub fn etag(&self) -> &HeaderValue {
-        &self.etags[0]
-    }
-
     /// Compresses the body both ways; costly, so run off the request path.
     pub fn compress(&self) {
         if self.body.len() < 256 {

@@ -25,8 +25,6 @@ use crate::store::{CategoryRow, NamedRef};
 
 pub use article::comments_open;
 
-pub use listing::PAGE_SIZE;
-
 const HTML: &str = "text/html; charset=utf-8";
 /// The 404 page is the same for every address; it is cached under this key.
 const NOT_FOUND_KEY: &str = "\0not-found";
