@@ -20,6 +20,7 @@ use crate::web::akismet::KeyCache;
 use crate::web::assets::Assets;
 use crate::web::cache::PageCache;
 use crate::web::changes::ChangeFeed;
+use crate::web::comment_queue::CommentQueue;
 use crate::web::signing::Signer;
 use crate::{demo, jobs, setup, web};
 
@@ -38,6 +39,7 @@ pub struct Shared {
     pub signer: Arc<Signer>,
     pub spam: Arc<SpamEngine>,
     pub akismet_keys: KeyCache,
+    pub comment_queue: CommentQueue,
 }
 
 impl std::ops::Deref for AppState {
@@ -94,6 +96,7 @@ impl App {
             signer: Arc::new(Signer::new(&secret)),
             spam,
             akismet_keys: KeyCache::default(),
+            comment_queue: CommentQueue::default(),
         }));
         let listener = TcpListener::bind(state.config.addr)
             .await

@@ -50,24 +50,64 @@ pub struct History {
     pub ip_spam: i64,
 }
 
-/// A new comment, validated and decided.
-#[derive(Debug, Clone)]
-pub struct NewComment<'a> {
+/// A new comment, as the posting pipeline's checks see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe<'a> {
     pub article_id: i64,
     pub parent_id: Option<i64>,
-    pub author_name: &'a str,
-    pub author_email: &'a str,
-    pub author_url: Option<&'a str>,
+    pub name: &'a str,
+    pub email: &'a str,
     pub body: &'a str,
-    pub body_html: &'a str,
+    pub ip: &'a str,
+    /// Posts since this second count for the flood limit.
+    pub flood_since: i64,
+    /// Spam from the IP since this second counts against it.
+    pub history_since: i64,
+}
+
+/// What the database says about a new comment before it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checks {
+    /// The same author said the same thing in the same place already.
+    pub duplicate: bool,
+    /// The newest post from the same email or IP address since `flood_since`.
+    pub last_post: Option<i64>,
+    pub history: History,
+}
+
+/// A new comment, validated and decided.
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub article_id: i64,
+    pub parent_id: Option<i64>,
+    pub author_name: String,
+    pub author_email: String,
+    pub author_url: Option<String>,
+    pub body: String,
+    pub body_html: String,
     pub status: Status,
-    pub reason: Option<&'a str>,
+    pub reason: Option<String>,
     pub spam_score: Option<f64>,
     pub is_staff: bool,
-    pub ip: Option<&'a str>,
-    pub user_agent: Option<&'a str>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
     pub now: i64,
 }
+
+/// A comment just stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inserted {
+    pub id: i64,
+    /// For a top-level comment: how many approved top-level comments come
+    /// before it (which comment page it is on).
+    pub top_level_before: Option<i64>,
+}
+
+/// What the INSERT of new comments returns: the number and how to tell the row.
+type Returned = (i64, Option<i64>, String, String, String);
+
+/// Comments stored by one INSERT statement (14 parameters each).
+const INSERT_ROWS: usize = 64;
 
 /// One stored comment by number.
 const ONE: &str = "WHERE id = $1";
@@ -113,76 +153,53 @@ impl Store {
         Ok((article_id, Status::parse(&status).unwrap_or(Status::Pending)))
     }
 
-    /// What the site knows of a commenter: approved comments under this name
-    /// and email, spam from this email, and spam from this IP since `since`.
-    pub async fn commenter_history(&self, name: &str, email: &str, ip: &str, since: i64) -> StoreResult<History> {
-        let (approved, spam): (i64, i64) = sqlx::query_as(
-            "SELECT COALESCE(SUM(CASE WHEN status = 'approved' AND author_name = $2 THEN 1 ELSE 0 END), 0),
-                    COALESCE(SUM(CASE WHEN status = 'spam' THEN 1 ELSE 0 END), 0)
-             FROM comments WHERE author_email = $1",
+    /// Everything the posting pipeline asks of the database about a new
+    /// comment, in one round trip: is it a duplicate, when did its author
+    /// (email or IP) last post, and their record.
+    pub async fn posting_checks(&self, probe: &Probe<'_>) -> StoreResult<Checks> {
+        type Row = (i64, Option<i64>, Option<i64>, i64, i64, i64);
+        let (duplicate, last_email, last_ip, approved, spam, ip_spam): Row = sqlx::query_as(
+            "SELECT
+                CASE WHEN EXISTS (SELECT 1 FROM comments WHERE article_id = $1 AND author_email = $2
+                    AND COALESCE(parent_id, 0) = $3 AND author_name = $4 AND body = $5 AND status <> 'trash')
+                    THEN 1 ELSE 0 END,
+                (SELECT MAX(created_at) FROM comments WHERE author_email = $2 AND created_at >= $6),
+                (SELECT MAX(created_at) FROM comments WHERE ip = $7 AND created_at >= $6),
+                (SELECT COUNT(*) FROM comments WHERE author_email = $2 AND status = 'approved' AND author_name = $4),
+                (SELECT COUNT(*) FROM comments WHERE author_email = $2 AND status = 'spam'),
+                (SELECT COUNT(*) FROM comments WHERE ip = $7 AND status = 'spam' AND created_at >= $8)",
         )
-        .bind(email)
-        .bind(name)
+        .bind(probe.article_id)
+        .bind(probe.email)
+        .bind(probe.parent_id.unwrap_or(0))
+        .bind(probe.name)
+        .bind(probe.body)
+        .bind(probe.flood_since)
+        .bind(probe.ip)
+        .bind(probe.history_since)
         .fetch_one(&self.pool)
         .await?;
-        let (ip_spam,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM comments WHERE ip = $1 AND created_at >= $2 AND status = 'spam'")
-                .bind(ip)
-                .bind(since)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(History { approved, spam, ip_spam })
-    }
-
-    /// The newest comment from this IP address or email address since `since`.
-    pub async fn last_comment_from(&self, ip: Option<&str>, email: &str, since: i64) -> StoreResult<Option<i64>> {
-        let (last,): (Option<i64>,) = sqlx::query_as(
-            "SELECT MAX(created_at) FROM comments WHERE created_at >= $1 AND (author_email = $2 OR ip = $3)",
-        )
-        .bind(since)
-        .bind(email)
-        .bind(ip)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(last)
-    }
-
-    /// True when the same author said the same thing in the same place already.
-    pub async fn is_duplicate(
-        &self,
-        article_id: i64,
-        parent_id: Option<i64>,
-        name: &str,
-        email: &str,
-        body: &str,
-    ) -> StoreResult<bool> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM comments WHERE article_id = $1 AND COALESCE(parent_id, 0) = $2 AND author_name = $3
-               AND author_email = $4 AND body = $5 AND status <> 'trash' LIMIT 1",
-        )
-        .bind(article_id)
-        .bind(parent_id.unwrap_or(0))
-        .bind(name)
-        .bind(email)
-        .bind(body)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
+        Ok(Checks {
+            duplicate: duplicate != 0,
+            last_post: last_email.max(last_ip),
+            history: History { approved, spam, ip_spam },
+        })
     }
 
     /// Where comment `id` sits in its article's thread: how many approved
     /// top-level comments come before the top-level comment it belongs to.
-    pub async fn comment_position(&self, article_id: i64, id: i64) -> StoreResult<i64> {
+    /// `parent` is the comment's own parent, when the caller knows it.
+    pub async fn comment_position(&self, article_id: i64, id: i64, parent: Option<i64>) -> StoreResult<i64> {
         let mut root = id;
+        let mut next = parent;
         for _ in 0..32 {
-            let parent: Option<(Option<i64>,)> = sqlx::query_as("SELECT parent_id FROM comments WHERE id = $1")
-                .bind(root)
+            let Some(up) = next else { break };
+            root = up;
+            let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT parent_id FROM comments WHERE id = $1")
+                .bind(up)
                 .fetch_optional(&self.pool)
                 .await?;
-            match parent {
-                Some((Some(parent),)) => root = parent,
-                _ => break,
-            }
+            next = row.and_then(|(parent,)| parent);
         }
         let (before,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM comments
@@ -195,36 +212,116 @@ impl Store {
         Ok(before)
     }
 
-    /// Stores a new comment; committed before this returns. An approved
-    /// comment invalidates its article page and the listings that count it.
-    pub async fn insert_comment(&self, comment: &NewComment<'_>) -> StoreResult<i64> {
+    /// Stores new comments in one transaction (one commit, one sync to disk:
+    /// a group commit), committed before this returns. Approved comments
+    /// invalidate their article page and the listings that count them, once
+    /// per article. Should the batch fail, each comment is tried on its own,
+    /// so that one bad comment cannot cost the others their place.
+    pub async fn insert_comments(&self, comments: &[NewComment]) -> Vec<StoreResult<Inserted>> {
+        if comments.len() > 1 {
+            match self.insert_batch(comments).await {
+                Ok(ids) => return ids.into_iter().map(Ok).collect(),
+                Err(err) => {
+                    tracing::warn!(error = %err, count = comments.len(), "comment batch failed; storing one by one")
+                }
+            }
+        }
+        let mut results = Vec::with_capacity(comments.len());
+        for comment in comments {
+            let result = self.insert_batch(std::slice::from_ref(comment)).await;
+            results.push(result.and_then(|done| done.into_iter().next().ok_or(StoreError::NotFound)));
+        }
+        results
+    }
+
+    async fn insert_batch(&self, comments: &[NewComment]) -> StoreResult<Vec<Inserted>> {
         let mut tx = self.pool.begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO comments (article_id, parent_id, author_name, author_email, author_url, body, body_html, status,
-                reason, spam_score, is_staff, ip, user_agent, created_at, status_changed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
-        )
-        .bind(comment.article_id)
-        .bind(comment.parent_id)
-        .bind(comment.author_name)
-        .bind(comment.author_email)
-        .bind(comment.author_url)
-        .bind(comment.body)
-        .bind(comment.body_html)
-        .bind(comment.status.as_str())
-        .bind(comment.reason)
-        .bind(comment.spam_score)
-        .bind(i64::from(comment.is_staff))
-        .bind(comment.ip)
-        .bind(comment.user_agent)
-        .bind(comment.now)
-        .fetch_one(&mut *tx)
-        .await?;
-        if comment.status == Status::Approved {
-            count_changed(&mut tx, self.time_zone, comment.article_id, 1, comment.now).await?;
+        let mut ids = Vec::with_capacity(comments.len());
+        for chunk in comments.chunks(INSERT_ROWS) {
+            let mut sql = String::from(
+                "INSERT INTO comments (article_id, parent_id, author_name, author_email, author_url, body, body_html,
+                    status, reason, spam_score, is_staff, ip, user_agent, created_at, status_changed_at) VALUES ",
+            );
+            for row in 0..chunk.len() {
+                let p = row * 14;
+                let tuple: Vec<String> = (1..=14).map(|n| format!("${}", p + n)).collect();
+                let sep = if row == 0 { "" } else { ", " };
+                sql.push_str(&format!("{sep}({}, ${})", tuple.join(", "), p + 14));
+            }
+            sql.push_str(" RETURNING id, parent_id, author_name, author_email, body");
+            let mut query = sqlx::query_as::<_, Returned>(sqlx::AssertSqlSafe(sql));
+            for comment in chunk {
+                query = query
+                    .bind(comment.article_id)
+                    .bind(comment.parent_id)
+                    .bind(&comment.author_name)
+                    .bind(&comment.author_email)
+                    .bind(comment.author_url.as_deref())
+                    .bind(&comment.body)
+                    .bind(&comment.body_html)
+                    .bind(comment.status.as_str())
+                    .bind(comment.reason.as_deref())
+                    .bind(comment.spam_score)
+                    .bind(i64::from(comment.is_staff))
+                    .bind(comment.ip.as_deref())
+                    .bind(comment.user_agent.as_deref())
+                    .bind(comment.now);
+            }
+            // Neither database promises to number the rows in the order of
+            // the VALUES list, nor RETURNING to keep it: each returned row is
+            // matched to its comment by what it says. (Two identical comments
+            // in one batch may swap numbers, which changes nothing.)
+            let mut returned = query.fetch_all(&mut *tx).await?;
+            for comment in chunk {
+                let found = returned.iter().position(|(_, parent, name, email, body)| {
+                    *parent == comment.parent_id
+                        && *name == comment.author_name
+                        && *email == comment.author_email
+                        && *body == comment.body
+                });
+                let Some(found) = found else {
+                    return Err(StoreError::Rejected("the database did not return a stored comment".into()));
+                };
+                ids.push(returned.swap_remove(found).0);
+            }
+        }
+        // Each article's counts move once per batch. Comments in the batch are
+        // newer than every stored one, so a top-level comment comes after all
+        // the article's approved top-level comments stored before the batch
+        // and after those of the batch with lower numbers.
+        let mut articles: Vec<i64> = comments.iter().map(|c| c.article_id).collect();
+        articles.sort_unstable();
+        articles.dedup();
+        let mut inserted: Vec<Inserted> = ids.iter().map(|&id| Inserted { id, top_level_before: None }).collect();
+        for article_id in articles {
+            let of_article = || comments.iter().zip(0..).filter(move |(c, _)| c.article_id == article_id);
+            let approved = of_article().filter(|(c, _)| c.status == Status::Approved);
+            let added = approved.clone().count() as i64;
+            let added_top = approved.clone().filter(|(c, _)| c.parent_id.is_none()).count() as i64;
+            let (top_level,): (i64,) = sqlx::query_as(
+                "UPDATE articles SET comment_count = comment_count + $1, top_level_count = top_level_count + $2
+                 WHERE id = $3 RETURNING top_level_count",
+            )
+            .bind(added)
+            .bind(added_top)
+            .bind(article_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let mut top: Vec<(i64, usize)> =
+                of_article().filter(|(c, _)| c.parent_id.is_none()).map(|(_, i)| (ids[i], i)).collect();
+            top.sort_unstable();
+            let mut before = top_level - added_top;
+            for (_, i) in top {
+                inserted[i].top_level_before = Some(before);
+                before += i64::from(comments[i].status == Status::Approved);
+            }
+            if added > 0 {
+                let now = of_article().map(|(c, _)| c.now).max().unwrap_or_default();
+                log_discussion_change(&mut tx, self.time_zone, article_id, now).await?;
+            }
         }
         tx.commit().await?;
-        Ok(id)
+        Ok(inserted)
     }
 
     /// Moves a comment to another state; returns its article.
@@ -236,11 +333,12 @@ impl Store {
         now: i64,
     ) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await?;
-        let (article_id, old): (i64, String) = sqlx::query_as("SELECT article_id, status FROM comments WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let (article_id, old, parent_id): (i64, String, Option<i64>) =
+            sqlx::query_as("SELECT article_id, status, parent_id FROM comments WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
         sqlx::query(
             "UPDATE comments SET status = $1, reason = COALESCE($2, reason), status_changed_at = $3 WHERE id = $4",
         )
@@ -253,6 +351,13 @@ impl Store {
         let was_approved = old == Status::Approved.as_str();
         if was_approved != (status == Status::Approved) {
             let delta = if was_approved { -1 } else { 1 };
+            if parent_id.is_none() {
+                sqlx::query("UPDATE articles SET top_level_count = top_level_count + $1 WHERE id = $2")
+                    .bind(delta)
+                    .bind(article_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             count_changed(&mut tx, self.time_zone, article_id, delta, now).await?;
         }
         tx.commit().await?;
@@ -348,8 +453,11 @@ impl Store {
 /// Recounts an article's approved comments (after bulk changes).
 async fn recount(tx: &mut Transaction<'static, Any>, tz: Tz, article_id: i64, now: i64) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE articles SET comment_count =
-            (SELECT COUNT(*) FROM comments WHERE article_id = $1 AND status = 'approved') WHERE id = $1",
+        "UPDATE articles SET
+            comment_count = (SELECT COUNT(*) FROM comments WHERE article_id = $1 AND status = 'approved'),
+            top_level_count = (SELECT COUNT(*) FROM comments
+                WHERE article_id = $1 AND status = 'approved' AND parent_id IS NULL)
+         WHERE id = $1",
     )
     .bind(article_id)
     .execute(&mut **tx)

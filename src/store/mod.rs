@@ -14,7 +14,7 @@ mod users;
 pub use articles::{
     ArticleRecord, ArticleSummary, CategoryRow, Listing, NamedRef, PublishAt, SaveArticle, Saved, SavedImage,
 };
-pub use comments::{History, NewComment, PublicComment, StoredComment};
+pub use comments::{Checks, History, Inserted, NewComment, Probe, PublicComment, StoredComment};
 pub use invalidations::Invalidation;
 pub use spam::{ApiKey, Lesson};
 
@@ -88,6 +88,9 @@ impl Store {
                 let options = AnyConnectOptions::from_str(&url)?;
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    // A connection to a local file does not go stale: no
+                    // round trip to test it each time a query borrows it.
+                    .test_before_acquire(false)
                     .min_connections(1)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {

@@ -23,7 +23,7 @@ use crate::domain::article::Kind;
 use crate::domain::comment::{self, CommentForm, FieldErrors, Status};
 use crate::domain::moderation::{self, Facts, SpamOpinion, Verdict};
 use crate::spam::{self, LOCAL_SITE, SpamInput};
-use crate::store::{NewComment, StoreError};
+use crate::store::{Inserted, NewComment, Probe, StoreError};
 use spamfilter::Decision;
 
 /// Names of the held comments this browser may see.
@@ -163,34 +163,34 @@ pub async fn post_comment(
     }
     let ip = peer.ip().to_string();
     let store = &state.store;
-    match store.is_duplicate(article.id, valid.parent_id, &valid.author_name, &valid.author_email, &valid.body).await {
-        Ok(false) => {}
-        Ok(true) => {
-            let notice = "Duplicate comment detected; it looks as though you’ve already said that!";
-            return reshow(StatusCode::CONFLICT, FieldErrors::new(), Some(notice.into()), form).await;
-        }
+    let probe = Probe {
+        article_id: article.id,
+        parent_id: valid.parent_id,
+        name: &valid.author_name,
+        email: &valid.author_email,
+        body: &valid.body,
+        ip: &ip,
+        flood_since: now.timestamp() - settings.flood_seconds,
+        history_since: now.timestamp() - 7 * 86_400,
+    };
+    let checks = match store.posting_checks(&probe).await {
+        Ok(checks) => checks,
         Err(err) => return AppError::from(err).into_response(),
+    };
+    if checks.duplicate {
+        let notice = "Duplicate comment detected; it looks as though you’ve already said that!";
+        return reshow(StatusCode::CONFLICT, FieldErrors::new(), Some(notice.into()), form).await;
     }
-    if settings.flood_seconds > 0 {
-        match store.last_comment_from(Some(&ip), &valid.author_email, now.timestamp() - settings.flood_seconds).await {
-            Ok(None) => {}
-            Ok(Some(last)) => {
-                let wait = (last + settings.flood_seconds - now.timestamp()).max(1);
-                let notice =
-                    format!("You are posting comments too quickly. Please wait {wait} seconds and send again.");
-                let mut response = reshow(StatusCode::TOO_MANY_REQUESTS, FieldErrors::new(), Some(notice), form).await;
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-                return response;
-            }
-            Err(err) => return AppError::from(err).into_response(),
-        }
+    if settings.flood_seconds > 0
+        && let Some(last) = checks.last_post
+    {
+        let wait = (last + settings.flood_seconds - now.timestamp()).max(1);
+        let notice = format!("You are posting comments too quickly. Please wait {wait} seconds and send again.");
+        let mut response = reshow(StatusCode::TOO_MANY_REQUESTS, FieldErrors::new(), Some(notice), form).await;
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return response;
     }
-    let history =
-        match store.commenter_history(&valid.author_name, &valid.author_email, &ip, now.timestamp() - 7 * 86_400).await
-        {
-            Ok(history) => history,
-            Err(err) => return AppError::from(err).into_response(),
-        };
+    let history = checks.history;
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -243,21 +243,21 @@ pub async fn post_comment(
     let new = NewComment {
         article_id: article.id,
         parent_id: valid.parent_id,
-        author_name: &valid.author_name,
-        author_email: &valid.author_email,
-        author_url: valid.author_url.as_deref(),
-        body: &valid.body,
-        body_html: &body_html,
+        author_name: valid.author_name.clone(),
+        author_email: valid.author_email.clone(),
+        author_url: valid.author_url.clone(),
+        body: valid.body.clone(),
+        body_html,
         status,
-        reason: Some(&reason),
+        reason: Some(reason.clone()),
         spam_score: Some(f64::from(spam_verdict.probability)),
         is_staff: false,
-        ip: Some(&ip),
-        user_agent: user_agent.as_deref(),
+        ip: Some(ip),
+        user_agent,
         now: now.timestamp(),
     };
-    let id = match store.insert_comment(&new).await {
-        Ok(id) => id,
+    let Inserted { id, top_level_before } = match state.comment_queue.store(&state, new).await {
+        Ok(inserted) => inserted,
         Err(err) => return AppError::from(err).into_response(),
     };
     match status {
@@ -277,23 +277,27 @@ pub async fn post_comment(
         ),
         _ => tracing::info!(comment.id = id, article.id = article.id, "comment published"),
     }
-    if let Err(err) = state.changes.pull(&state.cache, now.timestamp()).await {
-        tracing::warn!(error = %err, "cannot apply the cache invalidation of a new comment");
-    }
 
     let secure = state.config.base_url.starts_with("https://");
     let jar = remember(jar, &form, &valid, secure);
     let jar = if status == Status::Pending { hold(jar, id, secure) } else { jar };
     let article_path = PublicRoute::article_path(&route);
+    // `?posted=` makes the address new to the browser, so that a copy of the
+    // page it cached before the comment is not what the reader sees.
     let location = if status == Status::Spam {
         article_path
     } else {
-        let page = match store.comment_position(article.id, id).await {
-            Ok(before) => u32::try_from(before).unwrap_or(0) / settings.per_page.max(1) + 1,
-            Err(_) => comment_page,
+        let per_page = settings.per_page.max(1);
+        let page = if let Some(before) = top_level_before {
+            u32::try_from(before).unwrap_or(0) / per_page + 1
+        } else {
+            match store.comment_position(article.id, id, valid.parent_id).await {
+                Ok(before) => u32::try_from(before).unwrap_or(0) / per_page + 1,
+                Err(_) => comment_page,
+            }
         };
         let page_path = if page <= 1 { article_path } else { format!("{article_path}comment-page-{page}/") };
-        format!("{page_path}#comment-{id}")
+        format!("{page_path}?posted={id}#comment-{id}")
     };
     (jar, (StatusCode::SEE_OTHER, [(header::LOCATION, location)])).into_response()
 }

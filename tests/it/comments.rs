@@ -264,7 +264,7 @@ async fn comments_page_and_moderation_invalidates() {
             app.comment(&browser, &path, &fields(&format!("Comment number {n}."), "Ana", "ana@example.org")).await;
         let location = response.headers()["location"].to_str().expect("ascii").to_owned();
         if n == 7 {
-            assert!(location.contains("comment-page-2/#comment-"), "the newest lands on the last page: {location}");
+            assert!(location.contains("comment-page-2/?posted="), "the newest lands on the last page: {location}");
         }
     }
     let first = app.page(&path).await;
@@ -328,5 +328,57 @@ async fn the_spam_filter_judges_comments_and_learns_from_moderators() {
     assert_eq!(restarted.catch_up(&app.store).await.expect("replay"), 2);
     let replayed = restarted.check(broadsheet::spam::LOCAL_SITE, &input).probability;
     assert!((replayed - after).abs() < 1e-6, "same state after replay: {after} vs {replayed}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_posts_are_committed_together_and_each_lands_on_its_page() {
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    app.set("per_page", "5").await; // the smallest page allowed
+    let path = app.article_at("busy", "").await;
+    // A reply, so that the batch mixes top-level comments and replies.
+    let first = app.comment(&app.browser(), &path, &fields("The first word.", "Ana", "ana@example.org")).await;
+    assert_eq!(first.status(), 303);
+    let root = last_comment(&app).await.id;
+    let root_field = root.to_string();
+
+    let posts = (0..24).map(|n| {
+        let (app, path, root_field) = (&app, &path, &root_field);
+        async move {
+            let text = format!("Comment {n} from a busy evening.");
+            let (name, email) = (format!("Reader {n}"), format!("reader{n}@example.org"));
+            let mut form = fields(&text, &name, &email);
+            if n % 6 == 5 {
+                form.push(("parent", root_field.as_str()));
+            }
+            let response = app.comment(&app.browser(), path, &form).await;
+            assert_eq!(response.status(), 303, "comment {n}");
+            response.headers()["location"].to_str().expect("ascii").to_owned()
+        }
+    });
+    let locations = futures_util::future::join_all(posts).await;
+
+    let stored = app.store.list_comments(Some(Status::Approved), 100).await.expect("list");
+    assert_eq!(stored.len(), 25, "every acknowledged comment is stored");
+    let mut top_level: Vec<i64> = stored.iter().filter(|c| c.parent_id.is_none()).map(|c| c.id).collect();
+    top_level.sort_unstable();
+    for location in &locations {
+        let id: i64 = location.rsplit("#comment-").next().and_then(|id| id.parse().ok()).expect("an anchor");
+        let comment = stored.iter().find(|c| c.id == id).expect("the anchor is a stored comment");
+        let root_of = comment.parent_id.unwrap_or(id);
+        let page = top_level.iter().position(|&c| c == root_of).expect("a top-level comment") / 5 + 1;
+        let expected =
+            if page == 1 { format!("{path}?posted={id}") } else { format!("{path}comment-page-{page}/?posted={id}") };
+        assert_eq!(
+            location,
+            &format!("{expected}#comment-{id}"),
+            "comment {id} lands on page {page}: {locations:?} {top_level:?}"
+        );
+        let shown = app.page(location.split('#').next().unwrap_or("/")).await;
+        assert!(shown.contains(&format!("id=\"comment-{id}\"")), "comment {id} is on the page it was sent to");
+    }
+    assert!(app.page(&path).await.contains("25 comments"), "the count moved once per comment");
     app.stop().await;
 }
