@@ -28,7 +28,7 @@ pub async fn moderate(store: &Store, spam: &SpamEngine, id: i64, action: Action,
         _ => None,
     };
     if let Some(is_spam) = lesson {
-        spam.teach(store, LOCAL_SITE, &spam_input(&comment), is_spam, now).await?;
+        spam.teach(store, LOCAL_SITE, &spam_input(&comment), is_spam, Some(id), now).await?;
     }
     let status = match action {
         Action::Approve => Status::Approved,
@@ -57,16 +57,44 @@ pub fn spam_input(comment: &StoredComment) -> SpamInput {
 /// Everything stored about a commenter, as JSON for a privacy request.
 pub async fn export(store: &Store, email: &str) -> StoreResult<serde_json::Value> {
     let comments: Vec<StoredComment> = store.comments_by_email(email).await?;
+    let lessons: Vec<serde_json::Value> = store
+        .lessons_of_commenter(email)
+        .await?
+        .into_iter()
+        .map(|(id, kept)| {
+            let kept = serde_json::from_str(&kept).unwrap_or(serde_json::Value::String(kept));
+            serde_json::json!({ "lesson": id, "kept": kept })
+        })
+        .collect();
     Ok(serde_json::json!({
         "email": email,
         "what_is_stored": "For each comment: the text, the name, email address and website given, the IP address \
             and browser (user agent) it was sent from (kept for a limited period), the time, its moderation state and \
-            the reason for it.",
+            the reason for it. When a moderator marked a comment as spam, or approved it from the spam folder, the \
+            spam filter keeps a copy of what it reads (the text, the name, the website and the domain of the email \
+            address) to learn from: those are the spam_filter_lessons.",
         "comments": comments,
+        "spam_filter_lessons": lessons,
     }))
 }
 
 /// Erases a commenter: anonymised comments by default, deleted with `delete`.
+/// The spam filter's copies of their comments go the same way: anonymised
+/// like the comments, or forgotten.
 pub async fn erase(store: &Store, email: &str, delete: bool, now: i64) -> StoreResult<u64> {
+    // Lessons are found through the comments, so they go first: a request
+    // stopped half-way is finished by running it again.
+    for (lesson, kept) in store.lessons_of_commenter(email).await? {
+        let rewritten = if delete {
+            None
+        } else {
+            let mut input: SpamInput = serde_json::from_str(&kept).unwrap_or_default();
+            input.author_name = Some("Anonymous".into());
+            input.author_url = None;
+            input.email_domain = None;
+            Some(serde_json::to_string(&input).unwrap_or_default())
+        };
+        store.rewrite_lesson(lesson, rewritten.as_deref()).await?;
+    }
     store.erase_commenter(email, delete, now).await
 }

@@ -132,9 +132,18 @@ impl SpamEngine {
 
     /// Records a moderator's lesson (committed before this returns), then
     /// teaches it, with any other new lessons, to the sites' copies.
-    pub async fn teach(&self, store: &Store, site: i64, input: &SpamInput, is_spam: bool, now: i64) -> StoreResult<()> {
+    /// `comment_id` names the comment of this site it came from, if any.
+    pub async fn teach(
+        &self,
+        store: &Store,
+        site: i64,
+        input: &SpamInput,
+        is_spam: bool,
+        comment_id: Option<i64>,
+        now: i64,
+    ) -> StoreResult<()> {
         let json = serde_json::to_string(input).unwrap_or_default();
-        store.add_lesson(site, is_spam, &json, now).await?;
+        store.add_lesson(site, is_spam, &json, comment_id, now).await?;
         self.catch_up(store).await?;
         Ok(())
     }

@@ -69,18 +69,55 @@ impl Store {
         Ok(())
     }
 
-    /// Records a lesson; committed before this returns.
-    pub async fn add_lesson(&self, site: i64, is_spam: bool, comment: &str, now: i64) -> StoreResult<i64> {
+    /// Records a lesson, with the comment of this site it came from;
+    /// committed before this returns.
+    pub async fn add_lesson(
+        &self,
+        site: i64,
+        is_spam: bool,
+        comment: &str,
+        comment_id: Option<i64>,
+        now: i64,
+    ) -> StoreResult<i64> {
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO spam_lessons (site, is_spam, comment, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO spam_lessons (site, is_spam, comment, comment_id, created_at) VALUES ($1, $2, $3, $4, $5)
+             RETURNING id",
         )
         .bind(site)
         .bind(i64::from(is_spam))
         .bind(comment)
+        .bind(comment_id)
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
         Ok(id)
+    }
+
+    /// The lessons taken from the comments of the commenter with this email
+    /// address: (lesson, what it keeps of the comment).
+    pub async fn lessons_of_commenter(&self, email: &str) -> StoreResult<Vec<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, comment FROM spam_lessons WHERE comment_id IN
+                (SELECT id FROM comments WHERE LOWER(author_email) = LOWER($1)) ORDER BY id",
+        )
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Replaces what a lesson keeps of its comment (`None`: forgets the lesson).
+    pub async fn rewrite_lesson(&self, id: i64, comment: Option<&str>) -> StoreResult<()> {
+        match comment {
+            Some(comment) => {
+                sqlx::query("UPDATE spam_lessons SET comment = $1 WHERE id = $2")
+                    .bind(comment)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?
+            }
+            None => sqlx::query("DELETE FROM spam_lessons WHERE id = $1").bind(id).execute(&self.pool).await?,
+        };
+        Ok(())
     }
 
     /// Lessons recorded after `id`, oldest first.

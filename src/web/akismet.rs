@@ -150,7 +150,8 @@ pub async fn handle(
             let is_spam = method == "submit-spam";
             // Akismet's test traffic teaches nothing.
             if get("is_test").is_none_or(|v| v == "0" || v == "false")
-                && let Err(err) = state.spam.teach(&state.store, site, &input, is_spam, Utc::now().timestamp()).await
+                && let Err(err) =
+                    state.spam.teach(&state.store, site, &input, is_spam, None, Utc::now().timestamp()).await
             {
                 tracing::error!(error = %err, "cannot record a spam lesson");
                 return answer(

@@ -81,6 +81,17 @@ async fn no_email_or_ip_address_appears_in_any_public_output() {
 #[tokio::test]
 async fn privacy_export_and_erase() {
     let (app, article) = site_with_comments().await;
+    // A moderator marks Ben's first comment and Cy's comment as spam: the spam
+    // filter keeps what it read of them, and privacy requests must reach that.
+    let stored = app.store.list_comments(None, 50).await.expect("list");
+    for (email, text) in [(EMAILS[1], "Thoughtful words"), (EMAILS[2], "Thoughtful words")] {
+        let comment = stored.iter().find(|c| c.author_email == email && c.body.contains(text)).expect("stored");
+        let marked = app.cli(&["comments", "spam", &comment.id.to_string()]);
+        assert!(marked.status.success(), "{}", String::from_utf8_lossy(&marked.stderr));
+    }
+    let lessons = || async { app.store.lessons_after(0).await.expect("lessons") };
+    assert_eq!(lessons().await.len(), 2);
+
     let export = app.cli(&["privacy", "export", EMAILS[1]]);
     assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
     let json: serde_json::Value = serde_json::from_slice(&export.stdout).expect("JSON");
@@ -88,6 +99,10 @@ async fn privacy_export_and_erase() {
     assert_eq!(comments.len(), 2, "Ben's comment and reply");
     assert!(comments.iter().all(|c| c["author_email"] == EMAILS[1] && c["ip"] == "127.0.0.1"));
     assert!(comments.iter().any(|c| c["body"].as_str().unwrap_or("").contains("A reply: I agree")));
+    let kept = json["spam_filter_lessons"].as_array().expect("the spam filter's copies");
+    assert_eq!(kept.len(), 1, "the lesson from Ben's comment: {json}");
+    assert_eq!(kept[0]["kept"]["author_name"], "Ben");
+    assert_eq!(kept[0]["kept"]["email_domain"], "example.net");
 
     let erase = app.cli(&["privacy", "erase", EMAILS[1]]);
     assert!(String::from_utf8_lossy(&erase.stdout).contains("2 comment(s)"));
@@ -96,11 +111,16 @@ async fn privacy_export_and_erase() {
     let after: serde_json::Value =
         serde_json::from_slice(&app.cli(&["privacy", "export", EMAILS[1]]).stdout).expect("JSON");
     assert_eq!(after["comments"].as_array().map(Vec::len), Some(0), "nothing left under that address");
+    let anonymised = lessons().await;
+    assert_eq!(anonymised.len(), 2, "anonymised lessons are kept");
+    assert!(anonymised.iter().any(|l| l.comment.contains("\"Anonymous\"")));
+    assert!(anonymised.iter().all(|l| !l.comment.contains("\"Ben\"") && !l.comment.contains("example.net")));
 
     let delete = app.cli(&["privacy", "erase", EMAILS[2], "--delete"]);
     assert!(String::from_utf8_lossy(&delete.stdout).contains("1 comment(s)"));
     let stored = app.store.list_comments(None, 50).await.expect("list");
     assert!(stored.iter().all(|c| c.author_email != EMAILS[2]), "deleted");
+    assert_eq!(lessons().await.len(), 1, "the lesson from Cy's comment is forgotten");
     app.stop().await;
 }
 
