@@ -95,7 +95,7 @@ pub fn thread(
     }
     let mut items = Vec::new();
     for &root in roots.iter().skip((page as usize - 1) * per_page).take(per_page) {
-        walk(root, 1, comments, &children, &numbers, settings.thread_depth, open, tz, &mut items);
+        walk(root, comments, &children, &numbers, settings.thread_depth, open, tz, &mut items);
     }
     let page_path = |n: u32| if n <= 1 { article_path.to_owned() } else { format!("{article_path}comment-page-{n}/") };
     let pager = (pages > 1).then(|| CommentPager {
@@ -107,10 +107,13 @@ pub fn thread(
     Some((items, pager))
 }
 
-#[expect(clippy::too_many_arguments, reason = "a recursive walk carrying its context")]
+/// Lays out one top-level comment and its replies, depth first, without
+/// recursion. Replies nest up to `max_depth` levels; deeper ones (sent by
+/// hand, or kept from when the limit was higher) are shown at the deepest
+/// level, right after their parent, as WordPress does.
+#[expect(clippy::too_many_arguments, reason = "one thread's layout and everything it shows")]
 fn walk(
-    index: usize,
-    depth: u32,
+    root: usize,
     comments: &[PublicComment],
     children: &HashMap<i64, Vec<usize>>,
     numbers: &HashMap<i64, usize>,
@@ -119,31 +122,34 @@ fn walk(
     tz: Tz,
     items: &mut Vec<CommentView>,
 ) {
-    let comment = &comments[index];
-    let replies = children.get(&comment.id).map(Vec::as_slice).unwrap_or_default();
-    let at = DateTime::<Utc>::from_timestamp(comment.created_at, 0).unwrap_or_default();
-    let pending = comment.status == "pending";
-    items.push(CommentView {
-        id: comment.id,
-        number: numbers.get(&comment.id).copied(),
-        author_name: comment.author_name.clone(),
-        author_url: comment.author_url.clone(),
-        date_iso: dates::machine(at, tz),
-        date_text: dates::dateline(at, tz),
-        body_html: comment.body_html.clone(),
-        is_staff: comment.is_staff != 0,
-        pending,
-        can_reply: open && !pending && depth < max_depth,
-        opens_children: !replies.is_empty(),
-        closes: Vec::new(),
-    });
-    for &reply in replies {
-        walk(reply, depth + 1, comments, children, numbers, max_depth, open, tz, items);
+    let max_depth = max_depth.max(1);
+    // (comment, nesting level) in the order they are shown.
+    let mut order: Vec<(usize, u32)> = Vec::new();
+    let mut stack = vec![(root, 1u32)];
+    while let Some((index, depth)) = stack.pop() {
+        order.push((index, depth));
+        let replies = children.get(&comments[index].id).map(Vec::as_slice).unwrap_or_default();
+        stack.extend(replies.iter().rev().map(|&reply| (reply, (depth + 1).min(max_depth))));
     }
-    if !replies.is_empty()
-        && let Some(last) = items.last_mut()
-    {
-        last.closes.push(());
+    for (n, &(index, level)) in order.iter().enumerate() {
+        let comment = &comments[index];
+        let next_level = order.get(n + 1).map_or(1, |&(_, next)| next);
+        let at = DateTime::<Utc>::from_timestamp(comment.created_at, 0).unwrap_or_default();
+        let pending = comment.status == "pending";
+        items.push(CommentView {
+            id: comment.id,
+            number: numbers.get(&comment.id).copied(),
+            author_name: comment.author_name.clone(),
+            author_url: comment.author_url.clone(),
+            date_iso: dates::machine(at, tz),
+            date_text: dates::dateline(at, tz),
+            body_html: comment.body_html.clone(),
+            is_staff: comment.is_staff != 0,
+            pending,
+            can_reply: open && !pending && level < max_depth,
+            opens_children: next_level > level,
+            closes: vec![(); level.saturating_sub(next_level) as usize],
+        });
     }
 }
 
@@ -187,5 +193,42 @@ mod tests {
         let (items, _) = thread(&comments, 2, "/a/", &settings, true, chrono_tz::UTC).expect("page 2");
         assert_eq!(items.iter().map(|i| i.id).collect::<Vec<_>>(), [4]);
         assert!(thread(&comments, 3, "/a/", &settings, true, chrono_tz::UTC).is_none());
+    }
+
+    #[test]
+    fn replies_deeper_than_the_limit_show_at_the_deepest_level() {
+        // 1 ← 2 ← 3 ← 4 ← 5 with a limit of 3, and a second reply 6 to 2.
+        let mut comments = vec![comment(1, None)];
+        comments.extend((2..=5).map(|id| comment(id, Some(id - 1))));
+        comments.push(comment(6, Some(2)));
+        let settings = DiscussionSettings { thread_depth: 3, ..DiscussionSettings::default() };
+        let (items, _) = thread(&comments, 1, "/a/", &settings, true, chrono_tz::UTC).expect("page 1");
+        let shape: Vec<(i64, bool, usize, bool)> =
+            items.iter().map(|i| (i.id, i.opens_children, i.closes.len(), i.can_reply)).collect();
+        // 3, 4 and 5 are siblings at level 3; 6 closes level 3 and then both lists.
+        assert_eq!(
+            shape,
+            [
+                (1, true, 0, true),
+                (2, true, 0, true),
+                (3, false, 0, false),
+                (4, false, 0, false),
+                (5, false, 0, false),
+                (6, false, 2, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_very_long_chain_of_replies_is_laid_out_without_recursion() {
+        let mut comments = vec![comment(1, None)];
+        comments.extend((2..=100_000).map(|id| comment(id, Some(id - 1))));
+        let settings = DiscussionSettings::default();
+        let (items, _) = thread(&comments, 1, "/a/", &settings, true, chrono_tz::UTC).expect("page 1");
+        assert_eq!(items.len(), 100_000);
+        let opened = items.iter().filter(|i| i.opens_children).count();
+        let closed: usize = items.iter().map(|i| i.closes.len()).sum();
+        assert_eq!(opened, closed, "every nested list is closed");
+        assert_eq!(opened, 4, "nested no deeper than the limit of 5");
     }
 }
