@@ -6,12 +6,13 @@
 //! once so the rest of the program works with plain values.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono_tz::Tz;
 use clap::Args;
+use ipnet::IpNet;
 use serde::Deserialize;
 
 /// Settings a command may override with a flag or a `BROADSHEET_*` variable.
@@ -47,6 +48,10 @@ pub struct ConfigArgs {
     /// A spam model file to use instead of the built-in one.
     #[arg(long, env = "BROADSHEET_SPAM_MODEL", global = true)]
     pub spam_model: Option<PathBuf>,
+    /// Reverse proxies whose X-Forwarded-For header names the reader's
+    /// address: comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8.
+    #[arg(long, env = "BROADSHEET_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
 }
 
 /// The same settings as read from the TOML file.
@@ -62,6 +67,7 @@ struct FileConfig {
     base_url: Option<String>,
     log_format: Option<String>,
     spam_model: Option<PathBuf>,
+    trusted_proxies: Option<String>,
 }
 
 /// Output format of the logs.
@@ -119,6 +125,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `None`: the built-in model.
     pub spam_model: Option<PathBuf>,
+    /// Proxies trusted to say who their client is (none by default).
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Config {
@@ -155,6 +163,19 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("log format {other:?} is not text or json"),
         };
+        let trusted_proxies = match pick(&args.trusted_proxies, file.trusted_proxies) {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(|item| {
+                    item.parse::<IpNet>().or_else(|_| item.parse::<IpAddr>().map(IpNet::from)).map_err(|_| {
+                        anyhow::anyhow!("trusted proxy {item:?} is not an IP address or network such as 10.0.0.0/8")
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
+        };
         Ok(Config {
             data_dir,
             database_url: DatabaseUrl(database_url),
@@ -166,6 +187,7 @@ impl Config {
             base_url,
             log_format,
             spam_model: pick(&args.spam_model, file.spam_model),
+            trusted_proxies,
         })
     }
 

@@ -15,10 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
 use chrono::Utc;
 
-use super::AppState;
 use super::error::AppError;
 use super::pages::{self, Outcome};
 use super::routes::{Parsed, PublicRoute};
+use super::{AppState, client_ip};
 use crate::domain::article::Kind;
 use crate::domain::comment::{self, CommentForm, FieldErrors, Status};
 use crate::domain::moderation::{self, Facts, SpamOpinion, Verdict};
@@ -161,7 +161,7 @@ pub async fn post_comment(
             Err(err) => return AppError::from(err).into_response(),
         }
     }
-    let ip = peer.ip().to_string();
+    let ip = client_ip::client_ip(peer.ip(), &headers, &state.config.trusted_proxies).to_string();
     let store = &state.store;
     let probe = Probe {
         article_id: article.id,

@@ -5,6 +5,7 @@ pub mod akismet;
 pub mod assets;
 pub mod cache;
 pub mod changes;
+pub mod client_ip;
 pub mod comment_queue;
 pub mod comments;
 pub mod error;

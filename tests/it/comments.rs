@@ -5,7 +5,7 @@ use broadsheet::discussion::{self, Action};
 use broadsheet::domain::comment::Status;
 use chrono::Utc;
 
-use crate::helpers::{TestApp, fields};
+use crate::helpers::{TestApp, fields, form_token};
 
 /// The newest stored comment.
 async fn last_comment(app: &TestApp) -> broadsheet::store::StoredComment {
@@ -380,5 +380,44 @@ async fn concurrent_posts_are_committed_together_and_each_lands_on_its_page() {
         assert!(shown.contains(&format!("id=\"comment-{id}\"")), "comment {id} is on the page it was sent to");
     }
     assert!(app.page(&path).await.contains("25 comments"), "the count moved once per comment");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_readers_address_is_recorded() {
+    let app = TestApp::spawn_configured(broadsheet::app::StartOptions { demo: false }, |config| {
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("network")];
+    })
+    .await;
+    app.relax_timing().await;
+    let path = app.article_at("proxied", "").await;
+    let browser = app.browser();
+    let page = browser.get(app.url(&path)).send().await.expect("page").text().await.expect("body");
+    let article_id: i64 = form_token(&page).split('.').next().and_then(|id| id.parse().ok()).expect("token");
+    let token = app.signer.form_token(article_id, Utc::now().timestamp() - 60);
+    for (n, forwarded) in ["203.0.113.9", "1.1.1.1, 198.51.100.4"].into_iter().enumerate() {
+        let text = format!("Posted through the proxy, number {n}.");
+        let form = [("token", token.as_str()), ("comment", &text), ("author", "Ana"), ("email", "ana@example.org")];
+        let response =
+            browser.post(app.url(&path)).header("x-forwarded-for", forwarded).form(&form).send().await.expect("post");
+        assert_eq!(response.status(), 303);
+    }
+    let stored = app.store.list_comments(None, 10).await.expect("list");
+    let ips: Vec<_> = stored.iter().rev().map(|c| c.ip.clone().unwrap_or_default()).collect();
+    assert_eq!(ips, ["203.0.113.9", "198.51.100.4"], "the proxy's word, not what the reader wrote on the left");
+    app.stop().await;
+
+    // Without a trusted proxy, the header proves nothing.
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    let path = app.article_at("direct", "").await;
+    let browser = app.browser();
+    let page = browser.get(app.url(&path)).send().await.expect("page").text().await.expect("body");
+    let article_id: i64 = form_token(&page).split('.').next().and_then(|id| id.parse().ok()).expect("token");
+    let token = app.signer.form_token(article_id, Utc::now().timestamp() - 60);
+    let form = [("token", token.as_str()), ("comment", "Hello."), ("author", "Ana"), ("email", "ana@example.org")];
+    let response = browser.post(app.url(&path)).header("x-forwarded-for", "203.0.113.9").form(&form).send().await;
+    assert_eq!(response.expect("post").status(), 303);
+    assert_eq!(last_comment(&app).await.ip.as_deref(), Some("127.0.0.1"));
     app.stop().await;
 }

@@ -41,7 +41,15 @@ impl TestApp {
     }
 
     async fn spawn_with(options: StartOptions) -> TestApp {
-        Self::spawn_in(tempfile::tempdir().expect("temp dir"), options).await
+        Self::spawn_configured(options, |_| {}).await
+    }
+
+    /// A server whose configuration `adjust` changes first.
+    pub async fn spawn_configured(options: StartOptions, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::resolve(&config_args(dir.path())).expect("config");
+        adjust(&mut config);
+        Self::start(dir, config, options).await
     }
 
     /// Stops the server and starts a new one on the same data directory.
@@ -53,6 +61,10 @@ impl TestApp {
 
     async fn spawn_in(dir: tempfile::TempDir, options: StartOptions) -> TestApp {
         let config = Config::resolve(&config_args(dir.path())).expect("config");
+        Self::start(dir, config, options).await
+    }
+
+    async fn start(dir: tempfile::TempDir, config: Config, options: StartOptions) -> TestApp {
         let app = App::build(config.clone(), options).await.expect("app builds");
         let addr = app.local_addr().expect("bound");
         let store = app.state.store.clone();
