@@ -15,6 +15,7 @@ use spamfilter::eval::{self, Datasets, EvalOptions};
 use crate::discussion::{self, Action};
 use crate::domain::article::{ArticleDraft, Kind};
 use crate::domain::comment::Status;
+use crate::domain::role::Role;
 use crate::domain::source;
 use crate::media;
 use crate::publishing::{self, ImageBytes, permalink};
@@ -59,6 +60,30 @@ pub enum Command {
     /// Manage API keys of sites using the Akismet-compatible spam API.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// Manage newsroom accounts (who can sign in to /admin/).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account; its one-time password is printed once and must be
+    /// changed at the first sign-in.
+    Add {
+        email: String,
+        /// The name shown in the admin and on bylines.
+        #[arg(long)]
+        name: String,
+        /// administrator, editor, author or contributor.
+        #[arg(long, default_value = "author")]
+        role: String,
+    },
+    /// List accounts.
+    List,
+    /// Change an account's role (by email address or number).
+    Role { user: String, role: String },
+    /// Give an account a new one-time password (printed once) and sign out its sessions.
+    ResetPassword { user: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +201,12 @@ impl Cli {
                 store.close().await;
                 result
             }
+            Command::User(command) => {
+                let store = Store::connect(&config.database_url, config.time_zone).await?;
+                let result = user(&store, command).await;
+                store.close().await;
+                result
+            }
             Command::Settings(command) => {
                 let store = Store::connect(&config.database_url, config.time_zone).await?;
                 let result = match command {
@@ -233,6 +264,66 @@ fn spam(command: SpamCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn user(store: &Store, command: UserCommand) -> anyhow::Result<ExitCode> {
+    let parse_role = |name: &str| {
+        Role::parse(name.trim())
+            .ok_or_else(|| anyhow::anyhow!("role {name:?} is not administrator, editor, author or contributor"))
+    };
+    let refuse = |message: String| {
+        eprintln!("error: {message}");
+        Ok(ExitCode::FAILURE)
+    };
+    match command {
+        UserCommand::Add { email, name, role } => {
+            let role = parse_role(&role)?;
+            let email = email.trim();
+            let valid = email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && domain.contains('.') && !email.chars().any(char::is_whitespace)
+            });
+            if !valid {
+                return refuse(format!("{email:?} is not an email address"));
+            }
+            if name.trim().is_empty() {
+                return refuse("--name must not be empty".into());
+            }
+            let password = crate::auth::generate_password();
+            let hash = crate::auth::hash_password(&password)?;
+            match store.create_user(email, name.trim(), role.as_str(), &hash, true, Utc::now().timestamp()).await {
+                Ok(id) => {
+                    println!("{password}");
+                    eprintln!("user {id} <{email}> added as {role}; the one-time password above is shown only now.");
+                }
+                Err(StoreError::Rejected(message)) => return refuse(message),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        UserCommand::List => {
+            for user in store.users().await? {
+                let note = if user.must_change_password { "  (one-time password)" } else { "" };
+                println!("{:>4}  {:<14}  {}  <{}>{note}", user.id, user.role.as_str(), user.display_name, user.email);
+            }
+        }
+        UserCommand::Role { user, role } => match store.set_role(&user, parse_role(&role)?).await {
+            Ok(user) => println!("{} <{}> is now {}", user.display_name, user.email, user.role),
+            Err(StoreError::NotFound) => return refuse(format!("no user {user:?}")),
+            Err(StoreError::Rejected(message)) => return refuse(message),
+            Err(err) => return Err(err.into()),
+        },
+        UserCommand::ResetPassword { user } => {
+            let found = match store.find_user(&user).await {
+                Ok(found) => found,
+                Err(StoreError::NotFound) => return refuse(format!("no user {user:?}")),
+                Err(err) => return Err(err.into()),
+            };
+            let password = crate::auth::generate_password();
+            store.set_password(found.id, &crate::auth::hash_password(&password)?, true, None).await?;
+            println!("{password}");
+            eprintln!("new one-time password for <{}>, shown only now; their sessions are signed out.", found.email);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn apikey(store: &Store, command: ApikeyCommand) -> anyhow::Result<ExitCode> {

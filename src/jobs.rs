@@ -43,6 +43,9 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
                 Ok(n) => tracing::info!(rows = n, "pruned the cache-invalidation log"),
                 Err(err) => tracing::warn!(error = %err, "cannot prune the cache-invalidation log"),
             }
+            if let Err(err) = state.store.prune_sign_in_data(now, now - 86_400).await {
+                tracing::warn!(error = %err, "cannot prune expired sessions and failed sign-ins");
+            }
             if let Err(err) = purge_network_data(&state.store, now).await {
                 tracing::warn!(error = %err, "cannot purge commenters' IP addresses");
             }

@@ -6,5 +6,6 @@ pub mod comment;
 pub mod dates;
 pub mod markdown;
 pub mod moderation;
+pub mod role;
 pub mod slug;
 pub mod source;

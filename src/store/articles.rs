@@ -291,7 +291,7 @@ impl Store {
     /// transaction: the previous text becomes a revision, and the cache tags of
     /// every page that showed it before or shows it now are logged.
     pub async fn save_article(&self, input: &SaveArticle<'_>) -> StoreResult<Saved> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing: Option<Existing> = sqlx::query_as(
             "SELECT id, headline, standfirst, body_markdown, published_at, author_id
              FROM articles WHERE kind = $1 AND slug = $2",

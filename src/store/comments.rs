@@ -235,7 +235,7 @@ impl Store {
     }
 
     async fn insert_batch(&self, comments: &[NewComment]) -> StoreResult<Vec<Inserted>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut ids = Vec::with_capacity(comments.len());
         for chunk in comments.chunks(INSERT_ROWS) {
             let mut sql = String::from(
@@ -332,7 +332,7 @@ impl Store {
         reason: Option<&str>,
         now: i64,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (article_id, old, parent_id): (i64, String, Option<i64>) =
             sqlx::query_as("SELECT article_id, status, parent_id FROM comments WHERE id = $1")
                 .bind(id)
@@ -366,7 +366,7 @@ impl Store {
 
     /// Deletes a comment for good; its replies stay, as top-level comments.
     pub async fn delete_comment(&self, id: i64, now: i64) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (article_id,): (i64,) = sqlx::query_as("SELECT article_id FROM comments WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -403,7 +403,7 @@ impl Store {
     /// Erases a commenter: their comments anonymised (kept as "Anonymous",
     /// without email, website, IP or browser) or deleted. Returns how many.
     pub async fn erase_commenter(&self, email: &str, delete: bool, now: i64) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let articles: Vec<(i64,)> =
             sqlx::query_as("SELECT DISTINCT article_id FROM comments WHERE LOWER(author_email) = LOWER($1)")
                 .bind(email)

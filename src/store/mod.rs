@@ -9,6 +9,7 @@ mod comments;
 mod invalidations;
 mod settings;
 mod spam;
+mod stats;
 mod users;
 
 pub use articles::{
@@ -17,6 +18,8 @@ pub use articles::{
 pub use comments::{Checks, History, Inserted, NewComment, Probe, PublicComment, StoredComment};
 pub use invalidations::Invalidation;
 pub use spam::{ApiKey, Lesson};
+pub use stats::{Day, Totals};
+pub use users::{Session, User};
 
 use std::path::Path;
 use std::str::FromStr;
@@ -55,6 +58,7 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    backend: Backend,
     sqlite_file: Option<Arc<Path>>,
     /// The site's time zone: month archives, and so month cache tags, follow it.
     time_zone: Tz,
@@ -123,7 +127,18 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("cannot apply database migrations")?;
-        Ok(Store { pool, sqlite_file: sqlite_file.map(Arc::from), time_zone })
+        Ok(Store { pool, backend, sqlite_file: sqlite_file.map(Arc::from), time_zone })
+    }
+
+    /// A transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads before it writes
+    /// fails at once with "database is locked", without waiting, when another
+    /// connection commits in between.
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// The SQLite database file, when that is the backend.

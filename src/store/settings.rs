@@ -23,7 +23,7 @@ impl Store {
     pub async fn set_discussion_setting(&self, name: &str, value: &str) -> Result<(), String> {
         apply(&mut DiscussionSettings::default(), name, value)?;
         let save = async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             sqlx::query(
                 "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2",
             )

@@ -304,7 +304,7 @@ pub async fn post_comment(
 
 /// Refuses a form sent from another site: the browser says so in
 /// `Sec-Fetch-Site`, or its `Origin` is not ours.
-fn cross_site(headers: &HeaderMap, base_url: &str) -> Option<&'static str> {
+pub(crate) fn cross_site(headers: &HeaderMap, base_url: &str) -> Option<&'static str> {
     if headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
         return Some("Refused: this form was sent from another site.\n");
     }

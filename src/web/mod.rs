@@ -1,6 +1,7 @@
 //! The HTTP side: the route table, public pages, the page cache and its
 //! invalidation, static assets and media, errors and request logs.
 
+pub mod admin;
 pub mod akismet;
 pub mod assets;
 pub mod cache;

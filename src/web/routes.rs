@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use percent_encoding::percent_decode_str;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{AppState, akismet, comments, logging, media, pages};
+use super::{AppState, admin, akismet, comments, logging, media, pages};
 use crate::domain::slug::Slug;
 use crate::web::error::AppError;
 
@@ -34,6 +34,8 @@ pub fn router(state: AppState) -> Router {
         // The Akismet-compatible spam API.
         .route("/1.1/{method}", post(akismet::handle).layer(DefaultBodyLimit::max(akismet::MAX_BODY)))
         .nest_service("/media", media::router(&state.config.media_dir()))
+        // The newsroom admin.
+        .merge(admin::router())
         .route("/", get(pages::public_page))
         // Every other public address; POST to an article's address posts a comment.
         .route("/{*path}", get(pages::public_page).post(comments::post_comment))

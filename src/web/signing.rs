@@ -45,6 +45,23 @@ impl Signer {
     }
 }
 
+impl Signer {
+    /// A token for the sign-in form: shown by this site, at `issued_at`.
+    pub fn sign_in_token(&self, issued_at: i64) -> String {
+        let payload = format!("sign-in.{issued_at}");
+        let mac = blake3::keyed_hash(&self.mac_key, payload.as_bytes()).to_hex();
+        format!("{issued_at}.{}", &mac[..32])
+    }
+
+    /// True for a sign-in token this site issued within the last day.
+    pub fn check_sign_in_token(&self, token: &str, now: i64) -> bool {
+        let Some(issued) = token.trim().split('.').next().and_then(|t| t.parse::<i64>().ok()) else { return false };
+        let expected = self.sign_in_token(issued);
+        let matches: bool = subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), token.trim().as_bytes()).into();
+        matches && issued <= now + 60 && now - issued <= 24 * 3600
+    }
+}
+
 /// A new random 64-byte secret.
 pub fn generate_secret() -> [u8; 64] {
     let mut secret = [0u8; 64];

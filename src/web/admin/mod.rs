@@ -1,0 +1,92 @@
+//! The newsroom admin at `/admin/`: sign-in, sessions, roles and the pages
+//! editors work in. Every handler takes an [`Admin`] (signed in, or
+//! redirected to the sign-in page), checks the role's capability on the
+//! server, and checks the CSRF token of every form it accepts.
+
+mod dashboard;
+pub mod session;
+mod sign_in;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::AppState;
+use super::error::AppError;
+pub use session::Admin;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(|| async { axum::response::Redirect::permanent("/admin/") }))
+        .route("/admin/", get(dashboard::show))
+        .route("/admin/sign-in", get(sign_in::form).post(sign_in::sign_in))
+        .route("/admin/sign-out", post(sign_in::sign_out))
+        .route("/admin/password", get(sign_in::password_form).post(sign_in::change_password))
+        .route("/admin/{*rest}", axum::routing::any(not_found))
+}
+
+async fn not_found(_admin: Admin) -> Response {
+    AppError::NotFound.into_response()
+}
+
+/// What every admin page shows around its content.
+pub struct AdminChrome {
+    pub site_name: String,
+    pub title: String,
+    pub stylesheet: String,
+    pub favicon: String,
+    pub user_name: String,
+    pub role: String,
+    pub csrf: String,
+    pub pending: i64,
+    /// Which navigation item is this page.
+    pub current: &'static str,
+}
+
+impl AdminChrome {
+    pub async fn new(state: &AppState, admin: &Admin, title: &str, current: &'static str) -> AdminChrome {
+        let pending = state.store.pending_comments().await.unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "cannot count pending comments");
+            0
+        });
+        AdminChrome {
+            site_name: state.config.site_name.clone(),
+            title: title.to_owned(),
+            stylesheet: state.assets.path_of("style").to_owned(),
+            favicon: state.assets.path_of("favicon").to_owned(),
+            user_name: admin.user.display_name.clone(),
+            role: admin.user.role.to_string(),
+            csrf: admin.csrf_token.clone(),
+            pending,
+            current,
+        }
+    }
+}
+
+/// Admin pages are for one user: never stored by a cache.
+pub fn page(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "private, no-store")],
+            html,
+        )
+            .into_response(),
+        Err(err) => AppError::from(err).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/message.html")]
+struct MessagePage<'a> {
+    title: &'a str,
+    message: &'a str,
+    stylesheet: &'a str,
+}
+
+/// A short page with a message, such as a refusal.
+pub fn message(state: &AppState, status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, &MessagePage { title, message: text, stylesheet: state.assets.path_of("style") })
+}

@@ -1,0 +1,266 @@
+//! The newsroom admin: sign-in, sessions, CSRF, rate limits, one-time
+//! passwords and the `user` command, against the real server.
+
+use broadsheet::domain::role::Role;
+
+use crate::helpers::TestApp;
+
+/// Adds an account with a known password (already chosen, not one-time).
+async fn add_user(app: &TestApp, email: &str, role: Role) -> String {
+    let password = format!("correct horse {email}");
+    let hash = broadsheet::auth::hash_password(&password).expect("hash");
+    let id = app.store.create_user(email, "Sam Editor", role.as_str(), &hash, false, 0).await.expect("user");
+    assert!(id > 0);
+    password
+}
+
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field")) + marker.len();
+    page[start..start + page[start..].find('"').expect("end")].to_owned()
+}
+
+/// Opens the sign-in page in `browser` and sends it.
+async fn sign_in(app: &TestApp, browser: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+    let form = browser.get(app.url("/admin/sign-in")).send().await.expect("form").text().await.expect("body");
+    let token = hidden(&form, "token");
+    let fields = [("token", token.as_str()), ("next", "/admin/"), ("email", email), ("password", password)];
+    browser.post(app.url("/admin/sign-in")).form(&fields).send().await.expect("sign in")
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("bs_session="))
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn nothing_in_the_admin_is_reached_signed_out() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    for path in ["/admin/", "/admin/password", "/admin/anything-else"] {
+        let response = browser.get(app.url(path)).send().await.expect("get");
+        assert_eq!(response.status(), 303, "{path}");
+        assert!(location(&response).starts_with("/admin/sign-in?next="), "{path}: {}", location(&response));
+    }
+    for path in ["/admin/sign-out", "/admin/password"] {
+        let response = browser.post(app.url(path)).form(&[("csrf", "x")]).send().await.expect("post");
+        assert_eq!(response.status(), 303, "{path}");
+        assert!(location(&response).starts_with("/admin/sign-in"), "{path}");
+    }
+    // A made-up session token is no session.
+    let forged = browser
+        .get(app.url("/admin/"))
+        .header("cookie", "bs_session=0000000000000000000000000000000000000000000000000000000000000000")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(forged.status(), 303);
+    assert_eq!(app.get("/admin").await.status(), 308, "/admin goes to /admin/");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn signing_in_and_out() {
+    let app = TestApp::spawn().await;
+    let password = add_user(&app, "sam@example.org", Role::Editor).await;
+    let browser = app.browser();
+
+    let wrong = sign_in(&app, &browser, "sam@example.org", "not the password").await;
+    assert_eq!(wrong.status(), 200);
+    let page = wrong.text().await.expect("body");
+    assert!(page.contains("The email address or password is not right") && page.contains("value=\"sam@example.org\""));
+    let unknown = sign_in(&app, &browser, "nobody@example.org", "whatever").await;
+    assert!(unknown.text().await.expect("body").contains("The email address or password is not right"));
+
+    let response = sign_in(&app, &browser, "SAM@example.org", &password).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/admin/");
+    let cookie = session_cookie(&response).expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/admin"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let dashboard = browser.get(app.url("/admin/")).send().await.expect("dashboard");
+    assert_eq!(dashboard.status(), 200);
+    assert_eq!(dashboard.headers()["cache-control"], "private, no-store");
+    let html = dashboard.text().await.expect("body");
+    assert!(html.contains("Sam Editor") && html.contains("Articles published") && html.contains("<svg"));
+    let published = html.split("Articles published</dt><dd>").nth(1).and_then(|rest| rest.split('<').next());
+    assert_eq!(published, Some("10"), "the demo's ten articles are counted");
+
+    // Sign out: the session ends for good.
+    let csrf = hidden(&html, "csrf");
+    let out = browser.post(app.url("/admin/sign-out")).form(&[("csrf", csrf.as_str())]).send().await.expect("out");
+    assert_eq!(out.status(), 303);
+    assert_eq!(location(&out), "/admin/sign-in?signed-out=1");
+    let after = browser.get(app.url("/admin/")).send().await.expect("get");
+    assert_eq!(after.status(), 303);
+    let stale = app
+        .client
+        .get(app.url("/admin/"))
+        .header("cookie", cookie.split(';').next().expect("name=value"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(stale.status(), 303, "the old cookie opens nothing");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_or_from_another_site_are_refused() {
+    let app = TestApp::spawn().await;
+    let password = add_user(&app, "sam@example.org", Role::Administrator).await;
+    let browser = app.browser();
+    assert_eq!(sign_in(&app, &browser, "sam@example.org", &password).await.status(), 303);
+    let html = browser.get(app.url("/admin/password")).send().await.expect("page").text().await.expect("body");
+    let csrf = hidden(&html, "csrf");
+    let change = |csrf: &str| {
+        [
+            ("csrf", csrf.to_owned()),
+            ("current", password.clone()),
+            ("new", "a new long password".into()),
+            ("repeat", "a new long password".into()),
+        ]
+    };
+    for bad in ["", "not-the-token"] {
+        let response = browser.post(app.url("/admin/password")).form(&change(bad)).send().await.expect("post");
+        assert_eq!(response.status(), 403, "csrf {bad:?}");
+        assert!(response.text().await.expect("body").contains("did not come from this site"));
+    }
+    let elsewhere = browser
+        .post(app.url("/admin/password"))
+        .header("origin", "https://evil.example")
+        .form(&change(&csrf))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(elsewhere.status(), 403);
+    let out = browser.post(app.url("/admin/sign-out")).send().await.expect("post");
+    assert_eq!(out.status(), 403, "signing out needs the token too");
+    assert_eq!(browser.get(app.url("/admin/")).send().await.expect("get").status(), 200, "still signed in");
+    // The sign-in form has its own signed token.
+    let forged =
+        [("token", "1.abc"), ("next", "/admin/"), ("email", "sam@example.org"), ("password", password.as_str())];
+    let response = app.browser().post(app.url("/admin/sign-in")).form(&forged).send().await.expect("post");
+    assert_eq!(response.status(), 403);
+    assert!(session_cookie(&response).is_none());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_planted_before_sign_in_is_never_promoted() {
+    let app = TestApp::spawn().await;
+    let attacker_password = add_user(&app, "mallory@example.org", Role::Contributor).await;
+    let victim_password = add_user(&app, "victim@example.org", Role::Administrator).await;
+    // The attacker signs in and plants their own session token in the victim's browser.
+    let attacker = app.browser();
+    let planted = session_cookie(&sign_in(&app, &attacker, "mallory@example.org", &attacker_password).await)
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
+    let victim = app.browser();
+    let form = victim.get(app.url("/admin/sign-in")).send().await.expect("form").text().await.expect("body");
+    let token = hidden(&form, "token");
+    let fields = [
+        ("token", token.as_str()),
+        ("next", "/admin/"),
+        ("email", "victim@example.org"),
+        ("password", &victim_password),
+    ];
+    let response =
+        victim.post(app.url("/admin/sign-in")).header("cookie", &planted).form(&fields).send().await.expect("post");
+    assert_eq!(response.status(), 303);
+    let issued = session_cookie(&response).expect("a new cookie");
+    assert!(!issued.starts_with(&planted), "a new token is issued at sign-in");
+    let with_planted = app.client.get(app.url("/admin/")).header("cookie", &planted).send().await.expect("get");
+    assert_eq!(with_planted.status(), 303, "the planted token was ended, and never became the victim's session");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_slowed_down() {
+    let app = TestApp::spawn().await;
+    let password = add_user(&app, "sam@example.org", Role::Author).await;
+    let browser = app.browser();
+    for _ in 0..5 {
+        assert_eq!(sign_in(&app, &browser, "sam@example.org", "guess").await.status(), 200);
+    }
+    let limited = sign_in(&app, &browser, "sam@example.org", &password).await;
+    assert_eq!(limited.status(), 429, "even the right password waits");
+    assert!(limited.headers().contains_key("retry-after"));
+    assert!(limited.text().await.expect("body").contains("Too many failed sign-ins"));
+    // Another account from the same address is not locked by one account's failures.
+    let other = add_user(&app, "ana@example.org", Role::Author).await;
+    assert_eq!(sign_in(&app, &app.browser(), "ana@example.org", &other).await.status(), 303);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn one_time_passwords_must_be_changed_and_the_user_command_manages_accounts() {
+    let app = TestApp::spawn().await;
+    let added = app.cli(&["user", "add", "new@example.org", "--name", "Nina New", "--role", "contributor"]);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let one_time = String::from_utf8_lossy(&added.stdout).trim().to_owned();
+    assert_eq!(one_time.len(), 20);
+    let duplicate = app.cli(&["user", "add", "NEW@example.org", "--name", "Again"]);
+    assert!(!duplicate.status.success() && String::from_utf8_lossy(&duplicate.stderr).contains("already a user"));
+    let bad = app.cli(&["user", "add", "not-an-email", "--name", "X"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("not an email address"));
+    let bad_role = app.cli(&["user", "add", "x@example.org", "--name", "X", "--role", "overlord"]);
+    assert!(!bad_role.status.success() && String::from_utf8_lossy(&bad_role.stderr).contains("is not administrator"));
+
+    let browser = app.browser();
+    let response = sign_in(&app, &browser, "new@example.org", &one_time).await;
+    assert_eq!(location(&response), "/admin/password", "a one-time password must be changed first");
+    let elsewhere = browser.get(app.url("/admin/")).send().await.expect("get");
+    assert_eq!(location(&elsewhere), "/admin/password");
+    let html = browser.get(app.url("/admin/password")).send().await.expect("get").text().await.expect("body");
+    assert!(html.contains("one-time password"));
+    let csrf = hidden(&html, "csrf");
+    let send = |current: &str, new: &str, repeat: &str| {
+        let form =
+            [("csrf", csrf.clone()), ("current", current.into()), ("new", new.into()), ("repeat", repeat.into())];
+        browser.post(app.url("/admin/password")).form(&form).send()
+    };
+    for (current, new, repeat, message) in [
+        (one_time.as_str(), "short", "short", "at least 12 characters"),
+        (one_time.as_str(), "a long new password", "a different one!!", "not the same"),
+        ("wrong current password", "a long new password", "a long new password", "current password is not right"),
+    ] {
+        let response = send(current, new, repeat).await.expect("post");
+        assert_eq!(response.status(), 422, "{message}");
+        assert!(response.text().await.expect("body").contains(message), "{message}");
+    }
+    let done = send(&one_time, "a long new password", "a long new password").await.expect("post");
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.expect("body").contains("Your password has been changed"));
+    assert_eq!(browser.get(app.url("/admin/")).send().await.expect("get").status(), 200);
+
+    let listed = String::from_utf8_lossy(&app.cli(&["user", "list"]).stdout).to_string();
+    assert!(listed.contains("contributor") && listed.contains("Nina New") && listed.contains("admin@localhost"));
+    let promoted = app.cli(&["user", "role", "new@example.org", "editor"]);
+    assert!(String::from_utf8_lossy(&promoted.stdout).contains("is now editor"));
+    let last_admin = app.cli(&["user", "role", "admin@localhost", "editor"]);
+    assert!(!last_admin.status.success());
+    assert!(String::from_utf8_lossy(&last_admin.stderr).contains("at least one administrator"));
+
+    // A reset gives a new one-time password and ends the account's sessions.
+    let reset = app.cli(&["user", "reset-password", "new@example.org"]);
+    assert!(reset.status.success());
+    assert_eq!(browser.get(app.url("/admin/")).send().await.expect("get").status(), 303, "signed out by the reset");
+    let fresh = String::from_utf8_lossy(&reset.stdout).trim().to_owned();
+    assert_eq!(location(&sign_in(&app, &app.browser(), "new@example.org", &fresh).await), "/admin/password");
+    let missing = app.cli(&["user", "reset-password", "ghost@example.org"]);
+    assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("no user"));
+    app.stop().await;
+}
