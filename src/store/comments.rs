@@ -23,6 +23,28 @@ pub struct PublicComment {
     pub created_at: i64,
 }
 
+/// A comment in the moderation queue: everything stored, and where it was left.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueuedComment {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub author_name: String,
+    pub author_email: String,
+    pub author_url: Option<String>,
+    pub body_html: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub spam_score: Option<f64>,
+    pub ip: Option<String>,
+    pub is_staff: i64,
+    pub created_at: i64,
+    pub article_id: i64,
+    pub article_kind: String,
+    pub article_slug: String,
+    pub article_headline: String,
+    pub article_published_at: Option<i64>,
+}
+
 /// A comment with everything stored about it, for moderators and privacy requests.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct StoredComment {
@@ -392,6 +414,31 @@ impl Store {
             .bind(status.map_or("", Status::as_str))
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// One page of the moderation queue for a state, newest first.
+    pub async fn moderation_queue(&self, status: Status, limit: u32, offset: u32) -> StoreResult<Vec<QueuedComment>> {
+        let sql = format!(
+            "SELECT c.id, c.parent_id, c.author_name, c.author_email, c.author_url, c.body_html, c.status, c.reason,
+                    c.spam_score, c.ip, c.is_staff, c.created_at, a.id AS article_id, a.kind AS article_kind,
+                    a.slug AS article_slug, a.headline AS article_headline, a.published_at AS article_published_at
+             FROM comments c JOIN articles a ON a.id = c.article_id
+             WHERE c.status = $1 ORDER BY c.id DESC LIMIT {limit} OFFSET {offset}"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(status.as_str()).fetch_all(&self.pool).await?)
+    }
+
+    /// How many comments are in each state: pending, approved, spam, trash.
+    pub async fn comment_counts(&self) -> StoreResult<[i64; 4]> {
+        let (pending, approved, spam, trash): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM comments WHERE status = 'pending'),
+                    (SELECT COUNT(*) FROM comments WHERE status = 'approved'),
+                    (SELECT COUNT(*) FROM comments WHERE status = 'spam'),
+                    (SELECT COUNT(*) FROM comments WHERE status = 'trash')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok([pending, approved, spam, trash])
     }
 
     /// Everything stored about the commenter with this email address.

@@ -15,7 +15,7 @@ mod users;
 pub use articles::{
     ArticleRecord, ArticleSummary, CategoryRow, Listing, NamedRef, PublishAt, SaveArticle, Saved, SavedImage,
 };
-pub use comments::{Checks, History, Inserted, NewComment, Probe, PublicComment, StoredComment};
+pub use comments::{Checks, History, Inserted, NewComment, Probe, PublicComment, QueuedComment, StoredComment};
 pub use invalidations::Invalidation;
 pub use spam::{ApiKey, Lesson};
 pub use stats::{Day, Totals};

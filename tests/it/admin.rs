@@ -264,3 +264,78 @@ async fn one_time_passwords_must_be_changed_and_the_user_command_manages_account
     assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("no user"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn editors_moderate_from_the_queue_and_others_may_not() {
+    let app = TestApp::spawn().await;
+    app.relax_timing().await;
+    let front = app.page("/").await;
+    let article = crate::helpers::link_to(&front, "harbour-night-ferry-trial");
+    let reader = app.browser();
+    for (text, name) in
+        [("I saw the ferry last night.", "Ana"), ("The timetable is better now.", "Ben"), ("Me too.", "Cy")]
+    {
+        let email = format!("{}@example.org", name.to_lowercase());
+        let response = app.comment(&reader, &article, &crate::helpers::fields(text, name, &email)).await;
+        assert_eq!(response.status(), 303);
+    }
+    let held = app.store.list_comments(None, 10).await.expect("list");
+    assert!(held.iter().all(|c| c.status == "pending"), "first-time commenters are held");
+
+    // An author may not moderate.
+    let author_password = add_user(&app, "author@example.org", Role::Author).await;
+    let author = app.browser();
+    assert_eq!(sign_in(&app, &author, "author@example.org", &author_password).await.status(), 303);
+    let dashboard = author.get(app.url("/admin/")).send().await.expect("get").text().await.expect("body");
+    assert!(!dashboard.contains("href=\"/admin/comments\""), "no Comments link for an author");
+    assert_eq!(author.get(app.url("/admin/comments")).send().await.expect("get").status(), 403);
+    let csrf = hidden(&dashboard, "csrf");
+    let one = format!("approve:{}", held[0].id);
+    let form = [("csrf", csrf.as_str()), ("status", "pending"), ("one", one.as_str())];
+    assert_eq!(author.post(app.url("/admin/comments")).form(&form).send().await.expect("post").status(), 403);
+    assert_eq!(app.store.comment(held[0].id).await.expect("stored").status, "pending");
+
+    // An editor sees the queue, with the filter's reasons, and moderates.
+    let password = add_user(&app, "editor@example.org", Role::Editor).await;
+    let editor = app.browser();
+    assert_eq!(sign_in(&app, &editor, "editor@example.org", &password).await.status(), 303);
+    let queue = editor.get(app.url("/admin/comments")).send().await.expect("get").text().await.expect("body");
+    assert!(queue.contains("Pending <span class=\"count\">(3)</span>"));
+    assert!(queue.contains("I saw the ferry last night.") && queue.contains("ana@example.org"));
+    assert!(queue.contains("spam likelihood") && queue.contains("first"), "the reasons are shown");
+    let csrf = hidden(&queue, "csrf");
+    let ana = held.iter().find(|c| c.author_name == "Ana").expect("Ana's").id;
+    let one = format!("approve:{ana}");
+    let approve = [("csrf", csrf.as_str()), ("status", "pending"), ("one", one.as_str())];
+    let response = editor.post(app.url("/admin/comments")).form(&approve).send().await.expect("post");
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), "/admin/comments?status=pending&done=1&action=approve");
+    assert!(app.page(&article).await.contains("I saw the ferry last night."), "published at once");
+
+    // Bulk: the other two to spam; the filter learns from each.
+    let others: Vec<String> = held.iter().filter(|c| c.id != ana).map(|c| c.id.to_string()).collect();
+    let mut bulk = vec![("csrf", csrf.as_str()), ("status", "pending"), ("action", "spam")];
+    bulk.extend(others.iter().map(|id| ("ids", id.as_str())));
+    let response = editor.post(app.url("/admin/comments")).form(&bulk).send().await.expect("post");
+    assert_eq!(location(&response), "/admin/comments?status=pending&done=2&action=spam");
+    let notice = editor.get(app.url(&location(&response))).send().await.expect("get").text().await.expect("body");
+    assert!(notice.contains("2 comments marked as spam") && notice.contains("No comments here."));
+    assert_eq!(app.store.lessons_after(0).await.expect("lessons").len(), 2);
+    let spam =
+        editor.get(app.url("/admin/comments?status=spam")).send().await.expect("get").text().await.expect("body");
+    assert!(spam.contains("Me too.") && spam.contains("Delete for good"));
+
+    // Nothing chosen, or no action: a clear message, nothing changed.
+    let empty = [("csrf", csrf.as_str()), ("status", "spam"), ("action", "delete")];
+    let response = editor.post(app.url("/admin/comments")).form(&empty).send().await.expect("post");
+    assert_eq!(response.status(), 422);
+    let no_action = [("csrf", csrf.as_str()), ("status", "spam"), ("action", ""), ("ids", others[0].as_str())];
+    let response = editor.post(app.url("/admin/comments")).form(&no_action).send().await.expect("post");
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.expect("body").contains("Choose what to do"));
+    // Without the CSRF token: refused.
+    let forged = [("status", "spam"), ("action", "delete"), ("ids", others[0].as_str())];
+    assert_eq!(editor.post(app.url("/admin/comments")).form(&forged).send().await.expect("post").status(), 403);
+    assert_eq!(app.store.list_comments(None, 10).await.expect("list").len(), 3, "nothing deleted");
+    app.stop().await;
+}

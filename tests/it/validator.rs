@@ -52,7 +52,13 @@ async fn public_and_admin_pages_are_valid_html() {
     let fields =
         [("token", token), ("next", "/admin/"), ("email", "v@example.org"), ("password", "validator password")];
     assert_eq!(admin.post(app.url("/admin/sign-in")).form(&fields).send().await.expect("post").status(), 303);
-    for (name, path) in [("admin-dashboard.html", "/admin/"), ("admin-password.html", "/admin/password")] {
+    let pages = [
+        ("admin-dashboard.html", "/admin/"),
+        ("admin-password.html", "/admin/password"),
+        ("admin-comments.html", "/admin/comments?status=approved"),
+        ("admin-comments-empty.html", "/admin/comments?status=trash"),
+    ];
+    for (name, path) in pages {
         let html = admin.get(app.url(path)).send().await.expect("get").text().await.expect("body");
         std::fs::write(out.join(name), html).expect("write");
     }

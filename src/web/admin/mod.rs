@@ -3,6 +3,7 @@
 //! redirected to the sign-in page), checks the role's capability on the
 //! server, and checks the CSRF token of every form it accepts.
 
+mod comments;
 mod dashboard;
 pub mod session;
 mod sign_in;
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { axum::response::Redirect::permanent("/admin/") }))
         .route("/admin/", get(dashboard::show))
+        .route("/admin/comments", get(comments::queue).post(comments::moderate))
         .route("/admin/sign-in", get(sign_in::form).post(sign_in::sign_in))
         .route("/admin/sign-out", post(sign_in::sign_out))
         .route("/admin/password", get(sign_in::password_form).post(sign_in::change_password))
@@ -43,6 +45,8 @@ pub struct AdminChrome {
     pub pending: i64,
     /// Which navigation item is this page.
     pub current: &'static str,
+    /// Whether to offer the moderation queue.
+    pub moderates: bool,
 }
 
 impl AdminChrome {
@@ -61,6 +65,7 @@ impl AdminChrome {
             csrf: admin.csrf_token.clone(),
             pending,
             current,
+            moderates: admin.user.role.can(crate::domain::role::Capability::ModerateComments),
         }
     }
 }
