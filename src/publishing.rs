@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::domain::article::{ArticleDraft, Kind, Publication};
 use crate::domain::markdown;
 use crate::media;
-use crate::store::{PublishAt, SaveArticle, Saved, SavedImage, Store, StoreError};
+use crate::store::{PublishAt, SaveArticle, Saved, SavedImage, Store, StoreError, Target};
 
 /// Why a draft could not be published.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +45,20 @@ pub async fn publish_draft(
     draft: &ArticleDraft,
     image: Option<ImageBytes<'_>>,
     now: DateTime<Utc>,
+) -> Result<Saved, PublishError> {
+    save_draft(store, config, draft, image, now, Target::BySlug, None).await
+}
+
+/// [`publish_draft`] for the admin: a new article owned by `created_by`, or
+/// an edit of a known one (refused if it changed since).
+pub async fn save_draft(
+    store: &Store,
+    config: &Config,
+    draft: &ArticleDraft,
+    image: Option<ImageBytes<'_>>,
+    now: DateTime<Utc>,
+    target: Target,
+    created_by: Option<i64>,
 ) -> Result<Saved, PublishError> {
     let saved_image = match (&draft.image, image) {
         (None, _) => None,
@@ -98,6 +112,8 @@ pub async fn publish_draft(
         publish,
         comments_open: draft.comments_open,
         now: now.timestamp(),
+        target,
+        created_by,
     };
     Ok(store.save_article(&input).await?)
 }

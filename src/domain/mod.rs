@@ -1,6 +1,7 @@
 //! Plain types and rules of the newsroom: no web framework, no database.
 
 pub mod article;
+pub mod article_form;
 pub mod cache_tags;
 pub mod comment;
 pub mod dates;

@@ -161,6 +161,28 @@ pub struct SaveArticle<'a> {
     pub publish: PublishAt,
     pub comments_open: bool,
     pub now: i64,
+    /// Which article this save is for.
+    pub target: Target,
+    /// The account creating it, which then owns it.
+    pub created_by: Option<i64>,
+}
+
+/// Which article a save is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The one with this kind and slug, created if there is none (`publish`).
+    BySlug,
+    /// A new one; a slug already in use is refused (the admin's "new").
+    New,
+    /// A known one, as of a version (the admin's editor).
+    Edit(Edit),
+}
+
+/// An article being edited, and the version the change was made to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edit {
+    pub id: i64,
+    pub version: i64,
 }
 
 /// When a saved article is public.
@@ -178,11 +200,15 @@ pub enum PublishAt {
 pub struct Saved {
     pub id: i64,
     pub created: bool,
+    /// The version this save made.
+    pub version: i64,
 }
 
 #[derive(sqlx::FromRow)]
 struct Existing {
     id: i64,
+    slug: String,
+    version: i64,
     headline: String,
     standfirst: String,
     body_markdown: String,
@@ -292,14 +318,51 @@ impl Store {
     /// every page that showed it before or shows it now are logged.
     pub async fn save_article(&self, input: &SaveArticle<'_>) -> StoreResult<Saved> {
         let mut tx = self.begin_write().await?;
-        let existing: Option<Existing> = sqlx::query_as(
-            "SELECT id, headline, standfirst, body_markdown, published_at, author_id
-             FROM articles WHERE kind = $1 AND slug = $2",
-        )
-        .bind(input.kind.as_str())
-        .bind(input.slug.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
+        const EXISTING: &str = "SELECT id, slug, version, headline, standfirst, body_markdown, published_at, author_id
+             FROM articles";
+        let taken = |kind: Kind, slug: &Slug| {
+            StoreError::Rejected(format!(
+                "the address {:?} is already used by another {}: choose another slug",
+                slug.as_str(),
+                kind.as_str()
+            ))
+        };
+        let existing: Option<Existing> = match input.target {
+            Target::BySlug | Target::New => {
+                let found: Option<Existing> =
+                    sqlx::query_as(AssertSqlSafe(format!("{EXISTING} WHERE kind = $1 AND slug = $2")))
+                        .bind(input.kind.as_str())
+                        .bind(input.slug.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if input.target == Target::New && found.is_some() {
+                    return Err(taken(input.kind, input.slug));
+                }
+                found
+            }
+            Target::Edit(edit) => {
+                let old: Existing = sqlx::query_as(AssertSqlSafe(format!("{EXISTING} WHERE kind = $1 AND id = $2")))
+                    .bind(input.kind.as_str())
+                    .bind(edit.id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                if old.version != edit.version {
+                    return Err(StoreError::Conflict);
+                }
+                if old.slug != input.slug.as_str() {
+                    let other: Option<(i64,)> = sqlx::query_as("SELECT id FROM articles WHERE kind = $1 AND slug = $2")
+                        .bind(input.kind.as_str())
+                        .bind(input.slug.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if other.is_some() {
+                        return Err(taken(input.kind, input.slug));
+                    }
+                }
+                Some(old)
+            }
+        };
 
         let published_at = match input.publish {
             PublishAt::Draft => None,
@@ -362,12 +425,14 @@ impl Store {
             }
             None => {
                 let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO articles (kind, slug, headline, body_markdown, body_html, status, created_at, updated_at)
-                     VALUES ($1, $2, '', '', '', 'draft', $3, $3) RETURNING id",
+                    "INSERT INTO articles (kind, slug, headline, body_markdown, body_html, status, created_at, updated_at,
+                        created_by, version)
+                     VALUES ($1, $2, '', '', '', 'draft', $3, $3, $4, 0) RETURNING id",
                 )
                 .bind(input.kind.as_str())
                 .bind(input.slug.as_str())
                 .bind(input.now)
+                .bind(input.created_by)
                 .fetch_one(&mut *tx)
                 .await?;
                 id
@@ -378,7 +443,7 @@ impl Store {
             "UPDATE articles SET headline = $1, standfirst = $2, body_markdown = $3, body_html = $4,
                 author_id = $5, agency = $6, status = $7, published_at = $8, updated_at = $9,
                 image_src = $10, image_alt = $11, image_caption = $12, image_credit = $13,
-                image_width = $14, image_height = $15, comments_open = $16
+                image_width = $14, image_height = $15, comments_open = $16, slug = $18, version = version + 1
              WHERE id = $17",
         )
         .bind(input.headline)
@@ -398,6 +463,7 @@ impl Store {
         .bind(image.and_then(|i| i.height))
         .bind(i64::from(input.comments_open))
         .bind(id)
+        .bind(input.slug.as_str())
         .execute(&mut *tx)
         .await?;
         for (position, category_id) in category_ids.iter().enumerate() {
@@ -436,8 +502,9 @@ impl Store {
         tags.sort();
         tags.dedup();
         invalidations::log(&mut tx, &tags).await?;
+        let version = existing.as_ref().map_or(1, |old| old.version + 1);
         tx.commit().await?;
-        Ok(Saved { id, created: existing.is_none() })
+        Ok(Saved { id, created: existing.is_none(), version })
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod articles;
 mod comments;
+mod editing;
 mod invalidations;
 mod settings;
 mod spam;
@@ -13,9 +14,11 @@ mod stats;
 mod users;
 
 pub use articles::{
-    ArticleRecord, ArticleSummary, CategoryRow, Listing, NamedRef, PublishAt, SaveArticle, Saved, SavedImage,
+    ArticleRecord, ArticleSummary, CategoryRow, Edit, Listing, NamedRef, PublishAt, SaveArticle, Saved, SavedImage,
+    Target,
 };
 pub use comments::{Checks, History, Inserted, NewComment, Probe, PublicComment, QueuedComment, StoredComment};
+pub use editing::{ArticleFilter, ArticleRow, EditableArticle, Revision};
 pub use invalidations::Invalidation;
 pub use spam::{ApiKey, Lesson};
 pub use stats::{Day, Totals};
@@ -41,6 +44,9 @@ pub enum StoreError {
     /// Input the store cannot file, with a message for the user.
     #[error("{0}")]
     Rejected(String),
+    /// The row changed since the caller read it (someone else saved first).
+    #[error("changed by someone else since it was read")]
+    Conflict,
     #[error(transparent)]
     Other(#[from] sqlx::Error),
 }

@@ -2,6 +2,7 @@
 //! file per test, driven over HTTP; the real `broadsheet` binary for the CLI.
 
 mod admin;
+mod admin_articles;
 mod akismet;
 mod bad_input;
 mod cache;

@@ -52,11 +52,19 @@ async fn public_and_admin_pages_are_valid_html() {
     let fields =
         [("token", token), ("next", "/admin/"), ("email", "v@example.org"), ("password", "validator password")];
     assert_eq!(admin.post(app.url("/admin/sign-in")).form(&fields).send().await.expect("post").status(), 303);
+    let demo = app.store.article_by_slug(broadsheet::domain::article::Kind::Article, "harbour-night-ferry-trial").await;
+    let demo_id = demo.expect("demo article").id;
+    let (edit_path, revisions_path) =
+        (format!("/admin/articles/{demo_id}"), format!("/admin/articles/{demo_id}/revisions"));
     let pages = [
         ("admin-dashboard.html", "/admin/"),
         ("admin-password.html", "/admin/password"),
         ("admin-comments.html", "/admin/comments?status=approved"),
         ("admin-comments-empty.html", "/admin/comments?status=trash"),
+        ("admin-articles.html", "/admin/articles"),
+        ("admin-new-article.html", "/admin/articles/new"),
+        ("admin-edit-article.html", &edit_path),
+        ("admin-revisions.html", &revisions_path),
     ];
     for (name, path) in pages {
         let html = admin.get(app.url(path)).send().await.expect("get").text().await.expect("body");

@@ -3,6 +3,7 @@
 //! redirected to the sign-in page), checks the role's capability on the
 //! server, and checks the CSRF token of every form it accepts.
 
+mod articles;
 mod comments;
 mod dashboard;
 pub mod session;
@@ -22,6 +23,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin", get(|| async { axum::response::Redirect::permanent("/admin/") }))
         .route("/admin/", get(dashboard::show))
+        .route("/admin/articles", get(articles::list))
+        .route("/admin/articles/new", get(articles::new_form).post(articles::create))
+        .route("/admin/articles/{id}", get(articles::edit_form).post(articles::update))
+        .route("/admin/articles/{id}/revisions", get(articles::revisions))
         .route("/admin/comments", get(comments::queue).post(comments::moderate))
         .route("/admin/sign-in", get(sign_in::form).post(sign_in::sign_in))
         .route("/admin/sign-out", post(sign_in::sign_out))
@@ -47,6 +52,8 @@ pub struct AdminChrome {
     pub current: &'static str,
     /// Whether to offer the moderation queue.
     pub moderates: bool,
+    /// Whether the user may edit others' articles, and pages.
+    pub edits_others: bool,
 }
 
 impl AdminChrome {
@@ -66,6 +73,7 @@ impl AdminChrome {
             pending,
             current,
             moderates: admin.user.role.can(crate::domain::role::Capability::ModerateComments),
+            edits_others: admin.user.role.can(crate::domain::role::Capability::EditOthers),
         }
     }
 }
