@@ -7,6 +7,13 @@ use std::path::Path;
 /// Images larger than this are refused.
 pub const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
 
+/// Widths of the smaller copies made of every JPEG, PNG and WebP image, for
+/// `srcset`: phones and narrow columns load a fraction of the original.
+pub const VARIANT_WIDTHS: [i64; 3] = [480, 960, 1600];
+/// Images wider or taller than this are refused (they would take too much
+/// memory to resize: a few KB of compressed data can claim gigapixels).
+pub const MAX_DIMENSION: u32 = 12_000;
+
 /// An image placed in the media directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMedia {
@@ -14,6 +21,9 @@ pub struct StoredMedia {
     pub url: String,
     pub width: Option<i64>,
     pub height: Option<i64>,
+    pub format: ImageFormat,
+    /// The smaller copies made: (width, address).
+    pub variants: Vec<(i64, String)>,
 }
 
 /// Image formats we publish, told apart by their first bytes.
@@ -89,19 +99,107 @@ pub fn store_image(media_dir: &Path, original_name: &str, bytes: &[u8]) -> Resul
             (i64::try_from(size.width).ok(), i64::try_from(size.height).ok())
         }
     };
+    if width.is_some_and(|w| w > i64::from(MAX_DIMENSION)) || height.is_some_and(|h| h > i64::from(MAX_DIMENSION)) {
+        return Err(format!("{original_name}: the image is larger than {MAX_DIMENSION} pixels on a side"));
+    }
     let stem = Path::new(original_name).file_stem().and_then(|s| s.to_str()).unwrap_or("image");
     let stem = slug::slugify(stem);
     let stem = if stem.is_empty() { "image".to_owned() } else { stem.chars().take(60).collect() };
     let hash = blake3::hash(bytes).to_hex();
-    let name = format!("{stem}-{}.{}", &hash[..12], format.extension());
-    let target = media_dir.join(&name);
+    let base = format!("{stem}-{}", &hash[..12]);
+    let name = format!("{base}.{}", format.extension());
+    // The copies first: an image that cannot be decoded is refused whole.
+    let variants = match (format, width) {
+        (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp, Some(width)) => {
+            write_variants(media_dir, &base, format, bytes, width).map_err(|e| format!("{original_name}: {e}"))?
+        }
+        _ => Vec::new(),
+    };
+    write_once(media_dir, &name, bytes)?;
+    Ok(StoredMedia { url: format!("/media/{name}"), width, height, format, variants })
+}
+
+/// Writes `bytes` as `media_dir/name` unless it is there already (names
+/// carry the content's hash), atomically.
+fn write_once(media_dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+    let target = media_dir.join(name);
     if !target.exists() {
         std::fs::create_dir_all(media_dir).map_err(|e| format!("cannot create {}: {e}", media_dir.display()))?;
         let mut tmp = tempfile::NamedTempFile::new_in(media_dir).map_err(|e| format!("cannot write media: {e}"))?;
         tmp.write_all(bytes).map_err(|e| format!("cannot write media: {e}"))?;
         tmp.persist(&target).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     }
-    Ok(StoredMedia { url: format!("/media/{name}"), width, height })
+    Ok(())
+}
+
+/// The address of an image's copy `width` pixels wide.
+fn variant_url(url: &str, width: i64) -> Option<String> {
+    let (base, ext) = url.rsplit_once('.')?;
+    Some(format!("{base}-{width}w.{ext}"))
+}
+
+/// Makes the smaller copies of a raster image; returns (width, address) of each.
+fn write_variants(
+    media_dir: &Path,
+    base: &str,
+    format: ImageFormat,
+    bytes: &[u8],
+    width: i64,
+) -> Result<Vec<(i64, String)>, String> {
+    let wanted: Vec<i64> = VARIANT_WIDTHS.into_iter().filter(|&w| w < width).collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_alloc = Some(1024 * 1024 * 1024);
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("unreadable image: {e}"))?;
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| format!("unreadable image: {e}"))?;
+    let mut made = Vec::new();
+    for w in wanted {
+        let name = format!("{base}-{w}w.{}", format.extension());
+        let url = format!("/media/{name}");
+        if !media_dir.join(&name).exists() {
+            let target_width = u32::try_from(w).unwrap_or(u32::MAX);
+            let smaller = image.resize(target_width, u32::MAX, image::imageops::FilterType::Triangle);
+            let mut out = Vec::new();
+            let encoded = match format {
+                ImageFormat::Jpeg => smaller
+                    .to_rgb8()
+                    .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82)),
+                ImageFormat::Png => smaller.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png),
+                _ => smaller.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::WebP),
+            };
+            encoded.map_err(|e| format!("cannot make a {w} px copy: {e}"))?;
+            write_once(media_dir, &name, &out)?;
+        }
+        made.push((w, url));
+    }
+    Ok(made)
+}
+
+/// The `srcset` of an image stored here: its smaller copies and itself.
+/// `None` for images elsewhere, SVG and GIF, or too small to have copies.
+pub fn srcset(url: &str, width: Option<i64>) -> Option<String> {
+    let width = width?;
+    let ext = url.strip_prefix("/media/")?.rsplit_once('.')?.1;
+    if !matches!(ext, "jpg" | "png" | "webp") {
+        return None;
+    }
+    let mut parts: Vec<String> = VARIANT_WIDTHS
+        .into_iter()
+        .filter(|&w| w < width)
+        .filter_map(|w| variant_url(url, w).map(|v| format!("{v} {w}w")))
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    parts.push(format!("{url} {width}w"));
+    Some(parts.join(", "))
 }
 
 /// The text of the `<svg …>` start tag, if the document's root is `svg`.

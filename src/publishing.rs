@@ -74,14 +74,21 @@ pub async fn save_draft(
                 height: stored.height,
             })
         }
-        (Some(img), None) if is_url(&img.src) => Some(SavedImage {
-            src: img.src.clone(),
-            alt: img.alt.clone(),
-            caption: img.caption.clone(),
-            credit: img.credit.clone(),
-            width: None,
-            height: None,
-        }),
+        (Some(img), None) if is_url(&img.src) => {
+            // An image of the media library brings its size.
+            let known = match img.src.starts_with("/media/") {
+                true => store.media_by_url(&img.src).await?,
+                false => None,
+            };
+            Some(SavedImage {
+                src: img.src.clone(),
+                alt: img.alt.clone(),
+                caption: img.caption.clone(),
+                credit: img.credit.clone(),
+                width: known.as_ref().and_then(|m| m.width),
+                height: known.as_ref().and_then(|m| m.height),
+            })
+        }
         (Some(img), None) => return Err(PublishError::Invalid(format!("image {:?} was not supplied", img.src))),
     };
     let publish = match draft.publication {

@@ -91,11 +91,8 @@ impl Store {
              ORDER BY a.updated_at DESC, a.id DESC LIMIT {limit} OFFSET {offset}"
         );
         let search = filter.search.trim().to_lowercase();
-        let pattern = if search.is_empty() {
-            String::new()
-        } else {
-            format!("%{}%", search.replace(['\\', '%', '_'], ""))
-        };
+        let pattern =
+            if search.is_empty() { String::new() } else { format!("%{}%", search.replace(['\\', '%', '_'], "")) };
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(now)
             .bind(filter.category.unwrap_or(0))

@@ -8,6 +8,7 @@ mod articles;
 mod comments;
 mod editing;
 mod invalidations;
+mod media;
 mod settings;
 mod spam;
 mod stats;
@@ -20,6 +21,7 @@ pub use articles::{
 pub use comments::{Checks, History, Inserted, NewComment, Probe, PublicComment, QueuedComment, StoredComment};
 pub use editing::{ArticleFilter, ArticleRow, EditableArticle, Revision};
 pub use invalidations::Invalidation;
+pub use media::{MediaItem, NewMedia};
 pub use spam::{ApiKey, Lesson};
 pub use stats::{Day, Totals};
 pub use users::{Session, User};

@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_articles;
+mod admin_media;
 mod akismet;
 mod bad_input;
 mod cache;

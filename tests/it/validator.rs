@@ -62,6 +62,7 @@ async fn public_and_admin_pages_are_valid_html() {
         ("admin-comments.html", "/admin/comments?status=approved"),
         ("admin-comments-empty.html", "/admin/comments?status=trash"),
         ("admin-articles.html", "/admin/articles"),
+        ("admin-media.html", "/admin/media"),
         ("admin-new-article.html", "/admin/articles/new"),
         ("admin-edit-article.html", &edit_path),
         ("admin-revisions.html", &revisions_path),

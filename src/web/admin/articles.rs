@@ -203,6 +203,8 @@ struct EditorPage {
     public_path: Option<String>,
     revisions: usize,
     action: String,
+    /// The media library's images, to choose the featured image from.
+    media: Vec<(String, String)>,
 }
 
 impl EditorPage {
@@ -267,10 +269,11 @@ async fn editor_page(
     alert: Option<String>,
     preview_html: Option<String>,
 ) -> Response {
-    let categories = match state.store.categories().await {
-        Ok(categories) => categories,
+    let (categories, media) = match tokio::try_join!(state.store.categories(), state.store.media(200, 0)) {
+        Ok(found) => found,
         Err(err) => return AppError::from(err).into_response(),
     };
+    let media = media.into_iter().map(|m| (m.url, format!("{} — {}", m.original_name, m.alt))).collect();
     let ticked = form.category_ids();
     let boxes = category_paths(&categories)
         .into_iter()
@@ -300,6 +303,7 @@ async fn editor_page(
         state: context.state,
         public_path: context.public_path.clone(),
         revisions: context.revisions,
+        media,
         action: context
             .id
             .map_or_else(|| format!("/admin/articles/new?kind={kind}"), |id| format!("/admin/articles/{id}")),
@@ -406,7 +410,7 @@ async fn save(
     existing: Option<EditableArticle>,
 ) -> Response {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
-    let form = ArticleForm::from_pairs(&pairs);
+    let mut form = ArticleForm::from_pairs(&pairs);
     if let Err(refused) = admin.check_form(state, headers, &form.csrf) {
         return refused.page(state);
     }
@@ -428,7 +432,34 @@ async fn save(
     };
     let paths = category_paths(&categories);
     let known = |id: i64| paths.iter().find(|(c, _)| *c == id).map(|(_, path)| CategoryPath(path.clone()));
-    let draft = match form.to_draft(context.kind, intent, &known) {
+    // An image from the library brings its words, unless the editor wrote others.
+    let library_image = match form.image_src.trim() {
+        src if src.starts_with("/media/") => match state.store.media_by_url(src).await {
+            Ok(found) => Some(found),
+            Err(err) => return AppError::from(err).into_response(),
+        },
+        _ => None,
+    };
+    if let Some(Some(item)) = &library_image {
+        for (field, value) in [
+            (&mut form.image_alt, &item.alt),
+            (&mut form.image_caption, &item.caption),
+            (&mut form.image_credit, &item.credit),
+        ] {
+            if field.trim().is_empty() {
+                field.clone_from(value);
+            }
+        }
+    }
+    let checked = form.to_draft(context.kind, intent, &known).and_then(|draft| match library_image {
+        Some(None) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("image_src", "This image is not in the media library: upload it there first.".into());
+            Err(errors)
+        }
+        _ => Ok(draft),
+    });
+    let draft = match checked {
         Ok(draft) => draft,
         Err(errors) => {
             let alert = "Some fields need attention: see the messages below. Nothing was saved.".to_owned();

@@ -6,6 +6,7 @@
 mod articles;
 mod comments;
 mod dashboard;
+mod media;
 pub mod session;
 mod sign_in;
 
@@ -28,6 +29,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/articles/{id}", get(articles::edit_form).post(articles::update))
         .route("/admin/articles/{id}/revisions", get(articles::revisions))
         .route("/admin/comments", get(comments::queue).post(comments::moderate))
+        .route(
+            "/admin/media",
+            get(media::show).post(media::upload).layer(axum::extract::DefaultBodyLimit::max(media::MAX_UPLOAD)),
+        )
         .route("/admin/sign-in", get(sign_in::form).post(sign_in::sign_in))
         .route("/admin/sign-out", post(sign_in::sign_out))
         .route("/admin/password", get(sign_in::password_form).post(sign_in::change_password))

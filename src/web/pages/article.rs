@@ -19,6 +19,8 @@ use crate::web::routes::PublicRoute;
 /// A featured image with its words.
 pub struct ImageView {
     pub src: String,
+    /// Smaller copies for narrow screens, when the image has them.
+    pub srcset: Option<String>,
     pub alt: String,
     pub width: Option<i64>,
     pub height: Option<i64>,
@@ -181,6 +183,7 @@ fn author_link(record: &ArticleRecord) -> Option<Link> {
 fn image_view(record: &ArticleRecord) -> Option<ImageView> {
     let src = record.image_src.clone()?;
     Some(ImageView {
+        srcset: crate::media::srcset(&src, record.image_width),
         src,
         alt: record.image_alt.clone().unwrap_or_default(),
         width: record.image_width,

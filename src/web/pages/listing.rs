@@ -40,6 +40,7 @@ impl Card {
 
 pub struct CardImage {
     pub src: String,
+    pub srcset: Option<String>,
     pub width: Option<i64>,
     pub height: Option<i64>,
 }
@@ -206,6 +207,7 @@ fn card(summary: &ArticleSummary, site: &SiteData, tz: chrono_tz::Tz) -> Card {
         comments: summary.comment_count,
         lead: false,
         image: summary.image_src.as_ref().map(|src| CardImage {
+            srcset: crate::media::srcset(src, summary.image_width),
             src: src.clone(),
             width: summary.image_width,
             height: summary.image_height,
