@@ -84,8 +84,9 @@ fn may_edit(admin: &Admin, created_by: Option<i64>, status: &str) -> bool {
 }
 
 /// Category paths from the top, e.g. "News > Local", by number.
+/// Sorted by path, so that subcategories follow their parent.
 fn category_paths(categories: &[CategoryRow]) -> Vec<(i64, Vec<String>)> {
-    categories
+    let mut paths: Vec<(i64, Vec<String>)> = categories
         .iter()
         .map(|c| {
             let mut path = vec![c.name.clone()];
@@ -97,7 +98,9 @@ fn category_paths(categories: &[CategoryRow]) -> Vec<(i64, Vec<String>)> {
             }
             (c.id, path)
         })
-        .collect()
+        .collect();
+    paths.sort_by(|a, b| a.1.cmp(&b.1));
+    paths
 }
 
 pub async fn list(
@@ -275,7 +278,7 @@ async fn editor_page(
     };
     let media = media.into_iter().map(|m| (m.url, format!("{} — {}", m.original_name, m.alt))).collect();
     let ticked = form.category_ids();
-    let boxes = category_paths(&categories)
+    let boxes: Vec<CategoryBox> = category_paths(&categories)
         .into_iter()
         .map(|(id, path)| CategoryBox { id, label: path.join(" › "), checked: ticked.contains(&id) })
         .collect();
