@@ -22,6 +22,7 @@ pub use comments::{Checks, History, Inserted, NewComment, Probe, PublicComment, 
 pub use editing::{ArticleFilter, ArticleRow, EditableArticle, Revision};
 pub use invalidations::Invalidation;
 pub use media::{MediaItem, NewMedia};
+pub use settings::check_discussion_setting;
 pub use spam::{ApiKey, Lesson};
 pub use stats::{Day, Totals};
 pub use users::{Session, User};

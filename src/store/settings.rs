@@ -41,6 +41,11 @@ impl Store {
 }
 
 /// Reads one setting into `settings`; the names are the field names.
+/// Checks one setting's value as `set_discussion_setting` would, into `settings`.
+pub fn check_discussion_setting(settings: &mut DiscussionSettings, name: &str, value: &str) -> Result<(), String> {
+    apply(settings, name, value)
+}
+
 fn apply(settings: &mut DiscussionSettings, name: &str, value: &str) -> Result<(), String> {
     fn flag(value: &str) -> Result<bool, String> {
         match value {

@@ -339,3 +339,60 @@ async fn editors_moderate_from_the_queue_and_others_may_not() {
     assert_eq!(app.store.list_comments(None, 10).await.expect("list").len(), 3, "nothing deleted");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn administrators_change_the_discussion_settings_and_no_one_else_does() {
+    let app = TestApp::spawn().await;
+    let editor_password = add_user(&app, "ed@example.org", Role::Editor).await;
+    let editor = app.browser();
+    assert_eq!(sign_in(&app, &editor, "ed@example.org", &editor_password).await.status(), 303);
+    assert_eq!(editor.get(app.url("/admin/settings")).send().await.expect("get").status(), 403);
+    let dashboard = editor.get(app.url("/admin/")).send().await.expect("get").text().await.expect("body");
+    assert!(!dashboard.contains("href=\"/admin/settings\""));
+    let csrf = hidden(&dashboard, "csrf");
+    let attempt = [("csrf", csrf.as_str()), ("max_links", "9")];
+    assert_eq!(editor.post(app.url("/admin/settings")).form(&attempt).send().await.expect("post").status(), 403);
+
+    let password = add_user(&app, "admin2@example.org", Role::Administrator).await;
+    let admin = app.browser();
+    assert_eq!(sign_in(&app, &admin, "admin2@example.org", &password).await.status(), 303);
+    let page = admin.get(app.url("/admin/settings")).send().await.expect("get").text().await.expect("body");
+    assert!(page.contains("Hold comments from first-time commenters") && page.contains("Europe/Madrid"));
+    let csrf = hidden(&page, "csrf");
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("max_links", "abc"),
+        ("hold_words", "casino\nlottery"),
+        ("block_words", ""),
+        ("close_after_days", "0"),
+        ("thread_depth", "99"),
+        ("per_page", "50"),
+        ("flood_seconds", "0"),
+        ("min_seconds_to_submit", "0"),
+        ("ip_retention_days", "30"),
+    ];
+    let refused = admin.post(app.url("/admin/settings")).form(&form).send().await.expect("post");
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.expect("body");
+    assert!(page.contains("A whole number from 0 to 1000.") && page.contains("A whole number from 1 to 10."));
+    assert!(page.contains("casino\nlottery"), "what was typed is kept");
+    assert_eq!(app.store.discussion_settings().await.expect("settings").max_links, 2, "nothing saved");
+
+    form[1].1 = "3";
+    form[5].1 = "4";
+    let saved = admin.post(app.url("/admin/settings")).form(&form).send().await.expect("post");
+    assert_eq!(location(&saved), "/admin/settings?saved=1");
+    let settings = app.store.discussion_settings().await.expect("settings");
+    assert_eq!((settings.max_links, settings.thread_depth, settings.ip_retention_days), (3, 4, 30));
+    assert!(!settings.hold_first_time, "an unticked box is off");
+    assert_eq!(settings.hold_words, ["casino", "lottery"]);
+
+    // In effect at once: a first-time commenter is no longer held.
+    let article = crate::helpers::link_to(&app.page("/").await, "harbour-night-ferry-trial");
+    let reader = app.browser();
+    let response =
+        app.comment(&reader, &article, &crate::helpers::fields("Welcome news.", "Ana", "ana@example.org")).await;
+    assert_eq!(response.status(), 303);
+    assert!(app.page(&article).await.contains("Welcome news."));
+    app.stop().await;
+}

@@ -42,7 +42,7 @@ async fn public_and_admin_pages_are_valid_html() {
 
     // The admin: sign-in, dashboard, password pages.
     let hash = broadsheet::auth::hash_password("validator password").expect("hash");
-    app.store.create_user("v@example.org", "Val Idator", "editor", &hash, false, 0).await.expect("user");
+    app.store.create_user("v@example.org", "Val Idator", "administrator", &hash, false, 0).await.expect("user");
     let admin = app.browser();
     let sign_in = admin.get(app.url("/admin/sign-in")).send().await.expect("get").text().await.expect("body");
     std::fs::write(out.join("admin-sign-in.html"), &sign_in).expect("write");
@@ -63,6 +63,7 @@ async fn public_and_admin_pages_are_valid_html() {
         ("admin-comments-empty.html", "/admin/comments?status=trash"),
         ("admin-articles.html", "/admin/articles"),
         ("admin-media.html", "/admin/media"),
+        ("admin-settings.html", "/admin/settings"),
         ("admin-new-article.html", "/admin/articles/new"),
         ("admin-edit-article.html", &edit_path),
         ("admin-revisions.html", &revisions_path),

@@ -8,6 +8,7 @@ mod comments;
 mod dashboard;
 mod media;
 pub mod session;
+mod settings;
 mod sign_in;
 
 use askama::Template;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
             "/admin/media",
             get(media::show).post(media::upload).layer(axum::extract::DefaultBodyLimit::max(media::MAX_UPLOAD)),
         )
+        .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/admin/sign-in", get(sign_in::form).post(sign_in::sign_in))
         .route("/admin/sign-out", post(sign_in::sign_out))
         .route("/admin/password", get(sign_in::password_form).post(sign_in::change_password))
@@ -59,6 +61,8 @@ pub struct AdminChrome {
     pub moderates: bool,
     /// Whether the user may edit others' articles, and pages.
     pub edits_others: bool,
+    /// Whether the user may change the site's settings.
+    pub manages: bool,
 }
 
 impl AdminChrome {
@@ -79,6 +83,7 @@ impl AdminChrome {
             current,
             moderates: admin.user.role.can(crate::domain::role::Capability::ModerateComments),
             edits_others: admin.user.role.can(crate::domain::role::Capability::EditOthers),
+            manages: admin.user.role.can(crate::domain::role::Capability::ManageSettings),
         }
     }
 }

@@ -1,0 +1,221 @@
+//! Site settings: the discussion policies (stored in the database, effective
+//! at once) and, for reference, the settings that come from the
+//! configuration file, flags or environment.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::{Admin, AdminChrome, page};
+use crate::domain::comment::FieldErrors;
+use crate::domain::moderation::DiscussionSettings;
+use crate::domain::role::Capability;
+use crate::web::AppState;
+use crate::web::error::AppError;
+
+/// One discussion setting as the form shows it.
+struct Field {
+    name: &'static str,
+    label: &'static str,
+    help: &'static str,
+    kind: &'static str,
+    value: String,
+    min: i64,
+    max: i64,
+}
+
+#[derive(Template)]
+#[template(path = "admin/settings.html")]
+struct SettingsPage {
+    chrome: AdminChrome,
+    fields: Vec<Field>,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+    site_name: String,
+    tagline: String,
+    time_zone: String,
+    base_url: String,
+}
+
+impl SettingsPage {
+    fn error(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
+}
+
+const CHECKBOXES: [&str; 3] = ["manual_approval", "hold_first_time", "discard_blatant_spam"];
+
+/// The form's fields, filled from `value`.
+fn fields(value: &dyn Fn(&'static str) -> String) -> Vec<Field> {
+    let field = |name, label, help, kind, min, max| Field { name, label, help, kind, value: value(name), min, max };
+    vec![
+        field("manual_approval", "Hold every comment for a moderator", "", "checkbox", 0, 0),
+        field(
+            "hold_first_time",
+            "Hold comments from first-time commenters",
+            "An approved comment under the same name and email address lets the next ones through.",
+            "checkbox",
+            0,
+            0,
+        ),
+        field("max_links", "Hold comments with more links than", "", "number", 0, 1000),
+        field(
+            "hold_words",
+            "Hold comments containing",
+            "One word or phrase a line; matched in the text, name, email, website, IP address and browser.",
+            "textarea",
+            0,
+            0,
+        ),
+        field("block_words", "Send to spam comments containing", "One word or phrase a line.", "textarea", 0, 0),
+        field(
+            "close_after_days",
+            "Close comments on articles older than (days)",
+            "0 keeps them open.",
+            "number",
+            0,
+            100_000,
+        ),
+        field("thread_depth", "Reply nesting, levels", "1 to 10.", "number", 1, 10),
+        field("per_page", "Top-level comments per comment page", "5 to 500.", "number", 5, 500),
+        field(
+            "flood_seconds",
+            "One comment per address every (seconds)",
+            "0 turns the flood limit off.",
+            "number",
+            0,
+            86_400,
+        ),
+        field(
+            "min_seconds_to_submit",
+            "Hold forms sent back faster than (seconds)",
+            "Readers take a while to write; robots do not.",
+            "number",
+            0,
+            3600,
+        ),
+        field(
+            "ip_retention_days",
+            "Keep IP addresses and browsers for (days)",
+            "Then they are erased.",
+            "number",
+            1,
+            3650,
+        ),
+        field(
+            "discard_blatant_spam",
+            "Discard blatant spam instead of keeping it in the spam folder",
+            "",
+            "checkbox",
+            0,
+            0,
+        ),
+    ]
+}
+
+fn current(settings: &DiscussionSettings, name: &str) -> String {
+    match name {
+        "manual_approval" => settings.manual_approval.to_string(),
+        "hold_first_time" => settings.hold_first_time.to_string(),
+        "max_links" => settings.max_links.to_string(),
+        "hold_words" => settings.hold_words.join("\n"),
+        "block_words" => settings.block_words.join("\n"),
+        "close_after_days" => settings.close_after_days.to_string(),
+        "thread_depth" => settings.thread_depth.to_string(),
+        "per_page" => settings.per_page.to_string(),
+        "flood_seconds" => settings.flood_seconds.to_string(),
+        "min_seconds_to_submit" => settings.min_seconds_to_submit.to_string(),
+        "ip_retention_days" => settings.ip_retention_days.to_string(),
+        "discard_blatant_spam" => settings.discard_blatant_spam.to_string(),
+        _ => String::new(),
+    }
+}
+
+async fn settings_page(
+    state: &AppState,
+    admin: &Admin,
+    status: StatusCode,
+    fields: Vec<Field>,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+) -> Response {
+    let config = &state.config;
+    let template = SettingsPage {
+        chrome: AdminChrome::new(state, admin, "Settings", "settings").await,
+        fields,
+        errors,
+        notice,
+        site_name: config.site_name.clone(),
+        tagline: config.tagline.clone(),
+        time_zone: config.time_zone.to_string(),
+        base_url: config.base_url.clone(),
+    };
+    page(status, &template)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct SettingsQuery {
+    saved: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    admin: Admin,
+    query: Result<Query<SettingsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    if let Err(refused) = admin.require(Capability::ManageSettings) {
+        return refused.page(&state);
+    }
+    let saved = query.ok().and_then(|Query(q)| q.saved).is_some();
+    let settings = match state.store.discussion_settings().await {
+        Ok(settings) => settings,
+        Err(err) => return AppError::from(err).into_response(),
+    };
+    let fields = fields(&|name| current(&settings, name));
+    let notice = saved.then_some("Settings saved. They apply to the next comment.");
+    settings_page(&state, &admin, StatusCode::OK, fields, FieldErrors::new(), notice).await
+}
+
+pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMap, body: Bytes) -> Response {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let sent = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    if let Err(refused) = admin.check_form(&state, &headers, &sent("csrf").unwrap_or_default()) {
+        return refused.page(&state);
+    }
+    if let Err(refused) = admin.require(Capability::ManageSettings) {
+        return refused.page(&state);
+    }
+    let value_of = |name: &'static str| {
+        if CHECKBOXES.contains(&name) {
+            sent(name).is_some().to_string()
+        } else {
+            sent(name).unwrap_or_default().trim().to_owned()
+        }
+    };
+    let form = fields(&value_of);
+    // Check everything first: nothing is saved unless everything is right.
+    let mut errors = FieldErrors::new();
+    let mut scratch = DiscussionSettings::default();
+    for field in &form {
+        let in_range =
+            field.kind != "number" || field.value.parse::<i64>().is_ok_and(|n| (field.min..=field.max).contains(&n));
+        if field.kind == "number" && !in_range {
+            errors.insert(field.name, format!("A whole number from {} to {}.", field.min, field.max));
+        } else if let Err(message) = crate::store::check_discussion_setting(&mut scratch, field.name, &field.value) {
+            errors.insert(field.name, message);
+        }
+    }
+    if !errors.is_empty() {
+        return settings_page(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, form, errors, None).await;
+    }
+    for field in &form {
+        if let Err(message) = state.store.set_discussion_setting(field.name, &field.value).await {
+            return AppError::Internal(anyhow::anyhow!(message)).into_response();
+        }
+    }
+    tracing::info!(user.id = admin.user.id, "discussion settings saved");
+    Redirect::to("/admin/settings?saved=1").into_response()
+}
