@@ -396,3 +396,36 @@ async fn administrators_change_the_discussion_settings_and_no_one_else_does() {
     assert!(app.page(&article).await.contains("Welcome news."));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn staff_reply_from_the_queue_approves_and_answers() {
+    let app = TestApp::spawn().await;
+    app.relax_timing().await;
+    let article = crate::helpers::link_to(&app.page("/").await, "harbour-night-ferry-trial");
+    let reader = app.browser();
+    let question_fields = crate::helpers::fields("When does the trial end?", "Ana", "ana@example.org");
+    assert_eq!(app.comment(&reader, &article, &question_fields).await.status(), 303);
+    let question = app.store.list_comments(None, 1).await.expect("list")[0].id;
+
+    let password = add_user(&app, "ed@example.org", Role::Editor).await;
+    let editor = app.browser();
+    assert_eq!(sign_in(&app, &editor, "ed@example.org", &password).await.status(), 303);
+    let queue = editor.get(app.url("/admin/comments")).send().await.expect("get").text().await.expect("body");
+    assert!(queue.contains("Approve and reply"));
+    let csrf = hidden(&queue, "csrf");
+    let one = format!("reply:{question}");
+    let field = format!("reply-{question}");
+    let empty = [("csrf", csrf.as_str()), ("status", "pending"), ("one", one.as_str()), (field.as_str(), "  ")];
+    assert_eq!(editor.post(app.url("/admin/comments")).form(&empty).send().await.expect("post").status(), 422);
+    let answer = "It runs for six months, until May.";
+    let form = [("csrf", csrf.as_str()), ("status", "pending"), ("one", one.as_str()), (field.as_str(), answer)];
+    let response = editor.post(app.url("/admin/comments")).form(&form).send().await.expect("post");
+    assert_eq!(location(&response), format!("/admin/comments?status=pending&replied={question}"));
+    let page = app.page(&article).await;
+    assert!(page.contains("When does the trial end?"), "the question is approved");
+    assert!(page.contains(answer) && page.contains("Staff"), "the answer is published as staff");
+    assert!(!page.contains("ed@example.org"), "the staff member's email stays private");
+    let stored = app.store.list_comments(None, 1).await.expect("list").remove(0);
+    assert_eq!(stored.parent_id, Some(question));
+    app.stop().await;
+}

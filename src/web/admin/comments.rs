@@ -13,11 +13,11 @@ use chrono::{DateTime, Utc};
 use super::{Admin, AdminChrome, page};
 use crate::discussion::{self, Action};
 use crate::domain::article::Kind;
-use crate::domain::comment::Status;
+use crate::domain::comment::{self, Status};
 use crate::domain::dates;
 use crate::domain::role::Capability;
 use crate::publishing::permalink;
-use crate::store::{QueuedComment, StoreError};
+use crate::store::{NewComment, QueuedComment, StoreError};
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -30,6 +30,7 @@ pub struct QueueQuery {
     page: u32,
     done: Option<u32>,
     action: String,
+    replied: Option<i64>,
 }
 
 struct Tab {
@@ -152,7 +153,10 @@ pub async fn queue(
         status: status.as_str(),
         rows,
         actions: actions_for(status),
-        notice: query.done.map(|n| done_notice(n, &query.action)),
+        notice: query
+            .done
+            .map(|n| done_notice(n, &query.action))
+            .or_else(|| query.replied.map(|_| "Your reply is published.".to_owned())),
         newer: (page_number > 1).then(|| link(page_number - 1)),
         older: more.then(|| link(page_number + 1)),
     };
@@ -171,6 +175,10 @@ pub async fn moderate(State(state): State<AppState>, admin: Admin, headers: Head
         return refused.page(&state);
     }
     let back = Status::parse(field("status")).unwrap_or(Status::Pending);
+    if let Some(parent) = field("one").strip_prefix("reply:").and_then(|id| id.parse::<i64>().ok()) {
+        let text = fields.iter().find(|(k, _)| *k == format!("reply-{parent}")).map_or("", |(_, v)| v.as_str());
+        return reply(&state, &admin, parent, text, back).await;
+    }
     let (action_name, ids): (String, Vec<i64>) = match field("one").split_once(':') {
         Some((action, id)) => (action.to_owned(), id.parse().into_iter().collect()),
         None => (
@@ -207,4 +215,52 @@ pub async fn moderate(State(state): State<AppState>, admin: Admin, headers: Head
     tracing::info!(user.id = admin.user.id, action = action_name, comments = done, "comments moderated");
     let to = format!("/admin/comments?status={}&done={done}&action={action_name}", back.as_str());
     Redirect::to(&to).into_response()
+}
+
+/// A staff reply to comment `parent`, published at once; replying to a held
+/// comment approves it, as it would be odd to answer what readers cannot see.
+async fn reply(state: &AppState, admin: &Admin, parent: i64, text: &str, back: Status) -> Response {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > comment::MAX_BODY {
+        return super::message(
+            state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Write the reply",
+            "The reply is empty or too long. Go back: your text is still in the form.",
+        );
+    }
+    let original = match state.store.comment(parent).await {
+        Ok(original) => original,
+        Err(StoreError::NotFound) => return AppError::NotFound.into_response(),
+        Err(err) => return AppError::from(err).into_response(),
+    };
+    let now = Utc::now().timestamp();
+    if original.status != Status::Approved.as_str()
+        && let Err(err) = discussion::moderate(&state.store, &state.spam, parent, Action::Approve, now).await
+    {
+        return AppError::from(err).into_response();
+    }
+    let new = NewComment {
+        article_id: original.article_id,
+        parent_id: Some(parent),
+        author_name: admin.user.display_name.clone(),
+        author_email: admin.user.email.clone(),
+        author_url: None,
+        body: text.to_owned(),
+        body_html: comment::render_body(text),
+        status: Status::Approved,
+        reason: Some(format!("staff reply by {}", admin.user.display_name)),
+        spam_score: None,
+        is_staff: true,
+        ip: None,
+        user_agent: None,
+        now,
+    };
+    match state.comment_queue.store(state, new).await {
+        Ok(stored) => {
+            tracing::info!(user.id = admin.user.id, comment.id = stored.id, parent, "staff reply published");
+            Redirect::to(&format!("/admin/comments?status={}&replied={parent}", back.as_str())).into_response()
+        }
+        Err(err) => AppError::from(err).into_response(),
+    }
 }
