@@ -429,3 +429,44 @@ async fn staff_reply_from_the_queue_approves_and_answers() {
     assert_eq!(stored.parent_id, Some(question));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_admin_page_checks_the_role_on_the_server() {
+    let app = TestApp::spawn().await;
+    let demo = app.store.article_by_slug(broadsheet::domain::article::Kind::Article, "harbour-night-ferry-trial").await;
+    let demo = demo.expect("demo article").id;
+    let (edit, revisions) = (format!("/admin/articles/{demo}"), format!("/admin/articles/{demo}/revisions"));
+    // (path, administrator, editor, author, contributor): 200 allowed, 403 refused.
+    let table: Vec<(&str, [u16; 4])> = vec![
+        ("/admin/", [200, 200, 200, 200]),
+        ("/admin/password", [200, 200, 200, 200]),
+        ("/admin/articles", [200, 200, 200, 200]),
+        ("/admin/articles/new", [200, 200, 200, 200]),
+        ("/admin/articles/new?kind=page", [200, 200, 403, 403]),
+        (&edit, [200, 200, 403, 403]),
+        (&revisions, [200, 200, 403, 403]),
+        ("/admin/media", [200, 200, 200, 200]),
+        ("/admin/comments", [200, 200, 403, 403]),
+        ("/admin/settings", [200, 403, 403, 403]),
+        ("/admin/no-such-page", [404, 404, 404, 404]),
+    ];
+    let mut browsers = Vec::new();
+    for (n, role) in [Role::Administrator, Role::Editor, Role::Author, Role::Contributor].into_iter().enumerate() {
+        let email = format!("user{n}@example.org");
+        let password = add_user(&app, &email, role).await;
+        let browser = app.browser();
+        assert_eq!(sign_in(&app, &browser, &email, &password).await.status(), 303);
+        browsers.push((role, browser));
+    }
+    let anonymous = app.browser();
+    for (path, expected) in &table {
+        for ((role, browser), status) in browsers.iter().zip(expected) {
+            let got = browser.get(app.url(path)).send().await.expect("get").status().as_u16();
+            assert_eq!(got, *status, "{role} GET {path}");
+        }
+        let got = anonymous.get(app.url(path)).send().await.expect("get");
+        assert_eq!(got.status(), 303, "signed out GET {path}");
+        assert!(location(&got).starts_with("/admin/sign-in"), "signed out GET {path}");
+    }
+    app.stop().await;
+}
