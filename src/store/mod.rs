@@ -12,6 +12,7 @@ mod media;
 mod settings;
 mod spam;
 mod stats;
+mod taxonomy;
 mod users;
 
 pub use articles::{
@@ -25,6 +26,7 @@ pub use media::{MediaItem, NewMedia};
 pub use settings::check_discussion_setting;
 pub use spam::{ApiKey, Lesson};
 pub use stats::{Day, Totals};
+pub use taxonomy::{Taxonomy, Term};
 pub use users::{Session, User};
 
 use std::path::Path;

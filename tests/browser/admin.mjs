@@ -153,6 +153,8 @@ try {
   await screenshot(admin, 'editor-preview');
   await Promise.all([admin.waitForURL(/saved=published/), admin.click('button[value="publish"]')]);
   check(await admin.getByText('Published.').isVisible(), 'the article is published');
+  await admin.goto(base + '/admin/categories');
+  await accessible(admin, 'the categories and tags');
   await admin.goto(base + '/admin/articles');
   await accessible(admin, 'the article list');
   await screenshot(admin, 'articles');

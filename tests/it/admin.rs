@@ -448,6 +448,7 @@ async fn every_admin_page_checks_the_role_on_the_server() {
         ("/admin/media", [200, 200, 200, 200]),
         ("/admin/comments", [200, 200, 403, 403]),
         ("/admin/settings", [200, 403, 403, 403]),
+        ("/admin/categories", [200, 200, 403, 403]),
         ("/admin/no-such-page", [404, 404, 404, 404]),
     ];
     let mut browsers = Vec::new();
@@ -468,5 +469,58 @@ async fn every_admin_page_checks_the_role_on_the_server() {
         assert_eq!(got.status(), 303, "signed out GET {path}");
         assert!(location(&got).starts_with("/admin/sign-in"), "signed out GET {path}");
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn editors_manage_categories_and_tags() {
+    let app = TestApp::spawn().await;
+    let author_password = add_user(&app, "au@example.org", Role::Author).await;
+    let author = app.browser();
+    assert_eq!(sign_in(&app, &author, "au@example.org", &author_password).await.status(), 303);
+    assert_eq!(author.get(app.url("/admin/categories")).send().await.expect("get").status(), 403);
+
+    let password = add_user(&app, "ed@example.org", Role::Editor).await;
+    let editor = app.browser();
+    assert_eq!(sign_in(&app, &editor, "ed@example.org", &password).await.status(), 303);
+    let page = editor.get(app.url("/admin/categories")).send().await.expect("get").text().await.expect("body");
+    assert!(page.contains("/category/news/") && page.contains("/tag/harbour/"));
+    let csrf = hidden(&page, "csrf");
+    let news = app.store.categories().await.expect("categories").into_iter().find(|c| c.slug == "news").expect("News");
+    let news_id = news.id.to_string();
+    let send = |fields: Vec<(&'static str, String)>| editor.post(app.url("/admin/categories")).form(&fields).send();
+
+    // Add a subcategory; a second one of the same name in the same place is refused.
+    let add =
+        || vec![("csrf", csrf.clone()), ("do", "add".into()), ("name", "Maritime".into()), ("parent", news_id.clone())];
+    let added = send(add()).await.expect("post");
+    assert_eq!(location(&added), "/admin/categories?done=added");
+    let categories = app.store.categories().await.expect("categories");
+    let maritime = categories.iter().find(|c| c.name == "Maritime").expect("added");
+    assert_eq!(maritime.parent_id, Some(news.id));
+    let again = send(add()).await.expect("post");
+    assert_eq!(again.status(), 422);
+    assert!(again.text().await.expect("body").contains("already a category called"));
+    let empty = send(vec![("csrf", csrf.clone()), ("do", "add".into()), ("name", "  ".into())]).await.expect("post");
+    assert_eq!(empty.status(), 422);
+
+    // Rename a tag: the archive shows the new name at the same address.
+    let tags = app.store.tags_with_counts().await.expect("tags");
+    let harbour = tags.iter().find(|t| t.slug == "harbour").expect("harbour tag");
+    assert!(app.page("/tag/harbour/").await.contains("harbour"));
+    let rename =
+        vec![("csrf", csrf.clone()), ("do", format!("rename-tag:{}", harbour.id)), ("rename", "Harbour life".into())];
+    assert_eq!(location(&send(rename).await.expect("post")), "/admin/categories?done=renamed");
+    assert!(app.page("/tag/harbour/").await.contains("Harbour life"), "the cached archive was refreshed");
+
+    // Delete it: its archive is gone, the articles stay.
+    let delete = vec![("csrf", csrf.clone()), ("do", format!("delete-tag:{}", harbour.id))];
+    assert_eq!(location(&send(delete).await.expect("post")), "/admin/categories?done=deleted");
+    assert_eq!(app.get("/tag/harbour/").await.status(), 404);
+    assert!(app.page("/").await.contains("night-time ferry trial"));
+    // Without the CSRF token: refused.
+    let forged = vec![("do", format!("delete-category:{}", news.id))];
+    assert_eq!(send(forged).await.expect("post").status(), 403);
+    assert!(app.store.categories().await.expect("categories").iter().any(|c| c.slug == "news"));
     app.stop().await;
 }

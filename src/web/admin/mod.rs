@@ -10,6 +10,7 @@ mod media;
 pub mod session;
 mod settings;
 mod sign_in;
+mod taxonomy;
 
 use askama::Template;
 use axum::Router;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/articles/new", get(articles::new_form).post(articles::create))
         .route("/admin/articles/{id}", get(articles::edit_form).post(articles::update))
         .route("/admin/articles/{id}/revisions", get(articles::revisions))
+        .route("/admin/categories", get(taxonomy::show).post(taxonomy::change))
         .route("/admin/comments", get(comments::queue).post(comments::moderate))
         .route(
             "/admin/media",
