@@ -54,13 +54,12 @@ impl Store {
             ),
             None => None,
         };
-        let twin: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM categories WHERE LOWER(name) = LOWER($1) AND COALESCE(parent_id, 0) = $2",
-        )
-        .bind(name)
-        .bind(parent.unwrap_or(0))
-        .fetch_optional(&mut *tx)
-        .await?;
+        let twin: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM categories WHERE LOWER(name) = LOWER($1) AND COALESCE(parent_id, 0) = $2")
+                .bind(name)
+                .bind(parent.unwrap_or(0))
+                .fetch_optional(&mut *tx)
+                .await?;
         if twin.is_some() {
             return Err(StoreError::Rejected(format!("there is already a category called {name:?} there")));
         }

@@ -13,6 +13,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const SOURCES: &[(&str, &str, &str)] = &[
     ("style", "css", include_str!("../../static/style.css")),
     ("favicon", "svg", include_str!("../../static/favicon.svg")),
+    ("admin", "js", include_str!("../../static/admin.js")),
 ];
 
 /// One asset's public address and its ready response.
@@ -34,6 +35,7 @@ impl Assets {
                 let hash = blake3::hash(text.as_bytes()).to_hex();
                 let content_type = match *ext {
                     "css" => "text/css; charset=utf-8",
+                    "js" => "text/javascript; charset=utf-8",
                     _ => "image/svg+xml",
                 };
                 let page = CachedPage::new(StatusCode::OK, content_type, IMMUTABLE, text.as_bytes(), 0, i64::MAX);

@@ -8,7 +8,8 @@
 //
 // Against a fresh demo site: an editor added with `broadsheet user add` signs
 // in with the one-time password and chooses their own; uploads an image to the
-// media library; writes an article with it, previews it and publishes it; sees
+// media library; writes an article with it (live preview as they type),
+// previews it and publishes it; sees
 // it on the front page. A reader's first comment is held; the editor approves
 // it from the queue and the reader sees it published; another comment is
 // marked spam. The editor signs out. Every admin page passes axe-core with no
@@ -147,6 +148,8 @@ try {
   await admin.check('label:has-text("News") >> xpath=preceding-sibling::input[1]');
   await admin.fill('#tags', 'lighthouse, people');
   await admin.fill('#image_src', imageUrl);
+  await admin.locator('#live-preview strong').waitFor({ timeout: 5000 });
+  check(await admin.locator('#live-preview strong').innerText() === 'automated', 'the live preview follows the typing');
   await admin.click('button[value="preview"]');
   check(await admin.locator('.preview strong').innerText() === 'automated', 'the preview renders the Markdown');
   check(await admin.inputValue('#headline') === HEADLINE, 'the preview keeps the form as typed');

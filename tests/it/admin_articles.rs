@@ -309,3 +309,26 @@ async fn each_role_may_do_what_its_role_allows() {
     assert!(!app.page("/").await.contains("Forged"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_live_preview_renders_and_needs_the_form_token() {
+    let app = TestApp::spawn().await;
+    let (editor, csrf) = signed_in(&app, "ed@example.org", Role::Contributor).await;
+    let fields = [("csrf", csrf.as_str()), ("body", "Some **bold** words <script>alert(1)</script>")];
+    let response = send(&editor, &app, "/admin/preview", &fields).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let html = response.text().await.expect("body");
+    assert!(html.contains("<strong>bold</strong>") && !html.contains("<script>"), "{html}");
+    assert_eq!(send(&editor, &app, "/admin/preview", &[("body", "x")]).await.status(), 403);
+    let anonymous = send(&app.browser(), &app, "/admin/preview", &fields).await;
+    assert!(location(&anonymous).starts_with("/admin/sign-in"));
+    // The script is served from this site (the CSP allows nothing else).
+    let editor_page = editor.get(app.url("/admin/articles/new")).send().await.expect("get").text().await.expect("body");
+    let start = editor_page.find("<script src=\"").expect("the admin script") + "<script src=\"".len();
+    let src = &editor_page[start..start + editor_page[start..].find('"').expect("end")];
+    let script = app.get(src).await;
+    assert_eq!(script.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert!(script.text().await.expect("body").contains("/admin/preview"));
+    app.stop().await;
+}

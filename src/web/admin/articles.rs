@@ -577,3 +577,25 @@ pub async fn revisions(State(state): State<AppState>, admin: Admin, Path(id): Pa
     };
     page(StatusCode::OK, &template)
 }
+
+/// The live preview: the text rendered as the site renders it. The form's
+/// CSRF token is required, like any admin form's.
+pub async fn preview(State(state): State<AppState>, admin: Admin, headers: HeaderMap, body: Bytes) -> Response {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+    if let Err(refused) = admin.check_form(&state, &headers, field("csrf")) {
+        return refused.page(&state);
+    }
+    let text = field("body");
+    if text.len() > crate::domain::article::MAX_BODY {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The text is longer than 1 MB.").into_response();
+    }
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        markdown::render(text),
+    )
+        .into_response()
+}

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/articles/new", get(articles::new_form).post(articles::create))
         .route("/admin/articles/{id}", get(articles::edit_form).post(articles::update))
         .route("/admin/articles/{id}/revisions", get(articles::revisions))
+        .route("/admin/preview", post(articles::preview))
         .route("/admin/categories", get(taxonomy::show).post(taxonomy::change))
         .route("/admin/comments", get(comments::queue).post(comments::moderate))
         .route(
@@ -53,6 +54,7 @@ pub struct AdminChrome {
     pub title: String,
     pub stylesheet: String,
     pub favicon: String,
+    pub script: String,
     pub user_name: String,
     pub role: String,
     pub csrf: String,
@@ -78,6 +80,7 @@ impl AdminChrome {
             title: title.to_owned(),
             stylesheet: state.assets.path_of("style").to_owned(),
             favicon: state.assets.path_of("favicon").to_owned(),
+            script: state.assets.path_of("admin").to_owned(),
             user_name: admin.user.display_name.clone(),
             role: admin.user.role.to_string(),
             csrf: admin.csrf_token.clone(),
