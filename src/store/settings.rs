@@ -11,7 +11,7 @@ impl Store {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT name, value FROM settings").fetch_all(&self.pool).await?;
         let mut settings = DiscussionSettings::default();
-        for (name, value) in rows {
+        for (name, value) in rows.into_iter().filter(|(name, _)| !name.starts_with(IDENTITY_PREFIX)) {
             if let Err(err) = apply(&mut settings, &name, &value) {
                 tracing::warn!(setting = %name, error = %err, "ignoring an unreadable setting");
             }
@@ -41,6 +41,38 @@ impl Store {
 }
 
 /// Reads one setting into `settings`; the names are the field names.
+/// Settings of the site's identity share the table under this prefix.
+const IDENTITY_PREFIX: &str = "site.";
+
+impl Store {
+    /// The site's name and tagline as set in the admin, if they were.
+    pub async fn site_identity(&self) -> StoreResult<(Option<String>, Option<String>)> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, value FROM settings WHERE name IN ('site.name', 'site.tagline')")
+                .fetch_all(&self.pool)
+                .await?;
+        let get = |key: &str| rows.iter().find(|(name, _)| name == key).map(|(_, value)| value.clone());
+        Ok((get("site.name"), get("site.tagline")))
+    }
+
+    /// Sets the site's name and tagline; every page shows them.
+    pub async fn set_site_identity(&self, name: &str, tagline: &str, now: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for (key, value) in [("site.name", name), ("site.tagline", tagline)] {
+            sqlx::query(
+                "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        invalidations::log(&mut tx, &[(cache_tags::SITE.to_owned(), now)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// Checks one setting's value as `set_discussion_setting` would, into `settings`.
 pub fn check_discussion_setting(settings: &mut DiscussionSettings, name: &str, value: &str) -> Result<(), String> {
     apply(settings, name, value)

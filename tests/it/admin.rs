@@ -361,6 +361,8 @@ async fn administrators_change_the_discussion_settings_and_no_one_else_does() {
     let csrf = hidden(&page, "csrf");
     let mut form = vec![
         ("csrf", csrf.as_str()),
+        ("site_name", ""),
+        ("tagline", "News from the harbour, every day"),
         ("max_links", "abc"),
         ("hold_words", "casino\nlottery"),
         ("block_words", ""),
@@ -375,17 +377,24 @@ async fn administrators_change_the_discussion_settings_and_no_one_else_does() {
     assert_eq!(refused.status(), 422);
     let page = refused.text().await.expect("body");
     assert!(page.contains("A whole number from 0 to 1000.") && page.contains("A whole number from 1 to 10."));
+    assert!(page.contains("The site&#39;s name is 1 to 100 characters.") || page.contains("The site&#x27;s name is 1"));
     assert!(page.contains("casino\nlottery"), "what was typed is kept");
     assert_eq!(app.store.discussion_settings().await.expect("settings").max_links, 2, "nothing saved");
 
-    form[1].1 = "3";
-    form[5].1 = "4";
+    form[1].1 = "The Alden Courier";
+    form[3].1 = "3";
+    form[7].1 = "4";
     let saved = admin.post(app.url("/admin/settings")).form(&form).send().await.expect("post");
     assert_eq!(location(&saved), "/admin/settings?saved=1");
     let settings = app.store.discussion_settings().await.expect("settings");
     assert_eq!((settings.max_links, settings.thread_depth, settings.ip_retention_days), (3, 4, 30));
     assert!(!settings.hold_first_time, "an unticked box is off");
     assert_eq!(settings.hold_words, ["casino", "lottery"]);
+    let front = app.page("/").await;
+    assert!(
+        front.contains("The Alden Courier") && front.contains("News from the harbour, every day"),
+        "renamed at once"
+    );
 
     // In effect at once: a first-time commenter is no longer held.
     let article = crate::helpers::link_to(&app.page("/").await, "harbour-night-ferry-trial");

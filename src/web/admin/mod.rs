@@ -75,8 +75,12 @@ impl AdminChrome {
             tracing::warn!(error = %err, "cannot count pending comments");
             0
         });
+        let site_name = match crate::web::pages::SiteData::load(state, chrono::Utc::now()).await {
+            Ok(site) => site.site_name.clone(),
+            Err(_) => state.config.site_name.clone(),
+        };
         AdminChrome {
-            site_name: state.config.site_name.clone(),
+            site_name,
             title: title.to_owned(),
             stylesheet: state.assets.path_of("style").to_owned(),
             favicon: state.assets.path_of("favicon").to_owned(),

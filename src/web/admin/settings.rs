@@ -1,6 +1,6 @@
-//! Site settings: the discussion policies (stored in the database, effective
-//! at once) and, for reference, the settings that come from the
-//! configuration file, flags or environment.
+//! Site settings: the site's name and tagline and the discussion policies
+//! (stored in the database, in effect at once), and, for reference, the time
+//! zone and base URL, which come from the configuration.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -140,15 +140,23 @@ async fn settings_page(
     fields: Vec<Field>,
     errors: FieldErrors,
     notice: Option<&'static str>,
+    identity: Option<(String, String)>,
 ) -> Response {
     let config = &state.config;
+    let (site_name, tagline) = match identity {
+        Some(sent) => sent,
+        None => match crate::web::pages::SiteData::load(state, chrono::Utc::now()).await {
+            Ok(site) => (site.site_name.clone(), site.tagline.clone()),
+            Err(err) => return err.into_response(),
+        },
+    };
     let template = SettingsPage {
         chrome: AdminChrome::new(state, admin, "Settings", "settings").await,
         fields,
         errors,
         notice,
-        site_name: config.site_name.clone(),
-        tagline: config.tagline.clone(),
+        site_name,
+        tagline,
         time_zone: config.time_zone.to_string(),
         base_url: config.base_url.clone(),
     };
@@ -176,7 +184,7 @@ pub async fn show(
     };
     let fields = fields(&|name| current(&settings, name));
     let notice = saved.then_some("Settings saved. They apply to the next comment.");
-    settings_page(&state, &admin, StatusCode::OK, fields, FieldErrors::new(), notice).await
+    settings_page(&state, &admin, StatusCode::OK, fields, FieldErrors::new(), notice, None).await
 }
 
 pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMap, body: Bytes) -> Response {
@@ -196,8 +204,16 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
         }
     };
     let form = fields(&value_of);
+    let site_name = sent("site_name").unwrap_or_default().trim().to_owned();
+    let tagline = sent("tagline").unwrap_or_default().trim().to_owned();
     // Check everything first: nothing is saved unless everything is right.
     let mut errors = FieldErrors::new();
+    if site_name.is_empty() || site_name.chars().count() > 100 {
+        errors.insert("site_name", "The site's name is 1 to 100 characters.".into());
+    }
+    if tagline.chars().count() > 200 {
+        errors.insert("tagline", "The tagline is at most 200 characters.".into());
+    }
     let mut scratch = DiscussionSettings::default();
     for field in &form {
         let in_range =
@@ -209,7 +225,11 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
         }
     }
     if !errors.is_empty() {
-        return settings_page(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, form, errors, None).await;
+        let identity = Some((site_name, tagline));
+        return settings_page(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, form, errors, None, identity).await;
+    }
+    if let Err(err) = state.store.set_site_identity(&site_name, &tagline, chrono::Utc::now().timestamp()).await {
+        return AppError::from(err).into_response();
     }
     for field in &form {
         if let Err(message) = state.store.set_discussion_setting(field.name, &field.value).await {

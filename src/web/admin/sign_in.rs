@@ -55,11 +55,17 @@ pub struct SignInForm {
     password: String,
 }
 
-fn sign_in_page(state: &AppState, status: StatusCode, next: &str, email: &str, message: Option<String>) -> Response {
-    sign_in_page_with(state, status, next, email, message, None)
+async fn sign_in_page(
+    state: &AppState,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    message: Option<String>,
+) -> Response {
+    sign_in_page_with(state, status, next, email, message, None).await
 }
 
-fn sign_in_page_with(
+async fn sign_in_page_with(
     state: &AppState,
     status: StatusCode,
     next: &str,
@@ -67,8 +73,12 @@ fn sign_in_page_with(
     message: Option<String>,
     notice: Option<&str>,
 ) -> Response {
+    let site_name = match crate::web::pages::SiteData::load(state, Utc::now()).await {
+        Ok(site) => site.site_name.clone(),
+        Err(_) => state.config.site_name.clone(),
+    };
     let template = SignInPage {
-        site_name: &state.config.site_name,
+        site_name: &site_name,
         stylesheet: state.assets.path_of("style"),
         favicon: state.assets.path_of("favicon"),
         token: state.signer.sign_in_token(Utc::now().timestamp()),
@@ -92,7 +102,7 @@ pub async fn form(
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let notice = query.signed_out.is_some().then_some("You have signed out.");
-    sign_in_page_with(&state, StatusCode::OK, &query.next, "", None, notice)
+    sign_in_page_with(&state, StatusCode::OK, &query.next, "", None, notice).await
 }
 
 /// A hash to check passwords of unknown accounts against, so that a wrong
@@ -122,12 +132,12 @@ pub async fn sign_in(
         || !state.signer.check_sign_in_token(&form.token, now)
     {
         let message = "This sign-in form has expired or did not come from this site. Please sign in again.";
-        return sign_in_page(&state, StatusCode::FORBIDDEN, &form.next, &form.email, Some(message.into()));
+        return sign_in_page(&state, StatusCode::FORBIDDEN, &form.next, &form.email, Some(message.into())).await;
     }
     let email = form.email.trim();
     if email.is_empty() || form.password.is_empty() {
         let message = "Please give your email address and your password.";
-        return sign_in_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &form.next, email, Some(message.into()));
+        return sign_in_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &form.next, email, Some(message.into())).await;
     }
     let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies).to_string();
     let (by_account, by_address, oldest) = match state.store.sign_in_failures(email, &ip, now - FAILURE_WINDOW).await {
@@ -142,7 +152,7 @@ pub async fn sign_in(
             "Too many failed sign-ins for this account or from your address. Try again in {minutes} minute{}.",
             if minutes == 1 { "" } else { "s" }
         );
-        let mut response = sign_in_page(&state, StatusCode::TOO_MANY_REQUESTS, &form.next, email, Some(message));
+        let mut response = sign_in_page(&state, StatusCode::TOO_MANY_REQUESTS, &form.next, email, Some(message)).await;
         if let Ok(value) = wait.to_string().parse() {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
         }
@@ -163,7 +173,7 @@ pub async fn sign_in(
             }
             tracing::info!(ip = %ip, "failed sign-in");
             let message = "The email address or password is not right. Please try again.";
-            return sign_in_page(&state, StatusCode::OK, &form.next, email, Some(message.into()));
+            return sign_in_page(&state, StatusCode::OK, &form.next, email, Some(message.into())).await;
         }
     };
     // A new session every time: a token planted before sign-in is never promoted.

@@ -170,6 +170,9 @@ pub async fn render_article_for(
 /// Kept in memory until a change logs the site tag (a new category, a page
 /// added or renamed, a settings change).
 pub struct SiteData {
+    /// The name and tagline set in the admin, else the configuration's.
+    pub site_name: String,
+    pub tagline: String,
     pub categories: Vec<CategoryRow>,
     pub pages: Vec<NamedRef>,
     pub settings: DiscussionSettings,
@@ -181,7 +184,10 @@ impl SiteData {
             return Ok(site);
         }
         let generation = state.cache.generation();
+        let (name, tagline) = state.store.site_identity().await?;
         let site = Arc::new(SiteData {
+            site_name: name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| state.config.site_name.clone()),
+            tagline: tagline.unwrap_or_else(|| state.config.tagline.clone()),
             categories: state.store.categories().await?,
             pages: state.store.public_pages(now.timestamp()).await?,
             settings: state.store.discussion_settings().await?,
@@ -253,13 +259,12 @@ impl Chrome {
     ) -> Chrome {
         let config = &state.config;
         let tz = config.time_zone;
-        let title =
-            if title.is_empty() { config.site_name.clone() } else { format!("{title} — {}", config.site_name) };
+        let title = if title.is_empty() { site.site_name.clone() } else { format!("{title} — {}", site.site_name) };
         Chrome {
-            site_name: config.site_name.clone(),
-            tagline: config.tagline.clone(),
+            site_name: site.site_name.clone(),
+            tagline: site.tagline.clone(),
             title,
-            description: if description.is_empty() { config.tagline.clone() } else { description },
+            description: if description.is_empty() { site.tagline.clone() } else { description },
             canonical: format!("{}{path}", config.base_url),
             today: dates::date_bar(now, tz),
             today_iso: now.with_timezone(&tz).format("%Y-%m-%d").to_string(),
