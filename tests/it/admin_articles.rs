@@ -3,33 +3,7 @@
 
 use broadsheet::domain::role::Role;
 
-use crate::helpers::TestApp;
-
-/// An account with a known password, signed in in its own browser.
-async fn signed_in(app: &TestApp, email: &str, role: Role) -> (reqwest::Client, String) {
-    let password = format!("correct horse {email}");
-    let hash = broadsheet::auth::hash_password(&password).expect("hash");
-    app.store.create_user(email, &format!("{role} user"), role.as_str(), &hash, false, 0).await.expect("user");
-    let browser = app.browser();
-    let form = browser.get(app.url("/admin/sign-in")).send().await.expect("form").text().await.expect("body");
-    let token = hidden(&form, "token");
-    let fields = [("token", token.as_str()), ("next", "/admin/"), ("email", email), ("password", &password)];
-    let response = browser.post(app.url("/admin/sign-in")).form(&fields).send().await.expect("sign in");
-    assert_eq!(response.status(), 303);
-    let page = browser.get(app.url("/admin/articles")).send().await.expect("list").text().await.expect("body");
-    let csrf = hidden(&page, "csrf");
-    (browser, csrf)
-}
-
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field")) + marker.len();
-    page[start..start + page[start..].find('"').expect("end")].to_owned()
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
-}
+use crate::helpers::{TestApp, hidden, location};
 
 /// The article number in an editor address such as `/admin/articles/12?saved=draft`.
 fn id_in(location: &str) -> i64 {
@@ -43,7 +17,7 @@ async fn send(browser: &reqwest::Client, app: &TestApp, path: &str, fields: &[(&
 #[tokio::test]
 async fn an_editor_writes_previews_publishes_and_edits() {
     let app = TestApp::spawn().await;
-    let (editor, csrf) = signed_in(&app, "ed@example.org", Role::Editor).await;
+    let (editor, csrf) = app.signed_in("ed@example.org", Role::Editor).await;
     let form = editor.get(app.url("/admin/articles/new")).send().await.expect("get").text().await.expect("body");
     assert!(form.contains("name=\"headline\"") && form.contains("News"), "the editor offers the categories");
     let news = form
@@ -120,7 +94,7 @@ async fn an_editor_writes_previews_publishes_and_edits() {
 #[tokio::test]
 async fn bad_input_is_reported_field_by_field_and_nothing_is_lost() {
     let app = TestApp::spawn().await;
-    let (editor, csrf) = signed_in(&app, "ed@example.org", Role::Editor).await;
+    let (editor, csrf) = app.signed_in("ed@example.org", Role::Editor).await;
     let missing = [
         ("csrf", csrf.as_str()),
         ("headline", ""),
@@ -192,8 +166,8 @@ async fn bad_input_is_reported_field_by_field_and_nothing_is_lost() {
 #[tokio::test]
 async fn a_save_from_an_older_copy_is_refused_not_lost() {
     let app = TestApp::spawn().await;
-    let (first, csrf_first) = signed_in(&app, "one@example.org", Role::Editor).await;
-    let (second, csrf_second) = signed_in(&app, "two@example.org", Role::Editor).await;
+    let (first, csrf_first) = app.signed_in("one@example.org", Role::Editor).await;
+    let (second, csrf_second) = app.signed_in("two@example.org", Role::Editor).await;
     let created = send(
         &first,
         &app,
@@ -245,9 +219,9 @@ async fn a_save_from_an_older_copy_is_refused_not_lost() {
 #[tokio::test]
 async fn each_role_may_do_what_its_role_allows() {
     let app = TestApp::spawn().await;
-    let (contributor, c_csrf) = signed_in(&app, "c@example.org", Role::Contributor).await;
-    let (author, a_csrf) = signed_in(&app, "a@example.org", Role::Author).await;
-    let (other_author, o_csrf) = signed_in(&app, "o@example.org", Role::Author).await;
+    let (contributor, c_csrf) = app.signed_in("c@example.org", Role::Contributor).await;
+    let (author, a_csrf) = app.signed_in("a@example.org", Role::Author).await;
+    let (other_author, o_csrf) = app.signed_in("o@example.org", Role::Author).await;
 
     // A contributor writes drafts but cannot publish; the text is kept.
     let publish =
@@ -313,7 +287,7 @@ async fn each_role_may_do_what_its_role_allows() {
 #[tokio::test]
 async fn the_live_preview_renders_and_needs_the_form_token() {
     let app = TestApp::spawn().await;
-    let (editor, csrf) = signed_in(&app, "ed@example.org", Role::Contributor).await;
+    let (editor, csrf) = app.signed_in("ed@example.org", Role::Contributor).await;
     let fields = [("csrf", csrf.as_str()), ("body", "Some **bold** words <script>alert(1)</script>")];
     let response = send(&editor, &app, "/admin/preview", &fields).await;
     assert_eq!(response.status(), 200);

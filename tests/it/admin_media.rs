@@ -6,25 +6,6 @@ use reqwest::multipart::{Form, Part};
 
 use crate::helpers::TestApp;
 
-async fn signed_in(app: &TestApp, email: &str, role: Role) -> (reqwest::Client, String) {
-    let password = format!("correct horse {email}");
-    let hash = broadsheet::auth::hash_password(&password).expect("hash");
-    app.store.create_user(email, "Pat Photo", role.as_str(), &hash, false, 0).await.expect("user");
-    let browser = app.browser();
-    let form = browser.get(app.url("/admin/sign-in")).send().await.expect("form").text().await.expect("body");
-    let token = hidden(&form, "token");
-    let fields = [("token", token.as_str()), ("next", "/admin/"), ("email", email), ("password", &password)];
-    assert_eq!(browser.post(app.url("/admin/sign-in")).form(&fields).send().await.expect("post").status(), 303);
-    let page = browser.get(app.url("/admin/")).send().await.expect("get").text().await.expect("body");
-    (browser, hidden(&page, "csrf"))
-}
-
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field")) + marker.len();
-    page[start..start + page[start..].find('"').expect("end")].to_owned()
-}
-
 /// A real PNG, `width` × `height`, a gradient.
 fn png(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
@@ -45,7 +26,7 @@ fn upload(csrf: &str, name: &str, bytes: Vec<u8>, alt: &str) -> Form {
 #[tokio::test]
 async fn an_upload_gets_smaller_copies_and_becomes_a_featured_image() {
     let app = TestApp::spawn().await;
-    let (editor, csrf) = signed_in(&app, "pat@example.org", Role::Editor).await;
+    let (editor, csrf) = app.signed_in("pat@example.org", Role::Editor).await;
     let response = editor
         .post(app.url("/admin/media"))
         .multipart(upload(&csrf, "Lamp Room.png", png(2000, 1000), "The lighthouse lamp room"))
@@ -105,7 +86,7 @@ async fn an_upload_gets_smaller_copies_and_becomes_a_featured_image() {
 #[tokio::test]
 async fn bad_uploads_get_clear_answers() {
     let app = TestApp::spawn().await;
-    let (editor, csrf) = signed_in(&app, "pat@example.org", Role::Author).await;
+    let (editor, csrf) = app.signed_in("pat@example.org", Role::Author).await;
     let send = |form: Form| editor.post(app.url("/admin/media")).multipart(form).send();
 
     // Named like a JPEG, but text.
@@ -133,7 +114,7 @@ async fn bad_uploads_get_clear_answers() {
     assert!(app.store.media(10, 0).await.expect("media").is_empty(), "nothing filed");
 
     // A contributor may not upload.
-    let (contributor, c_csrf) = signed_in(&app, "c@example.org", Role::Contributor).await;
+    let (contributor, c_csrf) = app.signed_in("c@example.org", Role::Contributor).await;
     let response = contributor
         .post(app.url("/admin/media"))
         .multipart(upload(&c_csrf, "ok.png", png(10, 10), "Fine"))

@@ -44,6 +44,14 @@ impl TestApp {
         Self::spawn_configured(options, |_| {}).await
     }
 
+    /// A server with the demo site on the database at `database_url`.
+    pub async fn spawn_on(database_url: &str) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let args = ConfigArgs { database_url: Some(database_url.to_owned()), ..config_args(dir.path()) };
+        let config = Config::resolve(&args).expect("config");
+        Self::start(dir, config, StartOptions { demo: true }).await
+    }
+
     /// A server whose configuration `adjust` changes first.
     pub async fn spawn_configured(options: StartOptions, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -113,6 +121,7 @@ impl TestApp {
             .env("BROADSHEET_DATA_DIR", self.dir.path())
             .env("BROADSHEET_TIME_ZONE", TIME_ZONE)
             .env("BROADSHEET_BASE_URL", self.url(""))
+            .env("BROADSHEET_DATABASE_URL", self.config.database_url.expose())
             .current_dir(self.dir.path())
             .output()
             .expect("broadsheet runs")
@@ -233,4 +242,44 @@ pub fn form_token(page: &str) -> String {
 /// A complete, valid comment.
 pub fn fields<'a>(text: &'a str, name: &'a str, email: &'a str) -> Vec<(&'static str, &'a str)> {
     vec![("comment", text), ("author", name), ("email", email)]
+}
+
+/// A hidden (or any) form field's value in a page.
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).unwrap_or_else(|| panic!("no {name} field")) + marker.len();
+    page[start..start + page[start..].find('"').expect("end")].to_owned()
+}
+
+/// A redirect's target.
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+impl TestApp {
+    /// Adds a newsroom account with a known password (not a one-time one).
+    pub async fn add_user(&self, email: &str, role: broadsheet::domain::role::Role) -> String {
+        let password = format!("correct horse {email}");
+        let hash = broadsheet::auth::hash_password(&password).expect("hash");
+        self.store.create_user(email, "Sam Editor", role.as_str(), &hash, false, 0).await.expect("user");
+        password
+    }
+
+    /// Opens the sign-in page in `browser` and sends it.
+    pub async fn sign_in(&self, browser: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+        let form = browser.get(self.url("/admin/sign-in")).send().await.expect("form").text().await.expect("body");
+        let token = hidden(&form, "token");
+        let fields = [("token", token.as_str()), ("next", "/admin/"), ("email", email), ("password", password)];
+        browser.post(self.url("/admin/sign-in")).form(&fields).send().await.expect("sign in")
+    }
+
+    /// A new account, signed in in its own browser, with its CSRF token.
+    pub async fn signed_in(&self, email: &str, role: broadsheet::domain::role::Role) -> (reqwest::Client, String) {
+        let password = self.add_user(email, role).await;
+        let browser = self.browser();
+        assert_eq!(self.sign_in(&browser, email, &password).await.status(), 303);
+        let page = browser.get(self.url("/admin/")).send().await.expect("get").text().await.expect("body");
+        let csrf = hidden(&page, "csrf");
+        (browser, csrf)
+    }
 }

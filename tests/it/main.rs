@@ -10,6 +10,7 @@ mod cache;
 mod comments;
 mod helpers;
 mod pages;
+mod postgres;
 mod privacy;
 mod publish;
 mod serve;

@@ -494,9 +494,7 @@ async fn save(
     match publishing::save_draft(&state.store, &state.config, &draft, None, now, target, created_by).await {
         Ok(saved) => {
             tracing::info!(user.id = admin.user.id, article.id = saved.id, version = saved.version, "article saved");
-            if let Err(err) = state.changes.pull(&state.cache, now.timestamp()).await {
-                tracing::warn!(error = %err, "cannot apply the cache invalidation of a saved article");
-            }
+            super::refresh(state).await;
             let outcome = match intent {
                 Intent::Publish if draft_is_scheduled(&draft, state, now) => "scheduled",
                 Intent::Publish => "published",

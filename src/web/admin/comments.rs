@@ -212,6 +212,7 @@ pub async fn moderate(State(state): State<AppState>, admin: Admin, headers: Head
             Err(err) => return AppError::from(err).into_response(),
         }
     }
+    super::refresh(&state).await;
     tracing::info!(user.id = admin.user.id, action = action_name, comments = done, "comments moderated");
     let to = format!("/admin/comments?status={}&done={done}&action={action_name}", back.as_str());
     Redirect::to(&to).into_response()

@@ -97,6 +97,15 @@ impl AdminChrome {
     }
 }
 
+/// Applies this server's own change to its page cache at once. (Another
+/// process's changes arrive by the write-ahead log's `stat` on SQLite, and by
+/// the change feed's poll on PostgreSQL.)
+pub async fn refresh(state: &AppState) {
+    if let Err(err) = state.changes.pull(&state.cache, chrono::Utc::now().timestamp()).await {
+        tracing::warn!(error = %err, "cannot apply the cache invalidation of an admin change");
+    }
+}
+
 /// Admin pages are for one user: never stored by a cache.
 pub fn page(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {

@@ -236,6 +236,7 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
             return AppError::Internal(anyhow::anyhow!(message)).into_response();
         }
     }
-    tracing::info!(user.id = admin.user.id, "discussion settings saved");
+    super::refresh(&state).await;
+    tracing::info!(user.id = admin.user.id, "settings saved");
     Redirect::to("/admin/settings?saved=1").into_response()
 }

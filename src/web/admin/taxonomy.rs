@@ -151,6 +151,7 @@ pub async fn change(State(state): State<AppState>, admin: Admin, headers: Header
     };
     match result {
         Ok(done) => {
+            super::refresh(&state).await;
             tracing::info!(user.id = admin.user.id, action, "categories or tags changed");
             Redirect::to(&format!("/admin/categories?done={done}")).into_response()
         }

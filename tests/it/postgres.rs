@@ -1,0 +1,157 @@
+//! The product on PostgreSQL: the same server, pages, comment pipeline
+//! (group commit), moderation, privacy requests and admin, against a real
+//! PostgreSQL server. `scripts/test.sh` starts one and sets
+//! `BROADSHEET_TEST_POSTGRES` (an administrator's URL); each test gets a
+//! fresh database of its own.
+
+use broadsheet::discussion::{self, Action};
+use broadsheet::domain::comment::Status;
+use broadsheet::domain::role::Role;
+use chrono::Utc;
+use sqlx::Connection;
+
+use crate::helpers::{TestApp, fields, hidden, link_to, location};
+
+/// A new, empty database on the test server; `None` (outside CI) when there is no server.
+async fn fresh_database() -> Option<String> {
+    let Ok(admin_url) = std::env::var("BROADSHEET_TEST_POSTGRES") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the PostgreSQL tests: scripts/test.sh starts a server and sets BROADSHEET_TEST_POSTGRES"
+        );
+        eprintln!("BROADSHEET_TEST_POSTGRES is not set: PostgreSQL tests not run (scripts/test.sh runs them)");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("broadsheet_test_{}", rand::random::<u64>());
+    let mut conn = sqlx::AnyConnection::connect(&admin_url).await.expect("connect to the test PostgreSQL server");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("database");
+    let (base, _) = admin_url.rsplit_once('/').expect("a database URL");
+    Some(format!("{base}/{name}"))
+}
+
+#[tokio::test]
+async fn the_site_and_its_discussion_on_postgresql() {
+    let Some(url) = fresh_database().await else { return };
+    let app = TestApp::spawn_on(&url).await;
+    assert!(app.config.database_url.expose().starts_with("postgres"));
+    // Settings first: changes made beside the server (as here, or by the
+    // command line) reach a PostgreSQL-backed server by its 2-second poll.
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    app.set("per_page", "5").await;
+    let front = app.page("/").await;
+    assert!(front.contains("night-time ferry trial"), "the demo site is installed");
+    let article = link_to(&front, "harbour-night-ferry-trial");
+    for path in [article.as_str(), "/category/news/", "/tag/harbour/", "/privacy/"] {
+        assert_eq!(app.get(path).await.status(), 200, "{path}");
+    }
+    assert_eq!(app.get("/no-such-page/").await.status(), 404);
+
+    // Concurrent readers: one group commit, every comment on its page.
+    let posts = (0..12).map(|n| {
+        let (app, article) = (&app, &article);
+        async move {
+            let text = format!("Comment {n} on the ferry.");
+            let (name, email) = (format!("Reader {n}"), format!("reader{n}@example.org"));
+            let response = app.comment(&app.browser(), article, &fields(&text, &name, &email)).await;
+            assert_eq!(response.status(), 303, "comment {n}");
+            location(&response)
+        }
+    });
+    let locations = futures_util::future::join_all(posts).await;
+    assert!(locations.iter().any(|l| l.contains("comment-page-3/")), "12 comments, 5 a page: {locations:?}");
+    assert!(app.page(&article).await.contains("12 comments"));
+    let again = fields("Comment 3 on the ferry.", "Reader 3", "reader3@example.org");
+    assert_eq!(app.comment(&app.browser(), &article, &again).await.status(), 409);
+
+    // Moderation teaches the spam filter; privacy requests reach everything.
+    let stored = app.store.list_comments(Some(Status::Approved), 1).await.expect("list").remove(0);
+    discussion::moderate(&app.store, &app.spam, stored.id, Action::Spam, Utc::now().timestamp()).await.expect("spam");
+    assert_eq!(app.store.lessons_after(0).await.expect("lessons").len(), 1);
+    let export = discussion::export(&app.store, &stored.author_email.to_uppercase()).await.expect("export");
+    assert_eq!(export["comments"].as_array().map(Vec::len), Some(1), "email matched in any case");
+    assert_eq!(export["spam_filter_lessons"].as_array().map(Vec::len), Some(1));
+    let erased = discussion::erase(&app.store, &stored.author_email, true, Utc::now().timestamp()).await;
+    assert_eq!(erased.expect("erase"), 1);
+    assert!(app.store.lessons_after(0).await.expect("lessons").is_empty());
+    let probe = broadsheet::store::Probe {
+        article_id: stored.article_id,
+        parent_id: None,
+        name: "Reader 1",
+        email: "reader1@example.org",
+        body: "Comment 1 on the ferry.",
+        ip: "127.0.0.1",
+        flood_since: Utc::now().timestamp() - 60,
+        history_since: 0,
+    };
+    let checks = app.store.posting_checks(&probe).await.expect("checks");
+    assert!(checks.duplicate && checks.last_post.is_some() && checks.history.approved == 1, "{checks:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_admin_on_postgresql() {
+    let Some(url) = fresh_database().await else { return };
+    let app = TestApp::spawn_on(&url).await;
+    let (editor, csrf) = app.signed_in("ed@example.org", Role::Editor).await;
+    let dashboard = editor.get(app.url("/admin/")).send().await.expect("get").text().await.expect("body");
+    assert!(dashboard.contains("Articles published</dt><dd>10<"), "the dashboard counts on PostgreSQL");
+
+    // Write, publish, edit, and a conflicting save.
+    let new = [("csrf", csrf.as_str()), ("headline", "Postgres piece"), ("body", "First."), ("intent", "publish")];
+    let saved = editor.post(app.url("/admin/articles/new")).form(&new).send().await.expect("post");
+    assert_eq!(saved.status(), 303);
+    let path = location(&saved).split('?').next().expect("path").to_owned();
+    assert!(app.page("/").await.contains("Postgres piece"));
+    let page = editor.get(app.url(&path)).send().await.expect("get").text().await.expect("body");
+    let version = hidden(&page, "version");
+    let edit = |body: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("version", version.clone()),
+            ("headline", "Postgres piece".into()),
+            ("body", body.into()),
+            ("intent", "publish".into()),
+        ]
+    };
+    assert_eq!(editor.post(app.url(&path)).form(&edit("Second.")).send().await.expect("post").status(), 303);
+    assert_eq!(editor.post(app.url(&path)).form(&edit("Stale.")).send().await.expect("post").status(), 409);
+    let taken = [
+        ("csrf", csrf.as_str()),
+        ("headline", "x"),
+        ("slug", "harbour-night-ferry-trial"),
+        ("body", "y"),
+        ("intent", "draft"),
+    ];
+    assert_eq!(editor.post(app.url("/admin/articles/new")).form(&taken).send().await.expect("post").status(), 422);
+    let listed = editor.get(app.url("/admin/articles?q=postgres&status=published")).send().await.expect("get");
+    assert!(listed.text().await.expect("body").contains("Postgres piece"), "search and filters on PostgreSQL");
+
+    // Categories, the queue, settings.
+    let add = [("csrf", csrf.as_str()), ("do", "add"), ("name", "Maritime"), ("parent", "")];
+    assert_eq!(
+        location(&editor.post(app.url("/admin/categories")).form(&add).send().await.expect("post")),
+        "/admin/categories?done=added"
+    );
+    assert_eq!(editor.get(app.url("/admin/comments?status=spam")).send().await.expect("get").status(), 200);
+    let (admin, admin_csrf) = app.signed_in("root@example.org", Role::Administrator).await;
+    let settings = [
+        ("csrf", admin_csrf.as_str()),
+        ("site_name", "Courier"),
+        ("tagline", ""),
+        ("max_links", "2"),
+        ("close_after_days", "0"),
+        ("thread_depth", "5"),
+        ("per_page", "50"),
+        ("flood_seconds", "15"),
+        ("min_seconds_to_submit", "3"),
+        ("ip_retention_days", "60"),
+    ];
+    assert_eq!(
+        location(&admin.post(app.url("/admin/settings")).form(&settings).send().await.expect("post")),
+        "/admin/settings?saved=1"
+    );
+    assert!(app.page("/").await.contains("Courier"));
+    app.stop().await;
+}
