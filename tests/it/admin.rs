@@ -506,3 +506,86 @@ async fn editors_manage_categories_and_tags() {
     assert!(app.store.categories().await.expect("categories").iter().any(|c| c.slug == "news"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn every_admin_form_checks_the_role_on_the_server() {
+    let app = TestApp::spawn().await;
+    let demo = app.store.article_by_slug(broadsheet::domain::article::Kind::Article, "harbour-night-ferry-trial").await;
+    let demo = demo.expect("demo article").id;
+    let edit_demo = format!("/admin/articles/{demo}");
+    let mut users = Vec::new();
+    for (n, role) in [Role::Administrator, Role::Editor, Role::Author, Role::Contributor].into_iter().enumerate() {
+        users.push((role, app.signed_in(&format!("user{n}@example.org"), role).await));
+    }
+    // (path, form without the token, allowed for administrator, editor, author, contributor)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, [bool; 4]);
+    let table: Vec<Case> = vec![
+        ("/admin/articles/new", vec![("headline", "A"), ("body", "B"), ("intent", "draft")], [true, true, true, true]),
+        (
+            "/admin/articles/new",
+            vec![("headline", "A2"), ("body", "B"), ("intent", "publish")],
+            [true, true, true, false],
+        ),
+        (
+            "/admin/articles/new?kind=page",
+            vec![("headline", "P"), ("body", "B"), ("intent", "draft")],
+            [true, true, false, false],
+        ),
+        (
+            &edit_demo,
+            vec![("version", "1"), ("headline", "H"), ("body", "B"), ("intent", "draft")],
+            [true, true, false, false],
+        ),
+        (
+            "/admin/comments",
+            vec![("status", "pending"), ("action", "approve"), ("ids", "1")],
+            [true, true, false, false],
+        ),
+        ("/admin/categories", vec![("do", "add"), ("name", "Weather")], [true, true, false, false]),
+        ("/admin/settings", vec![("site_name", "Gazette"), ("max_links", "2")], [true, false, false, false]),
+        ("/admin/preview", vec![("body", "x")], [true, true, true, true]),
+    ];
+    for (path, form, allowed) in &table {
+        for ((role, (browser, csrf)), allowed) in users.iter().zip(allowed) {
+            let mut fields = vec![("csrf", csrf.as_str())];
+            fields.extend(form.iter().copied());
+            let status = browser.post(app.url(path)).form(&fields).send().await.expect("post").status().as_u16();
+            if *allowed {
+                assert_ne!(status, 403, "{role} POST {path} {form:?} is allowed");
+                assert!(status < 500, "{role} POST {path}: {status}");
+            } else {
+                assert_eq!(status, 403, "{role} POST {path} {form:?} is refused");
+            }
+        }
+    }
+    // The media upload (multipart) likewise: contributors may not.
+    for ((role, (browser, csrf)), allowed) in users.iter().zip([true, true, true, false]) {
+        let form = reqwest::multipart::Form::new().text("csrf", csrf.clone()).text("alt", "x");
+        let status = browser.post(app.url("/admin/media")).multipart(form).send().await.expect("post").status();
+        assert_eq!(status == 403, !allowed, "{role} POST /admin/media: {status}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_sign_in_form_with_missing_fields_says_so() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    let page = browser.get(app.url("/admin/sign-in")).send().await.expect("get").text().await.expect("body");
+    let token = hidden(&page, "token");
+    for fields in [
+        vec![("token", token.as_str()), ("email", "sam@example.org")],
+        vec![("token", token.as_str()), ("password", "x")],
+    ] {
+        let response = browser.post(app.url("/admin/sign-in")).form(&fields).send().await.expect("post");
+        assert_eq!(response.status(), 422);
+        assert!(response.text().await.expect("body").contains("Please give your email address and your password."));
+    }
+    let garbage = browser
+        .post(app.url("/admin/sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("%%%")
+        .send();
+    assert!(garbage.await.expect("post").status().is_client_error());
+    app.stop().await;
+}
