@@ -72,8 +72,8 @@ pub struct App {
 }
 
 impl App {
-    pub async fn build(config: Config, options: StartOptions) -> anyhow::Result<App> {
-        let store = Store::connect(&config.database_url, config.time_zone).await?;
+    pub async fn build(mut config: Config, options: StartOptions) -> anyhow::Result<App> {
+        let store = setup::open_store(&mut config).await?;
         let now = Utc::now();
         if let Some(first) = setup::first_start(&store, &config, now).await? {
             println!("{first}");

@@ -161,23 +161,23 @@ pub enum SettingsCommand {
 
 impl Cli {
     /// Runs the command; errors are printed by the caller.
-    pub async fn run(self, config: Config) -> anyhow::Result<ExitCode> {
+    pub async fn run(self, mut config: Config) -> anyhow::Result<ExitCode> {
         match self.command {
             Command::Serve { no_demo } => {
                 let app = App::build(config, StartOptions { demo: !no_demo }).await?;
                 app.run(shutdown_signal()).await?;
                 Ok(ExitCode::SUCCESS)
             }
-            Command::Publish { files } => publish(&config, &files).await,
+            Command::Publish { files } => publish(&mut config, &files).await,
             Command::Comments(command) => {
-                let store = Store::connect(&config.database_url, config.time_zone).await?;
+                let store = crate::setup::open_store(&mut config).await?;
                 let spam = SpamEngine::load(config.spam_model.as_deref())?;
                 let result = comments(&store, &spam, command).await;
                 store.close().await;
                 result
             }
             Command::Privacy(command) => {
-                let store = Store::connect(&config.database_url, config.time_zone).await?;
+                let store = crate::setup::open_store(&mut config).await?;
                 let now = Utc::now().timestamp();
                 let result = match command {
                     PrivacyCommand::Export { email } => {
@@ -196,19 +196,19 @@ impl Cli {
             }
             Command::Spam(command) => spam(command),
             Command::Apikey(command) => {
-                let store = Store::connect(&config.database_url, config.time_zone).await?;
+                let store = crate::setup::open_store(&mut config).await?;
                 let result = apikey(&store, command).await;
                 store.close().await;
                 result
             }
             Command::User(command) => {
-                let store = Store::connect(&config.database_url, config.time_zone).await?;
+                let store = crate::setup::open_store(&mut config).await?;
                 let result = user(&store, command).await;
                 store.close().await;
                 result
             }
             Command::Settings(command) => {
-                let store = Store::connect(&config.database_url, config.time_zone).await?;
+                let store = crate::setup::open_store(&mut config).await?;
                 let result = match command {
                     SettingsCommand::List => {
                         println!("{:#?}", store.discussion_settings().await?);
@@ -406,7 +406,7 @@ struct Prepared {
     image: Option<(String, Vec<u8>)>,
 }
 
-async fn publish(config: &Config, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+async fn publish(config: &mut Config, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut prepared = Vec::new();
     let mut failures = 0;
     for path in files {
@@ -422,7 +422,7 @@ async fn publish(config: &Config, files: &[PathBuf]) -> anyhow::Result<ExitCode>
         eprintln!("nothing was published: {failures} of {} file(s) have errors", files.len());
         return Ok(ExitCode::FAILURE);
     }
-    let store = Store::connect(&config.database_url, config.time_zone).await?;
+    let store = crate::setup::open_store(config).await?;
     let now = Utc::now();
     for item in &prepared {
         let image = item.image.as_ref().map(|(name, bytes)| ImageBytes { name, bytes });

@@ -127,6 +127,35 @@ pub struct Config {
     pub spam_model: Option<PathBuf>,
     /// Proxies trusted to say who their client is (none by default).
     pub trusted_proxies: Vec<IpNet>,
+    /// What the configuration itself fixed (rather than left to the defaults).
+    pub pinned: Pinned,
+}
+
+/// Settings the configuration fixed, with a flag, a `BROADSHEET_*` variable or
+/// the file: the admin's saved values do not override them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pinned {
+    pub time_zone: bool,
+    pub base_url: bool,
+}
+
+/// An IANA time zone by name.
+pub fn parse_time_zone(name: &str) -> Result<Tz, String> {
+    name.trim()
+        .parse()
+        .map_err(|_| format!("unknown time zone {:?}: use an IANA name such as Europe/Madrid", name.trim()))
+}
+
+/// A site's public address: `http(s)://host[:port][/path]`, without the final slash.
+pub fn check_base_url(url: &str) -> Result<String, String> {
+    let url = url.trim().trim_end_matches('/');
+    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match host {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace) => {
+            Ok(url.to_owned())
+        }
+        _ => Err(format!("base URL {url:?} must start with http:// or https:// and name a host")),
+    }
 }
 
 impl Config {
@@ -147,17 +176,12 @@ impl Config {
             bail!("database URL must start with sqlite:// or postgres://");
         }
         let addr = pick(&args.addr, file.addr).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        let tz_name = pick(&args.time_zone, file.time_zone).unwrap_or_else(|| "UTC".to_owned());
-        let time_zone: Tz = tz_name
-            .parse()
-            .map_err(|_| anyhow::anyhow!("unknown time zone {tz_name:?}: use an IANA name such as Europe/Madrid"))?;
-        let base_url = pick(&args.base_url, file.base_url)
-            .unwrap_or_else(|| format!("http://{addr}"))
-            .trim_end_matches('/')
-            .to_owned();
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            bail!("base URL {base_url:?} must start with http:// or https://");
-        }
+        let tz_name = pick(&args.time_zone, file.time_zone);
+        let base_url = pick(&args.base_url, file.base_url);
+        let pinned = Pinned { time_zone: tz_name.is_some(), base_url: base_url.is_some() };
+        let time_zone = parse_time_zone(tz_name.as_deref().unwrap_or("UTC")).map_err(anyhow::Error::msg)?;
+        let base_url =
+            check_base_url(&base_url.unwrap_or_else(|| format!("http://{addr}"))).map_err(anyhow::Error::msg)?;
         let log_format = match pick(&args.log_format, file.log_format).as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -188,7 +212,26 @@ impl Config {
             log_format,
             spam_model: pick(&args.spam_model, file.spam_model),
             trusted_proxies,
+            pinned,
         })
+    }
+
+    /// Takes the time zone and base URL saved in the admin where the
+    /// configuration did not fix them; a saved value that does not read is
+    /// reported and ignored.
+    pub fn apply_saved(&mut self, time_zone: Option<&str>, base_url: Option<&str>) {
+        if let Some(name) = time_zone.filter(|_| !self.pinned.time_zone) {
+            match parse_time_zone(name) {
+                Ok(tz) => self.time_zone = tz,
+                Err(err) => tracing::warn!(error = %err, "ignoring the time zone saved in the admin"),
+            }
+        }
+        if let Some(url) = base_url.filter(|_| !self.pinned.base_url) {
+            match check_base_url(url) {
+                Ok(url) => self.base_url = url,
+                Err(err) => tracing::warn!(error = %err, "ignoring the base URL saved in the admin"),
+            }
+        }
     }
 
     /// Directory where uploaded and published media files live.

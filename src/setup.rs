@@ -74,3 +74,13 @@ pub async fn mark_initialized(store: &Store) -> anyhow::Result<()> {
     store.set_flag(INITIALIZED, "1").await?;
     Ok(())
 }
+
+/// Opens the database for a command or the server, and takes the site's time
+/// zone and base URL saved in the admin where the configuration left them to
+/// the defaults, so that every command dates and addresses things alike.
+pub async fn open_store(config: &mut Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url, config.time_zone).await?;
+    let saved = store.site_settings().await?;
+    config.apply_saved(saved.time_zone.as_deref(), saved.base_url.as_deref());
+    Ok(store.with_time_zone(config.time_zone))
+}

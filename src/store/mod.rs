@@ -23,7 +23,7 @@ pub use comments::{Checks, History, Inserted, NewComment, Probe, PublicComment, 
 pub use editing::{ArticleFilter, ArticleRow, EditableArticle, Revision};
 pub use invalidations::Invalidation;
 pub use media::{MediaItem, NewMedia};
-pub use settings::check_discussion_setting;
+pub use settings::{SiteSettings, check_discussion_setting};
 pub use spam::{ApiKey, Lesson};
 pub use stats::{Day, Totals};
 pub use taxonomy::{Taxonomy, Term};
@@ -150,6 +150,12 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// The same store, dating things in another time zone.
+    pub fn with_time_zone(mut self, time_zone: Tz) -> Store {
+        self.time_zone = time_zone;
+        self
     }
 
     /// The SQLite database file, when that is the backend.

@@ -44,21 +44,40 @@ impl Store {
 /// Settings of the site's identity share the table under this prefix.
 const IDENTITY_PREFIX: &str = "site.";
 
+/// The site's own settings made in the admin, where they were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteSettings {
+    pub name: Option<String>,
+    pub tagline: Option<String>,
+    /// Take effect at the next start, unless the configuration sets them.
+    pub time_zone: Option<String>,
+    pub base_url: Option<String>,
+}
+
 impl Store {
-    /// The site's name and tagline as set in the admin, if they were.
-    pub async fn site_identity(&self) -> StoreResult<(Option<String>, Option<String>)> {
+    pub async fn site_settings(&self) -> StoreResult<SiteSettings> {
         let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT name, value FROM settings WHERE name IN ('site.name', 'site.tagline')")
-                .fetch_all(&self.pool)
-                .await?;
+            sqlx::query_as("SELECT name, value FROM settings WHERE name LIKE 'site.%'").fetch_all(&self.pool).await?;
         let get = |key: &str| rows.iter().find(|(name, _)| name == key).map(|(_, value)| value.clone());
-        Ok((get("site.name"), get("site.tagline")))
+        Ok(SiteSettings {
+            name: get("site.name"),
+            tagline: get("site.tagline"),
+            time_zone: get("site.time_zone"),
+            base_url: get("site.base_url"),
+        })
     }
 
-    /// Sets the site's name and tagline; every page shows them.
-    pub async fn set_site_identity(&self, name: &str, tagline: &str, now: i64) -> StoreResult<()> {
+    /// Saves the site's settings (those given); every page shows them.
+    pub async fn set_site_settings(&self, settings: &SiteSettings, now: i64) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        for (key, value) in [("site.name", name), ("site.tagline", tagline)] {
+        let pairs = [
+            ("site.name", &settings.name),
+            ("site.tagline", &settings.tagline),
+            ("site.time_zone", &settings.time_zone),
+            ("site.base_url", &settings.base_url),
+        ];
+        for (key, value) in pairs {
+            let Some(value) = value else { continue };
             sqlx::query(
                 "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2",
             )

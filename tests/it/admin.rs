@@ -589,3 +589,52 @@ async fn a_sign_in_form_with_missing_fields_says_so() {
     assert!(garbage.await.expect("post").status().is_client_error());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_time_zone_and_address_are_set_in_the_admin_unless_the_configuration_fixes_them() {
+    let app = TestApp::spawn_configured(broadsheet::app::StartOptions { demo: false }, |config| {
+        config.pinned = broadsheet::config::Pinned::default();
+    })
+    .await;
+    let (admin, csrf) = app.signed_in("root@example.org", Role::Administrator).await;
+    let page = admin.get(app.url("/admin/settings")).send().await.expect("get").text().await.expect("body");
+    assert!(page.contains("name=\"time_zone\"") && page.contains("value=\"Europe/Madrid\""));
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("site_name", "Courier"),
+        ("time_zone", "Mars/Olympus"),
+        ("base_url", "ftp://courier"),
+        ("max_links", "2"),
+        ("close_after_days", "0"),
+        ("thread_depth", "5"),
+        ("per_page", "50"),
+        ("flood_seconds", "15"),
+        ("min_seconds_to_submit", "3"),
+        ("ip_retention_days", "60"),
+    ];
+    let refused = admin.post(app.url("/admin/settings")).form(&form).send().await.expect("post");
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.expect("body");
+    assert!(page.contains("Unknown time zone") && page.contains("must start with http"), "both explained");
+    assert!(page.contains("Mars/Olympus"), "what was typed is kept");
+    form[2].1 = "Asia/Tokyo";
+    form[3].1 = "https://courier.example.org/";
+    let saved = admin.post(app.url("/admin/settings")).form(&form).send().await.expect("post");
+    assert_eq!(location(&saved), "/admin/settings?saved=restart");
+    let notice = admin.get(app.url("/admin/settings?saved=restart")).send().await.expect("get").text().await;
+    assert!(notice.expect("body").contains("takes effect when the server restarts"));
+
+    // The next start (of the server or of any command) takes them.
+    let mut config = app.config.clone();
+    config.pinned = broadsheet::config::Pinned::default();
+    let store = broadsheet::setup::open_store(&mut config).await.expect("store");
+    assert_eq!(config.time_zone, chrono_tz::Asia::Tokyo);
+    assert_eq!(config.base_url, "https://courier.example.org");
+    store.close().await;
+    // Fixed by the configuration, they stay.
+    let mut pinned = app.config.clone();
+    pinned.pinned = broadsheet::config::Pinned { time_zone: true, base_url: true };
+    broadsheet::setup::open_store(&mut pinned).await.expect("store").close().await;
+    assert_eq!(pinned.time_zone, chrono_tz::Europe::Madrid);
+    app.stop().await;
+}

@@ -1,6 +1,7 @@
 //! Site settings: the site's name and tagline and the discussion policies
-//! (stored in the database, in effect at once), and, for reference, the time
-//! zone and base URL, which come from the configuration.
+//! (in effect at once), and its time zone and base URL (at the next start:
+//! they are part of every address, so every process must agree on them),
+//! unless the configuration fixes those.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -12,6 +13,7 @@ use super::{Admin, AdminChrome, page};
 use crate::domain::comment::FieldErrors;
 use crate::domain::moderation::DiscussionSettings;
 use crate::domain::role::Capability;
+use crate::store::SiteSettings;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
@@ -33,7 +35,19 @@ struct SettingsPage {
     fields: Vec<Field>,
     errors: FieldErrors,
     notice: Option<&'static str>,
-    site_name: String,
+    site: SiteForm,
+    /// In force now (the server's configuration, or what was saved at its start).
+    time_zone_now: String,
+    base_url_now: String,
+    /// Fixed by the configuration: not changed here.
+    pinned_time_zone: bool,
+    pinned_base_url: bool,
+}
+
+/// The site's own settings as the form shows them.
+#[derive(Debug, Clone, Default)]
+struct SiteForm {
+    name: String,
     tagline: String,
     time_zone: String,
     base_url: String,
@@ -140,25 +154,37 @@ async fn settings_page(
     fields: Vec<Field>,
     errors: FieldErrors,
     notice: Option<&'static str>,
-    identity: Option<(String, String)>,
+    sent: Option<SiteForm>,
 ) -> Response {
     let config = &state.config;
-    let (site_name, tagline) = match identity {
+    let site = match sent {
         Some(sent) => sent,
-        None => match crate::web::pages::SiteData::load(state, chrono::Utc::now()).await {
-            Ok(site) => (site.site_name.clone(), site.tagline.clone()),
-            Err(err) => return err.into_response(),
-        },
+        None => {
+            let (site, saved) =
+                match tokio::try_join!(crate::web::pages::SiteData::load(state, chrono::Utc::now()), async {
+                    state.store.site_settings().await.map_err(AppError::from)
+                }) {
+                    Ok(found) => found,
+                    Err(err) => return err.into_response(),
+                };
+            SiteForm {
+                name: site.site_name.clone(),
+                tagline: site.tagline.clone(),
+                time_zone: saved.time_zone.unwrap_or_else(|| config.time_zone.to_string()),
+                base_url: saved.base_url.unwrap_or_else(|| config.base_url.clone()),
+            }
+        }
     };
     let template = SettingsPage {
         chrome: AdminChrome::new(state, admin, "Settings", "settings").await,
         fields,
         errors,
         notice,
-        site_name,
-        tagline,
-        time_zone: config.time_zone.to_string(),
-        base_url: config.base_url.clone(),
+        site,
+        time_zone_now: config.time_zone.to_string(),
+        base_url_now: config.base_url.clone(),
+        pinned_time_zone: config.pinned.time_zone,
+        pinned_base_url: config.pinned.base_url,
     };
     page(status, &template)
 }
@@ -177,13 +203,19 @@ pub async fn show(
     if let Err(refused) = admin.require(Capability::ManageSettings) {
         return refused.page(&state);
     }
-    let saved = query.ok().and_then(|Query(q)| q.saved).is_some();
+    let saved = query.ok().and_then(|Query(q)| q.saved);
     let settings = match state.store.discussion_settings().await {
         Ok(settings) => settings,
         Err(err) => return AppError::from(err).into_response(),
     };
     let fields = fields(&|name| current(&settings, name));
-    let notice = saved.then_some("Settings saved. They apply to the next comment.");
+    let notice = match saved.as_deref() {
+        Some("restart") => Some(
+            "Settings saved. The new time zone or address takes effect when the server restarts; the rest applies now.",
+        ),
+        Some(_) => Some("Settings saved. They apply now."),
+        None => None,
+    };
     settings_page(&state, &admin, StatusCode::OK, fields, FieldErrors::new(), notice, None).await
 }
 
@@ -204,16 +236,42 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
         }
     };
     let form = fields(&value_of);
-    let site_name = sent("site_name").unwrap_or_default().trim().to_owned();
-    let tagline = sent("tagline").unwrap_or_default().trim().to_owned();
+    let text = |name: &str| sent(name).unwrap_or_default().trim().to_owned();
+    let site = SiteForm {
+        name: text("site_name"),
+        tagline: text("tagline"),
+        time_zone: text("time_zone"),
+        base_url: text("base_url"),
+    };
     // Check everything first: nothing is saved unless everything is right.
     let mut errors = FieldErrors::new();
-    if site_name.is_empty() || site_name.chars().count() > 100 {
+    if site.name.is_empty() || site.name.chars().count() > 100 {
         errors.insert("site_name", "The site's name is 1 to 100 characters.".into());
     }
-    if tagline.chars().count() > 200 {
+    if site.tagline.chars().count() > 200 {
         errors.insert("tagline", "The tagline is at most 200 characters.".into());
     }
+    let config = &state.config;
+    let time_zone = match config.pinned.time_zone {
+        true => None,
+        false => match crate::config::parse_time_zone(&site.time_zone) {
+            Ok(tz) => Some(tz.to_string()),
+            Err(message) => {
+                errors.insert("time_zone", format!("{}{}.", message[..1].to_uppercase(), &message[1..]));
+                None
+            }
+        },
+    };
+    let base_url = match config.pinned.base_url {
+        true => None,
+        false => match crate::config::check_base_url(&site.base_url) {
+            Ok(url) => Some(url),
+            Err(message) => {
+                errors.insert("base_url", format!("{}{}.", message[..1].to_uppercase(), &message[1..]));
+                None
+            }
+        },
+    };
     let mut scratch = DiscussionSettings::default();
     for field in &form {
         let in_range =
@@ -225,10 +283,12 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
         }
     }
     if !errors.is_empty() {
-        let identity = Some((site_name, tagline));
-        return settings_page(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, form, errors, None, identity).await;
+        return settings_page(&state, &admin, StatusCode::UNPROCESSABLE_ENTITY, form, errors, None, Some(site)).await;
     }
-    if let Err(err) = state.store.set_site_identity(&site_name, &tagline, chrono::Utc::now().timestamp()).await {
+    let restart = time_zone.as_deref().is_some_and(|tz| tz != config.time_zone.to_string())
+        || base_url.as_deref().is_some_and(|url| url != config.base_url);
+    let saved = SiteSettings { name: Some(site.name), tagline: Some(site.tagline), time_zone, base_url };
+    if let Err(err) = state.store.set_site_settings(&saved, chrono::Utc::now().timestamp()).await {
         return AppError::from(err).into_response();
     }
     for field in &form {
@@ -238,5 +298,5 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
     }
     super::refresh(&state).await;
     tracing::info!(user.id = admin.user.id, "settings saved");
-    Redirect::to("/admin/settings?saved=1").into_response()
+    Redirect::to(if restart { "/admin/settings?saved=restart" } else { "/admin/settings?saved=1" }).into_response()
 }

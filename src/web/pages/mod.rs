@@ -184,10 +184,10 @@ impl SiteData {
             return Ok(site);
         }
         let generation = state.cache.generation();
-        let (name, tagline) = state.store.site_identity().await?;
+        let saved = state.store.site_settings().await?;
         let site = Arc::new(SiteData {
-            site_name: name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| state.config.site_name.clone()),
-            tagline: tagline.unwrap_or_else(|| state.config.tagline.clone()),
+            site_name: saved.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| state.config.site_name.clone()),
+            tagline: saved.tagline.unwrap_or_else(|| state.config.tagline.clone()),
             categories: state.store.categories().await?,
             pages: state.store.public_pages(now.timestamp()).await?,
             settings: state.store.discussion_settings().await?,
