@@ -6,13 +6,12 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context as _;
 use spamfilter::{Comment, Context, Filter, Label, Model, Scratch, Verdict};
 
-use crate::store::{Store, StoreResult};
+use crate::store::{LogCursor, Store, StoreResult};
 
 /// The model `broadsheet spam train` writes, built into the binary.
 pub const SHIPPED_MODEL: &[u8] = include_bytes!("../models/spam-model.bin");
@@ -75,7 +74,8 @@ impl SpamInput {
 pub struct SpamEngine {
     base: Arc<Model>,
     sites: RwLock<HashMap<i64, Arc<RwLock<Filter>>>>,
-    last_lesson: AtomicI64,
+    /// How far the lessons have been read; made at the first catch-up.
+    lessons: std::sync::Mutex<Option<LogCursor>>,
     catching_up: tokio::sync::Mutex<()>,
 }
 
@@ -96,23 +96,38 @@ impl SpamEngine {
         Ok(SpamEngine {
             base: Arc::new(model),
             sites: RwLock::new(HashMap::new()),
-            last_lesson: AtomicI64::new(0),
+            lessons: std::sync::Mutex::new(None),
             catching_up: tokio::sync::Mutex::new(()),
         })
     }
 
     /// Applies the lessons recorded since the last call; returns how many.
+    /// Each lesson is learnt once, even on PostgreSQL, where a lesson can
+    /// commit after one with a larger number was read (see `LogCursor`).
     pub async fn catch_up(&self, store: &Store) -> StoreResult<usize> {
         let _one_at_a_time = self.catching_up.lock().await;
-        let lessons = store.lessons_after(self.last_lesson.load(Ordering::Acquire)).await?;
-        for lesson in &lessons {
+        let after = {
+            let mut cursor = self.lessons.lock().unwrap_or_else(|p| p.into_inner());
+            let cursor = cursor.get_or_insert_with(|| LogCursor::new(0, store.log_window()));
+            cursor.read_after()
+        };
+        // The numbers first (cheap); the lessons only from the first new one.
+        let ids = store.lesson_ids_after(after).await?;
+        let new: Vec<i64> = {
+            let mut cursor = self.lessons.lock().unwrap_or_else(|p| p.into_inner());
+            ids.into_iter().filter(|&id| cursor.as_mut().is_some_and(|c| c.take(id))).collect()
+        };
+        let Some(&first) = new.first() else { return Ok(0) };
+        let lessons = store.lessons_after(first - 1).await?;
+        let mut learnt = 0;
+        for lesson in lessons.iter().filter(|lesson| new.binary_search(&lesson.id).is_ok()) {
             match serde_json::from_str::<SpamInput>(&lesson.comment) {
                 Ok(input) => self.learn(lesson.site, &input, lesson.is_spam != 0),
                 Err(err) => tracing::warn!(lesson.id = lesson.id, error = %err, "skipping an unreadable spam lesson"),
             }
-            self.last_lesson.store(lesson.id, Ordering::Release);
+            learnt += 1;
         }
-        Ok(lessons.len())
+        Ok(learnt)
     }
 
     fn site(&self, site: i64) -> Arc<RwLock<Filter>> {

@@ -7,6 +7,7 @@
 mod articles;
 mod comments;
 mod editing;
+mod feed;
 mod invalidations;
 mod media;
 mod settings;
@@ -21,6 +22,7 @@ pub use articles::{
 };
 pub use comments::{Checks, History, Inserted, NewComment, Probe, PublicComment, QueuedComment, StoredComment};
 pub use editing::{ArticleFilter, ArticleRow, EditableArticle, Revision};
+pub use feed::LogCursor;
 pub use invalidations::Invalidation;
 pub use media::{MediaItem, NewMedia};
 pub use settings::{SiteSettings, check_discussion_setting};
@@ -150,6 +152,15 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         })
+    }
+
+    /// How far back a reader of an id-ordered log must look again: on
+    /// PostgreSQL ids can commit out of order (see [`LogCursor`]).
+    pub fn log_window(&self) -> i64 {
+        match self.backend {
+            Backend::Sqlite => 0,
+            Backend::Postgres => 64,
+        }
     }
 
     /// The same store, dating things in another time zone.

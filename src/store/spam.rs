@@ -120,6 +120,15 @@ impl Store {
         Ok(())
     }
 
+    /// The numbers of the lessons recorded after `id`, in order.
+    pub async fn lesson_ids_after(&self, id: i64) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM spam_lessons WHERE id > $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Lessons recorded after `id`, oldest first.
     pub async fn lessons_after(&self, id: i64) -> StoreResult<Vec<Lesson>> {
         Ok(sqlx::query_as("SELECT id, site, is_spam, comment FROM spam_lessons WHERE id > $1 ORDER BY id")

@@ -19,7 +19,7 @@ use std::time::{Instant, SystemTime};
 
 use super::cache::PageCache;
 use crate::spam::SpamEngine;
-use crate::store::{Invalidation, Store, StoreResult};
+use crate::store::{Invalidation, LogCursor, Store, StoreResult};
 
 /// The write-ahead log's identity, size and modification time.
 type WalSignature = Option<(u64, u64, SystemTime)>;
@@ -30,7 +30,8 @@ pub struct ChangeFeed {
     spam: Arc<SpamEngine>,
     wal_file: Option<PathBuf>,
     wal_seen: Mutex<WalSignature>,
-    last_id: AtomicI64,
+    /// How far the log has been read (see `LogCursor`).
+    cursor: Mutex<LogCursor>,
     /// The earliest due second among `pending`; `i64::MAX` when none.
     next_due: AtomicI64,
     pending: Mutex<BinaryHeap<Reverse<(i64, String)>>>,
@@ -50,7 +51,7 @@ impl ChangeFeed {
             PathBuf::from(name)
         });
         let feed = ChangeFeed {
-            last_id: AtomicI64::new(store.last_invalidation_id().await?),
+            cursor: Mutex::new(LogCursor::new(store.last_invalidation_id().await?, store.log_window())),
             wal_seen: Mutex::new(None),
             next_due: AtomicI64::new(i64::MAX),
             pending: Mutex::new(BinaryHeap::new()),
@@ -83,15 +84,21 @@ impl ChangeFeed {
     pub async fn pull(&self, cache: &PageCache, now: i64) -> StoreResult<()> {
         let _one_at_a_time = self.pull_lock.lock().await;
         self.spam.catch_up(&self.store).await?;
-        let rows = self.store.invalidations_after(self.last_id.load(Ordering::Acquire)).await?;
-        let Some(last) = rows.last().map(|row| row.id) else { return Ok(()) };
+        let after = self.cursor.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).read_after();
+        let rows = self.store.invalidations_after(after).await?;
+        let rows: Vec<Invalidation> = {
+            let mut cursor = self.cursor.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            rows.into_iter().filter(|row| cursor.take(row.id)).collect()
+        };
+        if rows.is_empty() {
+            return Ok(());
+        }
         let (due, later): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| row.due_at <= now);
         let mut dropped = 0;
         for row in &due {
             dropped += row.tag.split_whitespace().map(|tag| cache.invalidate(tag)).sum::<usize>();
         }
         self.schedule(later);
-        self.last_id.store(last, Ordering::Release);
         tracing::debug!(rows = due.len(), pages = dropped, "cache invalidated");
         Ok(())
     }

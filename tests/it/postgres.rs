@@ -155,3 +155,41 @@ async fn the_admin_on_postgresql() {
     assert!(app.page("/").await.contains("Courier"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_change_committed_out_of_id_order_still_reaches_the_cache() {
+    let Some(url) = fresh_database().await else { return };
+    let app = TestApp::spawn_on(&url).await;
+    let article = link_to(&app.page("/").await, "harbour-night-ferry-trial");
+    let record =
+        app.store.article_by_slug(broadsheet::domain::article::Kind::Article, "harbour-night-ferry-trial").await;
+    let id = record.expect("demo article").id;
+    assert!(!app.page(&article).await.contains("Late edition"), "cached before the edit");
+
+    // A writer takes an invalidation id, and commits only after a later one
+    // (a larger id) was committed and read by the server.
+    let mut slow = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    let mut fast = sqlx::AnyConnection::connect(&url).await.expect("connect");
+    sqlx::query("BEGIN").execute(&mut slow).await.expect("begin");
+    sqlx::query("UPDATE articles SET headline = 'Late edition', body_html = '<p>Late edition</p>' WHERE id = $1")
+        .bind(id)
+        .execute(&mut slow)
+        .await
+        .expect("update");
+    let tag = format!("article:{id}");
+    sqlx::query("INSERT INTO cache_invalidations (tag, due_at) VALUES ($1, 0)")
+        .bind(&tag)
+        .execute(&mut slow)
+        .await
+        .expect("log");
+    sqlx::query("INSERT INTO cache_invalidations (tag, due_at) VALUES ('tag:999999', 0)")
+        .execute(&mut fast)
+        .await
+        .expect("later id, committed first");
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await; // the server's poll reads it
+    assert!(!app.page(&article).await.contains("Late edition"));
+    sqlx::query("COMMIT").execute(&mut slow).await.expect("commit");
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await; // and the next poll
+    assert!(app.page(&article).await.contains("Late edition"), "the earlier id, committed later, was not skipped");
+    app.stop().await;
+}
