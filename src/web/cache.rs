@@ -16,8 +16,10 @@ use bytes::Bytes;
 use super::pages::SiteData;
 use crate::domain::cache_tags;
 
-/// How many pages the cache holds before it makes room.
+/// How many pages the cache holds before it makes room…
 const MAX_ENTRIES: usize = 20_000;
+/// …and how much memory they may take (bodies and their compressed copies).
+const MAX_BYTES: usize = 256 * 1024 * 1024;
 
 /// HTML may be kept by browsers and CDNs briefly, then revalidated with its ETag.
 pub const HTML_CACHE_CONTROL: &str = "public, max-age=60, stale-while-revalidate=300";
@@ -166,13 +168,17 @@ impl CachedPage {
 
 #[derive(Default)]
 struct Entries {
-    pages: HashMap<Box<str>, (Arc<CachedPage>, Vec<String>)>,
+    /// Page, its tags, and what it weighs in bytes.
+    pages: HashMap<Box<str>, (Arc<CachedPage>, Vec<String>, usize)>,
     by_tag: HashMap<String, HashSet<Box<str>>>,
+    /// The sum of the pages' weights.
+    bytes: usize,
 }
 
 impl Entries {
     fn remove(&mut self, key: &str) {
-        if let Some((_, tags)) = self.pages.remove(key) {
+        if let Some((_, tags, weight)) = self.pages.remove(key) {
+            self.bytes -= weight;
             for tag in tags {
                 if let Some(keys) = self.by_tag.get_mut(&tag) {
                     keys.remove(key);
@@ -186,23 +192,41 @@ impl Entries {
 }
 
 /// Rendered pages by request path, and the data every page shares.
-#[derive(Default)]
 pub struct PageCache {
     entries: RwLock<Entries>,
+    /// At most this many pages, weighing at most this many bytes.
+    max_entries: usize,
+    max_bytes: usize,
     site: RwLock<Option<Arc<SiteData>>>,
     /// Bumped by every invalidation; a render that began before a bump is not stored.
     generation: AtomicU64,
 }
 
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache::new()
+    }
+}
+
 impl PageCache {
     pub fn new() -> PageCache {
-        PageCache::default()
+        PageCache::with_limits(MAX_ENTRIES, MAX_BYTES)
+    }
+
+    pub fn with_limits(max_entries: usize, max_bytes: usize) -> PageCache {
+        PageCache {
+            entries: RwLock::default(),
+            max_entries,
+            max_bytes,
+            site: RwLock::default(),
+            generation: AtomicU64::default(),
+        }
     }
 
     /// The cached page for `key`, unless it has expired at `now`.
     pub fn get(&self, key: &str, now: i64) -> Option<Arc<CachedPage>> {
         let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.pages.get(key).filter(|(page, _)| page.expires_at > now).map(|(page, _)| Arc::clone(page))
+        entries.pages.get(key).filter(|(page, _, _)| page.expires_at > now).map(|(page, _, _)| Arc::clone(page))
     }
 
     /// Read before rendering, handed back to `insert`.
@@ -218,15 +242,21 @@ impl PageCache {
             return false;
         }
         entries.remove(key);
-        if entries.pages.len() >= MAX_ENTRIES
-            && let Some(victim) = entries.pages.keys().next().cloned()
-        {
+        // The body, its gzip and brotli copies (at most as large), the key.
+        let weight = page.body.len() * 3 + key.len() + 512;
+        if weight > self.max_bytes / 16 {
+            return false;
+        }
+        // Make room: any pages will do (the hash order is as good as random).
+        while entries.pages.len() >= self.max_entries || entries.bytes + weight > self.max_bytes {
+            let Some(victim) = entries.pages.keys().next().cloned() else { break };
             entries.remove(&victim);
         }
         for tag in &tags {
             entries.by_tag.entry(tag.clone()).or_default().insert(key.into());
         }
-        entries.pages.insert(key.into(), (page, tags));
+        entries.bytes += weight;
+        entries.pages.insert(key.into(), (page, tags, weight));
         true
     }
 
@@ -260,6 +290,11 @@ impl PageCache {
             entries.remove(key);
         }
         keys.len()
+    }
+
+    /// What the cached pages weigh, in bytes (estimated with their compressed copies).
+    pub fn bytes(&self) -> usize {
+        self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner()).bytes
     }
 
     pub fn len(&self) -> usize {
@@ -307,6 +342,25 @@ mod tests {
         let g = cache.generation();
         cache.invalidate("article:1");
         assert!(!cache.insert("/a/", page("stale"), vec!["article:1".into()], g));
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_memory_limit() {
+        let cache = PageCache::with_limits(1000, 64 * 1024);
+        let body = "x".repeat(1000);
+        for n in 0..200 {
+            cache.insert(&format!("/p{n}/"), page(&body), vec![format!("article:{n}")], cache.generation());
+            assert!(cache.bytes() <= 64 * 1024, "{} bytes after {n} pages", cache.bytes());
+        }
+        assert!(cache.len() >= 10, "room is made, not everything dropped: {}", cache.len());
+        assert!(
+            !cache.insert("/huge/", page(&"y".repeat(10_000)), vec![], cache.generation()),
+            "one page may not fill it"
+        );
+        for n in 0..200 {
+            cache.invalidate(&format!("article:{n}"));
+        }
+        assert_eq!((cache.len(), cache.bytes()), (0, 0), "the weights are given back");
     }
 
     #[test]
