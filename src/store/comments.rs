@@ -164,6 +164,16 @@ impl Store {
         Ok(comments)
     }
 
+    /// When the article's discussion last changed: a comment posted, or one
+    /// moved between states (approved, held, spam, trash).
+    pub async fn discussion_changed_at(&self, article_id: i64) -> StoreResult<Option<i64>> {
+        let (at,): (Option<i64>,) = sqlx::query_as("SELECT MAX(status_changed_at) FROM comments WHERE article_id = $1")
+            .bind(article_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(at)
+    }
+
     /// One comment's article and status, to check a reply's parent.
     pub async fn comment_status(&self, id: i64) -> StoreResult<(i64, Status)> {
         let (article_id, status): (i64, String) =

@@ -230,12 +230,16 @@ pub async fn post_comment(
     let filter_note = format!("spam filter: p={:.2}; {}", spam_verdict.probability, spam::explain(&spam_verdict));
     let with_note =
         |why: &str| if why.starts_with("spam filter") { why.to_owned() } else { format!("{why} — {filter_note}") };
-    let (status, reason) = match &verdict {
-        Verdict::Approve => (Status::Approved, filter_note.clone()),
-        Verdict::Hold(why) => (Status::Pending, with_note(why)),
-        Verdict::Spam(why) => (Status::Spam, with_note(why)),
+    // The log says why in the policy's words only: the filter's reasons quote
+    // the comment (its words, its email domain), which logs must not keep.
+    let log_reason = |why: &str| if why.starts_with("spam filter") { "spam filter".to_owned() } else { why.to_owned() };
+    let spam_p = spam_verdict.probability;
+    let (status, reason, logged) = match &verdict {
+        Verdict::Approve => (Status::Approved, filter_note.clone(), String::new()),
+        Verdict::Hold(why) => (Status::Pending, with_note(why), log_reason(why)),
+        Verdict::Spam(why) => (Status::Spam, with_note(why), log_reason(why)),
         Verdict::Discard(why) => {
-            tracing::info!(article.id = article.id, reason = %why, "blatant spam discarded");
+            tracing::info!(article.id = article.id, reason = %log_reason(why), spam.p = spam_p, "blatant spam discarded");
             return (StatusCode::SEE_OTHER, [(header::LOCATION, uri.path().to_owned())]).into_response();
         }
     };
@@ -265,14 +269,16 @@ pub async fn post_comment(
             tracing::info!(
                 comment.id = id,
                 article.id = article.id,
-                reason = %reason,
+                reason = %logged,
+                spam.p = spam_p,
                 "comment awaiting moderation"
             )
         }
         Status::Spam => tracing::info!(
             comment.id = id,
             article.id = article.id,
-            reason = %reason,
+            reason = %logged,
+            spam.p = spam_p,
             "comment marked as spam"
         ),
         _ => tracing::info!(comment.id = id, article.id = article.id, "comment published"),

@@ -421,3 +421,23 @@ async fn behind_a_trusted_proxy_the_readers_address_is_recorded() {
     assert_eq!(last_comment(&app).await.ip.as_deref(), Some("127.0.0.1"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn last_modified_moves_with_the_discussion() {
+    let app = TestApp::spawn_empty().await;
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    let path = app.article_at("dated", "").await;
+    let before = app.get(&path).await;
+    let last_modified = before.headers()["last-modified"].to_str().expect("ascii").to_owned();
+    // Last-Modified counts whole seconds.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let response = app.comment(&app.browser(), &path, &fields("A new point.", "Ana", "ana@example.org")).await;
+    assert_eq!(response.status(), 303);
+    let conditional = app.client.get(app.url(&path)).header("if-modified-since", &last_modified).send().await;
+    let conditional = conditional.expect("get");
+    assert_eq!(conditional.status(), 200, "not 304: the page changed with its new comment");
+    assert_ne!(conditional.headers()["last-modified"].to_str().expect("ascii"), last_modified);
+    assert!(conditional.text().await.expect("body").contains("A new point."));
+    app.stop().await;
+}

@@ -82,7 +82,10 @@ pub async fn show_article(
     }
     let settings = &site.settings;
     let open = comments_open(&record, settings, now.timestamp());
-    let comments = state.store.visible_comments(record.id, &viewer.held).await?;
+    let (comments, discussion_changed) = tokio::try_join!(
+        state.store.visible_comments(record.id, &viewer.held),
+        state.store.discussion_changed_at(record.id)
+    )?;
     let (items, pager) =
         discussion::thread(&comments, *comment_page, &path, settings, open, tz).ok_or(AppError::NotFound)?;
     let values = viewer.form.clone().unwrap_or_default();
@@ -140,7 +143,8 @@ pub async fn show_article(
         status: StatusCode::OK,
         html: page.render()?,
         tags: vec![cache_tags::article(record.id)],
-        last_modified: record.updated_at,
+        // The page changes with its discussion too (If-Modified-Since).
+        last_modified: record.updated_at.max(discussion_changed.unwrap_or(0)),
     }))
 }
 
