@@ -431,6 +431,7 @@ async fn every_admin_page_checks_the_role_on_the_server() {
         ("/admin/comments", [200, 200, 403, 403]),
         ("/admin/settings", [200, 403, 403, 403]),
         ("/admin/categories", [200, 200, 403, 403]),
+        ("/admin/users", [200, 403, 403, 403]),
         ("/admin/no-such-page", [404, 404, 404, 404]),
     ];
     let mut browsers = Vec::new();
@@ -636,5 +637,85 @@ async fn the_time_zone_and_address_are_set_in_the_admin_unless_the_configuration
     pinned.pinned = broadsheet::config::Pinned { time_zone: true, base_url: true };
     broadsheet::setup::open_store(&mut pinned).await.expect("store").close().await;
     assert_eq!(pinned.time_zone, chrono_tz::Europe::Madrid);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn administrators_manage_users_in_the_admin() {
+    let app = TestApp::spawn().await;
+    let (editor, editor_csrf) = app.signed_in("ed@example.org", Role::Editor).await;
+    assert_eq!(editor.get(app.url("/admin/users")).send().await.expect("get").status(), 403);
+    let attempt = [
+        ("csrf", editor_csrf.as_str()),
+        ("do", "add"),
+        ("email", "x@example.org"),
+        ("name", "X"),
+        ("role", "administrator"),
+    ];
+    assert_eq!(editor.post(app.url("/admin/users")).form(&attempt).send().await.expect("post").status(), 403);
+
+    let (admin, csrf) = app.signed_in("root@example.org", Role::Administrator).await;
+    let page = admin.get(app.url("/admin/users")).send().await.expect("get").text().await.expect("body");
+    assert!(page.contains("admin@localhost") && page.contains("ed@example.org"));
+    // Add: the one-time password is shown once, and works.
+    let add = [
+        ("csrf", csrf.as_str()),
+        ("do", "add"),
+        ("email", "nina@example.org"),
+        ("name", "Nina New"),
+        ("role", "author"),
+    ];
+    let added = admin.post(app.url("/admin/users")).form(&add).send().await.expect("post");
+    assert_eq!(added.status(), 200);
+    let page = added.text().await.expect("body");
+    let start = page.find("<code class=\"one-time\">").expect("the password") + "<code class=\"one-time\">".len();
+    let one_time = page[start..start + 20].to_owned();
+    assert_eq!(
+        crate::helpers::location(&app.sign_in(&app.browser(), "nina@example.org", &one_time).await),
+        "/admin/password"
+    );
+    let again = admin.post(app.url("/admin/users")).form(&add).send().await.expect("post");
+    assert_eq!(again.status(), 422);
+    assert!(again.text().await.expect("body").contains("already a user"));
+    let bad =
+        [("csrf", csrf.as_str()), ("do", "add"), ("email", "not-an-email"), ("name", "Kept Name"), ("role", "author")];
+    let refused = admin.post(app.url("/admin/users")).form(&bad).send().await.expect("post");
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.expect("body").contains("Kept Name"), "what was typed is kept");
+
+    // Change a role; the last administrator keeps theirs.
+    let nina = app.store.find_user("nina@example.org").await.expect("nina");
+    let (role_action, role_field) = (format!("role:{}", nina.id), format!("role-{}", nina.id));
+    let promote = [("csrf", csrf.as_str()), ("do", role_action.as_str()), (role_field.as_str(), "editor")];
+    let changed = admin.post(app.url("/admin/users")).form(&promote).send().await.expect("post");
+    assert_eq!(location(&changed), "/admin/users?done=role");
+    assert_eq!(app.store.find_user("nina@example.org").await.expect("nina").role, Role::Editor);
+    let first = app.store.find_user("admin@localhost").await.expect("first administrator");
+    let root = app.store.find_user("root@example.org").await.expect("root");
+    for admin_id in [first.id, root.id] {
+        let (action, field) = (format!("role:{admin_id}"), format!("role-{admin_id}"));
+        let demote = [("csrf", csrf.as_str()), ("do", action.as_str()), (field.as_str(), "author")];
+        let response = admin.post(app.url("/admin/users")).form(&demote).send().await.expect("post");
+        if admin_id == first.id {
+            assert_eq!(response.status(), 303, "two administrators: one may go");
+        } else {
+            assert_eq!(response.status(), 422, "the last administrator stays");
+            assert!(response.text().await.expect("body").contains("at least one administrator"));
+        }
+    }
+
+    // A new one-time password ends the account's sessions.
+    let nina_browser = app.browser();
+    let new_pw = app.sign_in(&nina_browser, "nina@example.org", &one_time).await;
+    assert_eq!(location(&new_pw), "/admin/password");
+    let reset_action = format!("reset:{}", nina.id);
+    let reset = [("csrf", csrf.as_str()), ("do", reset_action.as_str())];
+    let response = admin.post(app.url("/admin/users")).form(&reset).send().await.expect("post");
+    assert!(response.text().await.expect("body").contains("new one-time password"));
+    assert_eq!(nina_browser.get(app.url("/admin/password")).send().await.expect("get").status(), 303, "signed out");
+    let own = format!("reset:{}", root.id);
+    let response =
+        admin.post(app.url("/admin/users")).form(&[("csrf", csrf.as_str()), ("do", own.as_str())]).send().await;
+    assert_eq!(response.expect("post").status(), 422, "one's own password is changed on the password page");
     app.stop().await;
 }

@@ -11,6 +11,7 @@ pub mod session;
 mod settings;
 mod sign_in;
 mod taxonomy;
+mod users;
 
 use askama::Template;
 use axum::Router;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/admin/sign-in", get(sign_in::form).post(sign_in::sign_in))
+        .route("/admin/users", get(users::show).post(users::change))
         .route("/admin/sign-out", post(sign_in::sign_out))
         .route("/admin/password", get(sign_in::password_form).post(sign_in::change_password))
         .route("/admin/{*rest}", axum::routing::any(not_found))
