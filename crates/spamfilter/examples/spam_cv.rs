@@ -64,10 +64,16 @@ fn main() -> ExitCode {
     for bits in [18, 22] {
         grid.push((format!("bits {bits}"), feats(FeatureConfig { bits, ..fc })));
     }
-    for a in [0.1, 0.2, 1.0, 2.0] {
+    for a in [0.5, 1.0, 4.0] {
         let mut c = base;
         c.online.alpha = a;
         grid.push((format!("online alpha {a}"), c));
+    }
+    for (l1, l2) in [(0.1, 0.1), (0.1, 0.0), (0.01, 0.0), (0.0, 0.1)] {
+        let mut c = base;
+        c.online.l1 = l1;
+        c.online.l2 = l2;
+        grid.push((format!("online l1 {l1} l2 {l2}"), c));
     }
     for (a, e) in [(1.0, 20), (0.5, 20), (1.0, 40)] {
         let mut c = base;

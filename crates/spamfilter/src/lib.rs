@@ -22,10 +22,16 @@
 //! cross-validation on the training videos (Youtube01–03) only, with
 //! `cargo run --release -p spamfilter --example spam_cv` (evaluation-only data is never
 //! read there): FTRL α 0.5, β 1, L1 0.1, L2 0.1, 20 epochs, 2^20 buckets, word 1–2-grams
-//! and character 3–5-grams (each group scaled to unit length), online α 1.0 for site
-//! overlays, and a spam threshold at 0.75 % out-of-fold ham false positives. Per site,
+//! and character 3–5-grams (each group scaled to unit length), and a spam threshold at 0.75 % out-of-fold ham false positives. Per site,
 //! the same policy is re-applied to the site's own pre-lesson scores once it has taught
 //! the filter at least 200 ham and 20 spam comments.
+//!
+//! Site overlays learn with FTRL α 2, β 1 and no L1 or L2: chosen by the same
+//! cross-validation, streaming each held-out video through a fresh overlay (the
+//! "online" and "transfer online" columns). Without L1 a lesson moves every feature
+//! of the comment at once instead of waiting for the evidence to pass a threshold;
+//! out-of-fold ROC AUC rose from 0.987 to 0.990 (online) and from 0.984 to 0.988
+//! (transfer online).
 //!
 //! ```
 //! use std::sync::Arc;

@@ -36,7 +36,7 @@ impl Default for TrainConfig {
         Self {
             features: FeatureConfig::default(),
             ftrl: FtrlParams { alpha: 0.5, beta: 1.0, l1: 0.1, l2: 0.1 },
-            online: FtrlParams { alpha: 1.0, beta: 1.0, l1: 0.1, l2: 0.1 },
+            online: FtrlParams { alpha: 2.0, beta: 1.0, l1: 0.0, l2: 0.0 },
             epochs: 20,
             seed: 0x5eed,
             policy: ThresholdPolicy { target_fpr: 0.0075, ..ThresholdPolicy::default() },
