@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::spam::SpamEngine;
 use crate::store::Store;
-use crate::web::akismet::KeyCache;
+use crate::web::akismet::{FloodLimits, KeyCache};
 use crate::web::assets::Assets;
 use crate::web::cache::PageCache;
 use crate::web::changes::ChangeFeed;
@@ -39,6 +39,7 @@ pub struct Shared {
     pub signer: Arc<Signer>,
     pub spam: Arc<SpamEngine>,
     pub akismet_keys: KeyCache,
+    pub akismet_limits: FloodLimits,
     pub comment_queue: CommentQueue,
 }
 
@@ -96,6 +97,7 @@ impl App {
             signer: Arc::new(Signer::new(&secret)),
             spam,
             akismet_keys: KeyCache::default(),
+            akismet_limits: FloodLimits::default(),
             comment_queue: CommentQueue::default(),
         }));
         let listener = TcpListener::bind(state.config.addr)

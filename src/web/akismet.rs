@@ -5,17 +5,22 @@
 //! its own learning copy of the model.
 
 use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use governor::clock::{Clock, DefaultClock};
+use governor::{Quota, RateLimiter};
 use spamfilter::Decision;
 
-use super::AppState;
+use super::{AppState, client_ip};
 use crate::domain::comment::count_links;
 use crate::spam::SpamInput;
 use crate::store::StoreError;
@@ -37,13 +42,14 @@ pub struct KeyCache {
 const KEY_TTL: Duration = Duration::from_secs(5);
 
 impl KeyCache {
-    /// The site number of an active key, `None` for an unknown or revoked one.
-    async fn site(&self, state: &AppState, key: &str) -> Result<Option<i64>, StoreError> {
-        if let Some((site, at)) = self.keys.lock().unwrap_or_else(|p| p.into_inner()).get(key)
-            && at.elapsed() < KEY_TTL
-        {
-            return Ok(*site);
-        }
+    /// The cached state of a key: `Some(None)` for a known-bad key, `None` if it must be looked up.
+    fn cached(&self, key: &str) -> Option<Option<i64>> {
+        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.get(key).filter(|(_, at)| at.elapsed() < KEY_TTL).map(|(site, _)| *site)
+    }
+
+    /// Looks a key up in the database: the site number of an active key, `None` for an unknown or revoked one.
+    async fn look_up(&self, state: &AppState, key: &str) -> Result<Option<i64>, StoreError> {
         let site = match state.store.active_api_key(key).await {
             Ok(found) => Some(found.id),
             Err(StoreError::NotFound) => None,
@@ -51,11 +57,71 @@ impl KeyCache {
         };
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         if keys.len() > 10_000 {
-            keys.clear();
+            keys.retain(|_, (_, at)| at.elapsed() < KEY_TTL);
         }
         keys.insert(key.to_owned(), (site, Instant::now()));
         Ok(site)
     }
+}
+
+/// Per-key and per-address limits that turn a flood into clear `429` answers.
+///
+/// `comment-check` is not limited: it is a read that costs microseconds, and a
+/// busy site checks every comment. Two things are:
+/// - feedback (`submit-spam`, `submit-ham`), per key: every lesson is a database
+///   write and changes the site's model, so one key may send [`FEEDBACK_BURST`]
+///   at once and [`FEEDBACK_PER_SECOND`] after that;
+/// - key lookups, per client address: a key not seen in the last few seconds
+///   costs a database lookup, so an address may present [`LOOKUP_BURST`] such keys
+///   at once and [`LOOKUPS_PER_SECOND`] after that. A client with one wrong key
+///   is not limited (the miss is remembered too); one trying many keys is.
+pub struct FloodLimits {
+    feedback: DefaultKeyedRateLimiter<i64>,
+    lookups: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+/// Lessons one key may send at once (a moderator's bulk action).
+pub const FEEDBACK_BURST: u32 = 1000;
+/// Lessons per second one key may send after its burst.
+pub const FEEDBACK_PER_SECOND: u32 = 20;
+/// Keys one address may have looked up at once.
+pub const LOOKUP_BURST: u32 = 500;
+/// Key lookups per second one address may cause after its burst.
+pub const LOOKUPS_PER_SECOND: u32 = 50;
+
+type DefaultKeyedRateLimiter<K> = governor::DefaultKeyedRateLimiter<K>;
+
+fn quota(per_second: u32, burst: u32) -> Quota {
+    let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+    Quota::per_second(nz(per_second)).allow_burst(nz(burst))
+}
+
+impl Default for FloodLimits {
+    fn default() -> Self {
+        Self {
+            feedback: RateLimiter::keyed(quota(FEEDBACK_PER_SECOND, FEEDBACK_BURST)),
+            lookups: RateLimiter::keyed(quota(LOOKUPS_PER_SECOND, LOOKUP_BURST)),
+        }
+    }
+}
+
+/// Takes one request from `key`'s allowance; `Err` holds the wait until the next is allowed.
+fn take<K: Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), Duration> {
+    // Forget keys whose allowance is full again, so that the table stays small.
+    if limiter.len() > 10_000 {
+        limiter.retain_recent();
+    }
+    limiter.check_key(key).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+}
+
+/// `429 Too Many Requests`, with `Retry-After` and a line of help.
+fn too_many(wait: Duration, help: &str) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    answer(
+        StatusCode::TOO_MANY_REQUESTS,
+        "invalid",
+        &[("retry-after", seconds.max(1).to_string()), ("x-akismet-debug-help", help.to_owned())],
+    )
 }
 
 /// A plain-text answer with Akismet's headers.
@@ -78,6 +144,7 @@ fn invalid(status: StatusCode, help: &str) -> Response {
 pub async fn handle(
     State(state): State<AppState>,
     Path(method): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -110,15 +177,24 @@ pub async fn handle(
     let Some(key) = key else {
         return invalid(StatusCode::OK, "Empty \"api_key\" value");
     };
-    let site = match state.akismet_keys.site(&state, key).await {
-        Ok(site) => site,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot look up an API key");
-            return answer(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "invalid",
-                &[("x-akismet-debug-help", "Try again shortly.".into())],
-            );
+    let site = match state.akismet_keys.cached(key) {
+        Some(site) => site,
+        None => {
+            let client = client_ip::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
+            if let Err(wait) = take(&state.akismet_limits.lookups, &client) {
+                return too_many(wait, "Too many different API keys from your address; wait, and check your key.");
+            }
+            match state.akismet_keys.look_up(&state, key).await {
+                Ok(site) => site,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot look up an API key");
+                    return answer(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "invalid",
+                        &[("x-akismet-debug-help", "Try again shortly.".into())],
+                    );
+                }
+            }
         }
     };
     if method == "verify-key" {
@@ -148,6 +224,9 @@ pub async fn handle(
         "comment-check" => comment_check(&state, site, &params, &input),
         "submit-spam" | "submit-ham" => {
             let is_spam = method == "submit-spam";
+            if let Err(wait) = take(&state.akismet_limits.feedback, &site) {
+                return too_many(wait, "Too much feedback for this API key at once; send the rest more slowly.");
+            }
             // Akismet's test traffic teaches nothing.
             if get("is_test").is_none_or(|v| v == "0" || v == "false")
                 && let Err(err) =

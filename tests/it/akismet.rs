@@ -224,3 +224,76 @@ async fn feedback_teaches_only_its_own_site_and_survives_a_restart() {
     assert_eq!(check(&app, OTHER_KEY, lesson).await, "false");
     app.stop().await;
 }
+
+/// Sends `n` requests built by `form(i)`, eight at a time; returns each answer's status, headers and body.
+async fn many(
+    app: &TestApp,
+    method: &str,
+    n: usize,
+    form: impl Fn(usize) -> Vec<(&'static str, String)>,
+) -> Vec<(u16, reqwest::header::HeaderMap, String)> {
+    let mut answers = Vec::new();
+    let forms: Vec<_> = (0..n).map(form).collect();
+    for chunk in forms.chunks(8) {
+        let mut tasks = Vec::new();
+        for form in chunk {
+            let (client, url, form) = (app.client.clone(), app.url(&format!("/1.1/{method}")), form.clone());
+            tasks.push(tokio::spawn(async move {
+                let r = client.post(url).form(&form).send().await.expect("answered");
+                (r.status().as_u16(), r.headers().clone(), r.text().await.expect("body"))
+            }));
+        }
+        for task in tasks {
+            answers.push(task.await.expect("task"));
+        }
+    }
+    answers
+}
+
+#[tokio::test]
+async fn floods_get_a_clear_429_and_lose_nothing_acknowledged() {
+    use broadsheet::web::akismet::{FEEDBACK_BURST, LOOKUP_BURST};
+    let app = with_keys().await;
+    let lessons_before = app.store.lessons_after(0).await.expect("lessons").len();
+
+    // Feedback beyond a key's burst is refused with 429, Retry-After and a line of help.
+    // The excess is large enough that the allowance's refill (20 a second) cannot absorb it on a slow machine.
+    let sent = FEEDBACK_BURST as usize + 1000;
+    let answers = many(&app, "submit-spam", sent, |i| {
+        vec![
+            ("api_key", KEY.to_owned()),
+            ("blog", BLOG.to_owned()),
+            ("user_ip", "203.0.113.7".to_owned()),
+            ("comment_content", format!("Buy cheap watches number {i} at http://watches.example")),
+        ]
+    })
+    .await;
+    let thanked = answers.iter().filter(|(status, _, body)| *status == 200 && body.starts_with("Thanks")).count();
+    let refused: Vec<_> = answers.iter().filter(|(status, _, _)| *status == 429).collect();
+    assert_eq!(thanked + refused.len(), sent, "every answer is a thanks or a 429");
+    assert!(thanked >= FEEDBACK_BURST as usize && !refused.is_empty(), "{thanked} thanked");
+    for (_, headers, body) in &refused {
+        assert_eq!(body, "invalid");
+        assert!(headers.get("retry-after").and_then(|v| v.to_str().ok()).is_some_and(|v| v.parse::<u64>().is_ok()));
+        assert!(headers.contains_key("x-akismet-debug-help"));
+    }
+    // Each thanked lesson is stored; none of the refused ones is.
+    let lessons = app.store.lessons_after(0).await.expect("lessons").len();
+    assert_eq!(lessons - lessons_before, thanked);
+    // Another key's feedback and every key's checks are not held up.
+    let other = call(&app, "submit-ham", &comment(OTHER_KEY, HAM)).await;
+    assert_eq!(other.text().await.expect("body"), "Thanks for making the web a better place.");
+    assert_eq!(check(&app, KEY, HAM).await, "false");
+
+    // An address trying key after key is stopped.
+    let tried = LOOKUP_BURST as usize + 1000;
+    let answers =
+        many(&app, "verify-key", tried, |i| vec![("key", format!("guessedkey{i:06}")), ("blog", BLOG.to_owned())])
+            .await;
+    let invalid = answers.iter().filter(|(status, _, body)| *status == 200 && body == "invalid").count();
+    let limited =
+        answers.iter().filter(|(status, headers, _)| *status == 429 && headers.contains_key("retry-after")).count();
+    assert_eq!(invalid + limited, tried);
+    assert!(invalid >= LOOKUP_BURST as usize && limited > 0, "{invalid} looked up, {limited} limited");
+    app.stop().await;
+}
