@@ -61,6 +61,13 @@ fn main() -> ExitCode {
         grid.push((format!("chars {lo}-{hi}"), feats(FeatureConfig { char_min: lo, char_max: hi, ..fc })));
     }
     grid.push(("no bigrams".to_owned(), feats(FeatureConfig { bigrams: false, ..fc })));
+    grid.push(("no cues".to_owned(), feats(FeatureConfig { cues: false, ..fc })));
+    for t in [0.01, 0.0125] {
+        let mut c = base;
+        c.features.cues = false;
+        c.policy.target_fpr = t;
+        grid.push((format!("no cues, target FPR {t}"), c));
+    }
     for bits in [18, 22] {
         grid.push((format!("bits {bits}"), feats(FeatureConfig { bits, ..fc })));
     }
@@ -81,7 +88,7 @@ fn main() -> ExitCode {
         c.epochs = e;
         grid.push((format!("combo alpha {a} epochs {e}"), c));
     }
-    for t in [0.0, 0.0075, 0.01] {
+    for t in [0.0, 0.005, 0.0075, 0.01, 0.0125, 0.015] {
         let mut c = base;
         c.policy.target_fpr = t;
         grid.push((format!("target FPR {t}"), c));

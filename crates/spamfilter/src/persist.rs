@@ -175,7 +175,7 @@ impl Model {
         out.extend_from_slice(MODEL_MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         let fc = &self.features;
-        out.extend_from_slice(&[fc.bits, fc.char_min, fc.char_max, u8::from(fc.bigrams)]);
+        out.extend_from_slice(&[fc.bits, fc.char_min, fc.char_max, u8::from(fc.bigrams) | u8::from(fc.cues) << 1]);
         out.extend_from_slice(&(Slot::COUNT as u16).to_le_bytes());
         put_f32s(&mut out, &[self.thresholds.spam, self.thresholds.blatant]);
         let o = &self.online;
@@ -213,7 +213,11 @@ impl Model {
         let end = read_checked(r, MODEL_MAGIC, &mut buf)?;
         let fingerprint = crc32fast::hash(&buf[..end]);
         let mut c = Cursor { buf: &buf[10..end] };
-        let features = FeatureConfig { bits: c.u8()?, char_min: c.u8()?, char_max: c.u8()?, bigrams: c.u8()? != 0 };
+        let (bits, char_min, char_max, flags) = (c.u8()?, c.u8()?, c.u8()?, c.u8()?);
+        if flags > 0b11 {
+            return Err(PersistError::Corrupt("unknown feature flags"));
+        }
+        let features = FeatureConfig { bits, char_min, char_max, bigrams: flags & 1 != 0, cues: flags & 2 != 0 };
         if !features.is_valid() {
             return Err(PersistError::Corrupt("feature configuration out of range"));
         }

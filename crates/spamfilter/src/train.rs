@@ -39,7 +39,7 @@ impl Default for TrainConfig {
             online: FtrlParams { alpha: 2.0, beta: 1.0, l1: 0.0, l2: 0.0 },
             epochs: 20,
             seed: 0x5eed,
-            policy: ThresholdPolicy { target_fpr: 0.0075, ..ThresholdPolicy::default() },
+            policy: ThresholdPolicy { target_fpr: 0.01, ..ThresholdPolicy::default() },
         }
     }
 }

@@ -1,0 +1,228 @@
+//! Cues: short phrase lists for what comment spam asks of its readers.
+//!
+//! Word n-grams learn each phrase on its own, from however few examples the
+//! training data holds. A cue pools a whole family of phrases into one
+//! feature whose weight is learnt from all of them at once, so "look at my
+//! playlist" counts as self-promotion even if no training comment said it.
+//! The lists are English and deliberately short, and each phrase names what is
+//! promoted or asked for: "my first comment" or "search for survivors" in a
+//! news discussion must not count. The weights are learnt.
+//!
+//! Phrases are matched as whole words on the de-leeted word sequence (so
+//! `ch3ck 0ut` matches `check out`), with one Aho–Corasick pass.
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+/// A family of phrases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cue {
+    /// The writer promotes their own channel, music, site or profile.
+    SelfPromotion,
+    /// The writer asks readers to do something: subscribe, check out, visit, like.
+    CallToAction,
+    /// A social-network name or an `@handle`.
+    SocialHandle,
+}
+
+impl Cue {
+    /// All cues, in bit order.
+    pub const ALL: [Cue; 3] = [Cue::SelfPromotion, Cue::CallToAction, Cue::SocialHandle];
+
+    /// Bit of this cue in a [`Cues`] set.
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// What the moderator reads.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Cue::SelfPromotion => "self-promotion",
+            Cue::CallToAction => "call to action",
+            Cue::SocialHandle => "social-network handle",
+        }
+    }
+}
+
+const SELF_PROMOTION: &[&str] = &[
+    "my channel",
+    "my videos",
+    "my video",
+    "my vids",
+    "my vid",
+    "my page",
+    "my music",
+    "my song",
+    "my songs",
+    "my new song",
+    "my new video",
+    "my first video",
+    "my cover",
+    "my playlist",
+    "my mixtape",
+    "my blog",
+    "my website",
+    "my site",
+    "my profile",
+    "my twitter",
+    "my instagram",
+    "my facebook",
+    "my youtube",
+    "my rap",
+    "my track",
+    "our channel",
+    "our video",
+    "our videos",
+    "our music",
+    "our new song",
+    "our new video",
+];
+
+const CALL_TO_ACTION: &[&str] = &[
+    "subscribe",
+    "subscribe to",
+    "sub to",
+    "sub me",
+    "sub 4 sub",
+    "check out",
+    "check it out",
+    "checkout",
+    "look at my",
+    "look up my",
+    "visit my",
+    "visit our",
+    "please visit",
+    "go to my",
+    "click here",
+    "click the link",
+    "click on my",
+    "follow me",
+    "add me",
+    "please like",
+    "give it a like",
+    "like this comment",
+    "watch my",
+    "please share",
+    "share this",
+    "follow 4 follow",
+    "like 4 like",
+    "support me",
+    "help me get",
+];
+
+const SOCIAL: &[&str] = &["instagram", "twitter", "facebook", "snapchat", "kik", "tumblr", "soundcloud"];
+
+struct Matcher {
+    automaton: AhoCorasick,
+    cue_of: Vec<Cue>,
+}
+
+static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
+    let mut patterns = Vec::new();
+    let mut cue_of = Vec::new();
+    for (cue, list) in
+        [(Cue::SelfPromotion, SELF_PROMOTION), (Cue::CallToAction, CALL_TO_ACTION), (Cue::SocialHandle, SOCIAL)]
+    {
+        for phrase in list {
+            // Padded with spaces: whole words only, on a space-padded word sequence.
+            patterns.push(format!(" {phrase} "));
+            cue_of.push(cue);
+        }
+    }
+    let automaton = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(&patterns)
+        .expect("the cue phrases form a valid automaton");
+    Matcher { automaton, cue_of }
+});
+
+/// The cues found in a text, with the first phrase of each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cues {
+    bits: u8,
+    spans: [(u32, u32); 3],
+}
+
+impl Cues {
+    /// Whether `cue` was found.
+    pub fn contains(&self, cue: Cue) -> bool {
+        self.bits & cue.bit() != 0
+    }
+
+    /// Byte range of the first phrase found for `cue`, in the text given to [`find`].
+    pub fn span(&self, cue: Cue) -> Option<(u32, u32)> {
+        self.contains(cue).then(|| self.spans[cue as usize])
+    }
+
+    fn insert(&mut self, cue: Cue, span: (u32, u32)) {
+        if !self.contains(cue) {
+            self.bits |= cue.bit();
+            self.spans[cue as usize] = span;
+        }
+    }
+}
+
+/// Finds the cues in `padded`: words separated by single spaces, with one space
+/// before the first and after the last. `text` is the normalised text, searched
+/// for `@handle`s (an `@` at the start of a word, followed by a letter, digit or `_`).
+pub fn find(padded: &str, text: &str) -> Cues {
+    let mut cues = Cues::default();
+    let m = &*MATCHER;
+    // Overlapping search: " check out " and " out " style neighbours share their spaces.
+    for hit in m.automaton.find_overlapping_iter(padded) {
+        // The span without the padding spaces.
+        cues.insert(m.cue_of[hit.pattern().as_usize()], (hit.start() as u32 + 1, hit.end() as u32 - 1));
+    }
+    if !cues.contains(Cue::SocialHandle) {
+        let bytes = text.as_bytes();
+        for (i, _) in text.match_indices('@') {
+            let starts_word = i == 0 || bytes[i - 1].is_ascii_whitespace();
+            let named = text[i + 1..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if starts_word && named {
+                cues.insert(Cue::SocialHandle, (0, 0));
+                break;
+            }
+        }
+    }
+    cues
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cues(words: &str) -> Vec<Cue> {
+        let padded = format!(" {words} ");
+        let found = find(&padded, words);
+        Cue::ALL.into_iter().filter(|c| found.contains(*c)).collect()
+    }
+
+    #[test]
+    fn whole_words_only() {
+        assert_eq!(cues("please subscribe to my channel"), vec![Cue::SelfPromotion, Cue::CallToAction]);
+        assert_eq!(cues("so close to 14 million subscribers"), vec![], "subscribers is not subscribe");
+        assert_eq!(cues("the visitors left"), vec![]);
+        assert_eq!(cues("my first comment on my new street"), vec![]);
+        assert_eq!(cues("i go to the harbour to visit friends and search for shells"), vec![]);
+        assert_eq!(cues("follow me on instagram"), vec![Cue::CallToAction, Cue::SocialHandle]);
+    }
+
+    #[test]
+    fn handles_but_not_email_addresses() {
+        assert_eq!(cues("follow @ana_b"), vec![Cue::SocialHandle]);
+        assert_eq!(cues("@ana_b hi"), vec![Cue::SocialHandle]);
+        assert_eq!(cues("mail ana@example.org"), vec![]);
+        assert_eq!(cues("at @ alone"), vec![]);
+    }
+
+    #[test]
+    fn spans_name_the_phrase() {
+        let padded = " hey check out my new song ";
+        let found = find(padded, padded.trim());
+        let (a, b) = found.span(Cue::CallToAction).expect("a call to action");
+        assert_eq!(&padded[a as usize..b as usize], "check out");
+        let (a, b) = found.span(Cue::SelfPromotion).expect("self-promotion");
+        assert_eq!(&padded[a as usize..b as usize], "my new song");
+    }
+}
