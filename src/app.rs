@@ -88,6 +88,7 @@ impl App {
         let lessons = spam.catch_up(&store).await?;
         tracing::info!(lessons, "spam filter ready");
         let changes = ChangeFeed::start(store.clone(), Arc::clone(&spam), now.timestamp()).await?;
+        let akismet_limits = FloodLimits::new(&config.akismet_quotas);
         let state = AppState(Arc::new(Shared {
             store,
             config,
@@ -97,7 +98,7 @@ impl App {
             signer: Arc::new(Signer::new(&secret)),
             spam,
             akismet_keys: KeyCache::default(),
-            akismet_limits: FloodLimits::default(),
+            akismet_limits,
             comment_queue: CommentQueue::default(),
         }));
         let listener = TcpListener::bind(state.config.addr)

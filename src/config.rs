@@ -129,6 +129,37 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// What the configuration itself fixed (rather than left to the defaults).
     pub pinned: Pinned,
+    /// How much the Akismet API takes from one key or one address before it answers `429`.
+    pub akismet_quotas: AkismetQuotas,
+}
+
+/// The Akismet API's allowances (see `web::akismet::FloodLimits`); the defaults
+/// suit a public server, and tests shrink them to see the limits bite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AkismetQuotas {
+    /// Lessons (`submit-spam`, `submit-ham`) one key may send at once: a moderator's bulk action.
+    pub feedback_burst: u32,
+    /// After the burst, one more lesson per this interval.
+    pub feedback_every: std::time::Duration,
+    /// Unknown keys one address (an IPv6 /64) may have looked up at once.
+    pub lookup_burst: u32,
+    /// After the burst, one more lookup per this interval.
+    pub lookup_every: std::time::Duration,
+    /// How long a key's state is trusted before the database is asked again.
+    pub key_ttl: std::time::Duration,
+}
+
+impl Default for AkismetQuotas {
+    fn default() -> Self {
+        use std::time::Duration;
+        Self {
+            feedback_burst: 1000,
+            feedback_every: Duration::from_millis(50),
+            lookup_burst: 500,
+            lookup_every: Duration::from_millis(20),
+            key_ttl: Duration::from_secs(5),
+        }
+    }
 }
 
 /// Settings the configuration fixed, with a flag, a `BROADSHEET_*` variable or
@@ -213,6 +244,7 @@ impl Config {
             spam_model: pick(&args.spam_model, file.spam_model),
             trusted_proxies,
             pinned,
+            akismet_quotas: AkismetQuotas::default(),
         })
     }
 

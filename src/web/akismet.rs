@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -21,6 +21,7 @@ use governor::{Quota, RateLimiter};
 use spamfilter::Decision;
 
 use super::{AppState, client_ip};
+use crate::config::AkismetQuotas;
 use crate::domain::comment::count_links;
 use crate::spam::SpamInput;
 use crate::store::StoreError;
@@ -32,20 +33,50 @@ const THANKS: &str = "Thanks for making the web a better place.";
 /// Author names and emails Akismet documents for testing.
 const GUARANTEED_SPAM: &str = "akismet-guaranteed-spam";
 
-/// Known keys, looked up in the database at most every few seconds each.
-#[derive(Default)]
-pub struct KeyCache {
-    keys: Mutex<HashMap<String, (Option<i64>, Instant)>>,
+/// The longest key looked up: Broadsheet's keys have 12 characters, Akismet's
+/// 12 too; anything much longer is not a key and is refused without a lookup.
+pub const MAX_KEY_LEN: usize = 64;
+/// The most keys remembered: beyond it, misses are forgotten first and new
+/// misses are not remembered (valid keys always are: there are only as many as
+/// `broadsheet apikey create` made).
+const MAX_KNOWN_KEYS: usize = 10_000;
+
+/// Whether `key` could be a key at all: letters, digits, `-` and `_`, at most [`MAX_KEY_LEN`].
+fn well_formed(key: &str) -> bool {
+    key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// How long a key's state is trusted before it is read again.
-const KEY_TTL: Duration = Duration::from_secs(5);
+/// Keys seen lately and what the database said of them.
+#[derive(Default)]
+pub struct KeyCache {
+    keys: Mutex<HashMap<String, Known>>,
+}
+
+/// What the database said of a key, and when.
+struct Known {
+    site: Option<i64>,
+    checked: Instant,
+}
+
+/// What the cache knows of a key.
+enum Cached {
+    /// Checked within the TTL: the site of a valid key, `None` for a bad one.
+    Fresh(Option<i64>),
+    /// Valid when last checked, longer ago than the TTL: check again, but it is
+    /// a client we know, so the check is not charged to its address.
+    WasValid,
+    /// Never seen, or bad when last checked: a lookup charged to the address.
+    Unknown,
+}
 
 impl KeyCache {
-    /// The cached state of a key: `Some(None)` for a known-bad key, `None` if it must be looked up.
-    fn cached(&self, key: &str) -> Option<Option<i64>> {
+    fn cached(&self, key: &str, ttl: Duration) -> Cached {
         let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        keys.get(key).filter(|(_, at)| at.elapsed() < KEY_TTL).map(|(site, _)| *site)
+        match keys.get(key) {
+            Some(known) if known.checked.elapsed() < ttl => Cached::Fresh(known.site),
+            Some(known) if known.site.is_some() => Cached::WasValid,
+            _ => Cached::Unknown,
+        }
     }
 
     /// Looks a key up in the database: the site number of an active key, `None` for an unknown or revoked one.
@@ -55,53 +86,63 @@ impl KeyCache {
             Err(StoreError::NotFound) => None,
             Err(err) => return Err(err),
         };
+        let ttl = state.config.akismet_quotas.key_ttl;
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        if keys.len() > 10_000 {
-            keys.retain(|_, (_, at)| at.elapsed() < KEY_TTL);
+        if keys.len() >= MAX_KNOWN_KEYS && !keys.contains_key(key) {
+            keys.retain(|_, known| known.site.is_some() || known.checked.elapsed() < ttl);
+            if keys.len() >= MAX_KNOWN_KEYS {
+                keys.retain(|_, known| known.site.is_some());
+            }
         }
-        keys.insert(key.to_owned(), (site, Instant::now()));
+        if site.is_some() || keys.len() < MAX_KNOWN_KEYS || keys.contains_key(key) {
+            keys.insert(key.to_owned(), Known { site, checked: Instant::now() });
+        }
         Ok(site)
     }
 }
 
-/// Per-key and per-address limits that turn a flood into clear `429` answers.
+/// Per-key and per-address limits that turn a flood into clear `429` answers,
+/// with allowances from [`AkismetQuotas`].
 ///
-/// `comment-check` is not limited: it is a read that costs microseconds, and a
-/// busy site checks every comment. Two things are:
+/// `comment-check` is never limited, and neither is any call with a valid key:
+/// a check is a read that costs microseconds, and a busy site (or a host serving
+/// many sites from one address) checks every comment. Two things are limited:
 /// - feedback (`submit-spam`, `submit-ham`), per key: every lesson is a database
-///   write and changes the site's model, so one key may send [`FEEDBACK_BURST`]
-///   at once and [`FEEDBACK_PER_SECOND`] after that;
-/// - key lookups, per client address: a key not seen in the last few seconds
-///   costs a database lookup, so an address may present [`LOOKUP_BURST`] such keys
-///   at once and [`LOOKUPS_PER_SECOND`] after that. A client with one wrong key
-///   is not limited (the miss is remembered too); one trying many keys is.
+///   write and changes the site's model;
+/// - lookups of keys not known to be valid, per client address (an IPv6 /64
+///   counts as one address): each costs a database read. A client with one wrong
+///   key is barely limited (the miss is remembered for the key TTL); one trying
+///   key after key is.
 pub struct FloodLimits {
     feedback: DefaultKeyedRateLimiter<i64>,
     lookups: DefaultKeyedRateLimiter<IpAddr>,
 }
 
-/// Lessons one key may send at once (a moderator's bulk action).
-pub const FEEDBACK_BURST: u32 = 1000;
-/// Lessons per second one key may send after its burst.
-pub const FEEDBACK_PER_SECOND: u32 = 20;
-/// Keys one address may have looked up at once.
-pub const LOOKUP_BURST: u32 = 500;
-/// Key lookups per second one address may cause after its burst.
-pub const LOOKUPS_PER_SECOND: u32 = 50;
-
 type DefaultKeyedRateLimiter<K> = governor::DefaultKeyedRateLimiter<K>;
 
-fn quota(per_second: u32, burst: u32) -> Quota {
-    let nz = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
-    Quota::per_second(nz(per_second)).allow_burst(nz(burst))
+fn quota(every: Duration, burst: u32) -> Quota {
+    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(every.max(Duration::from_nanos(1))).map_or(Quota::per_second(burst), |q| q.allow_burst(burst))
 }
 
-impl Default for FloodLimits {
-    fn default() -> Self {
+impl FloodLimits {
+    pub fn new(quotas: &AkismetQuotas) -> Self {
         Self {
-            feedback: RateLimiter::keyed(quota(FEEDBACK_PER_SECOND, FEEDBACK_BURST)),
-            lookups: RateLimiter::keyed(quota(LOOKUPS_PER_SECOND, LOOKUP_BURST)),
+            feedback: RateLimiter::keyed(quota(quotas.feedback_every, quotas.feedback_burst)),
+            lookups: RateLimiter::keyed(quota(quotas.lookup_every, quotas.lookup_burst)),
         }
+    }
+}
+
+/// The address a lookup is charged to: an IPv4 address, or the /64 an IPv6 address is in
+/// (one host usually holds a whole /64, and could otherwise pick a fresh address for each guess).
+fn charged_address(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
+        v4 => v4,
     }
 }
 
@@ -177,12 +218,17 @@ pub async fn handle(
     let Some(key) = key else {
         return invalid(StatusCode::OK, "Empty \"api_key\" value");
     };
-    let site = match state.akismet_keys.cached(key) {
-        Some(site) => site,
-        None => {
-            let client = client_ip::client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
-            if let Err(wait) = take(&state.akismet_limits.lookups, &client) {
-                return too_many(wait, "Too many different API keys from your address; wait, and check your key.");
+    if !well_formed(key) {
+        return invalid(StatusCode::OK, "This is not an API key: keys are letters and digits, at most 64.");
+    }
+    let site = match state.akismet_keys.cached(key, state.config.akismet_quotas.key_ttl) {
+        Cached::Fresh(site) => site,
+        cached => {
+            if matches!(cached, Cached::Unknown) {
+                let client = charged_address(client_ip::client_ip(peer.ip(), &headers, &state.config.trusted_proxies));
+                if let Err(wait) = take(&state.akismet_limits.lookups, &client) {
+                    return too_many(wait, "Too many different API keys from your address; wait, and check your key.");
+                }
             }
             match state.akismet_keys.look_up(&state, key).await {
                 Ok(site) => site,
@@ -290,5 +336,31 @@ fn spam_input(params: &HashMap<String, String>) -> SpamInput {
         honeypot_filled,
         text,
         ..SpamInput::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_are_charged_to_an_ipv4_address_or_an_ipv6_64() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("an address");
+        assert_eq!(charged_address(ip("203.0.113.7")), ip("203.0.113.7"));
+        assert_eq!(charged_address(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_eq!(charged_address(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")), ip("2001:db8:1:2::"));
+        assert_ne!(charged_address(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));
+        assert_eq!(charged_address(ip("::ffff:203.0.113.7")), ip("203.0.113.7"));
+    }
+
+    #[test]
+    fn only_short_plain_keys_are_looked_up() {
+        assert!(well_formed("k3ysiteone12"));
+        assert!(well_formed("abc-DEF_123"));
+        assert!(well_formed(&"k".repeat(MAX_KEY_LEN)));
+        assert!(!well_formed(&"k".repeat(MAX_KEY_LEN + 1)));
+        for bad in ["with space", "kéy", "a;b", "a\0b", "a.b"] {
+            assert!(!well_formed(bad), "{bad:?}");
+        }
     }
 }

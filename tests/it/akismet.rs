@@ -250,15 +250,41 @@ async fn many(
     answers
 }
 
+/// A server whose allowances are small and never refill during the test, so
+/// that exactly the burst is served and the rest refused, however slow the machine.
+async fn with_small_allowances() -> TestApp {
+    use broadsheet::app::StartOptions;
+    use broadsheet::config::AkismetQuotas;
+    use std::time::Duration;
+    let app = TestApp::spawn_configured(StartOptions { demo: false }, |config| {
+        config.akismet_quotas = AkismetQuotas {
+            feedback_burst: FEEDBACK_BURST,
+            feedback_every: Duration::from_secs(3600),
+            lookup_burst: LOOKUP_BURST,
+            lookup_every: Duration::from_secs(3600),
+            // Every call reads the key again: only keys known to be valid go uncharged.
+            key_ttl: Duration::ZERO,
+        };
+    })
+    .await;
+    let now = Utc::now().timestamp();
+    app.store.create_api_key(KEY, BLOG, "site one", now).await.expect("key");
+    app.store.create_api_key(OTHER_KEY, "https://other.example.net", "site two", now).await.expect("key");
+    app
+}
+
+const FEEDBACK_BURST: u32 = 30;
+const LOOKUP_BURST: u32 = 20;
+
 #[tokio::test]
 async fn floods_get_a_clear_429_and_lose_nothing_acknowledged() {
-    use broadsheet::web::akismet::{FEEDBACK_BURST, LOOKUP_BURST};
-    let app = with_keys().await;
+    let app = with_small_allowances().await;
+    // The client's key is known to be valid before the flood of guesses below.
+    assert_eq!(call(&app, "verify-key", &[("key", KEY), ("blog", BLOG)]).await.text().await.expect("body"), "valid");
     let lessons_before = app.store.lessons_after(0).await.expect("lessons").len();
 
     // Feedback beyond a key's burst is refused with 429, Retry-After and a line of help.
-    // The excess is large enough that the allowance's refill (20 a second) cannot absorb it on a slow machine.
-    let sent = FEEDBACK_BURST as usize + 1000;
+    let sent = FEEDBACK_BURST as usize + 25;
     let answers = many(&app, "submit-spam", sent, |i| {
         vec![
             ("api_key", KEY.to_owned()),
@@ -270,11 +296,12 @@ async fn floods_get_a_clear_429_and_lose_nothing_acknowledged() {
     .await;
     let thanked = answers.iter().filter(|(status, _, body)| *status == 200 && body.starts_with("Thanks")).count();
     let refused: Vec<_> = answers.iter().filter(|(status, _, _)| *status == 429).collect();
-    assert_eq!(thanked + refused.len(), sent, "every answer is a thanks or a 429");
-    assert!(thanked >= FEEDBACK_BURST as usize && !refused.is_empty(), "{thanked} thanked");
+    assert_eq!(thanked, FEEDBACK_BURST as usize, "the burst is served");
+    assert_eq!(refused.len(), sent - thanked, "every other answer is a 429");
     for (_, headers, body) in &refused {
         assert_eq!(body, "invalid");
-        assert!(headers.get("retry-after").and_then(|v| v.to_str().ok()).is_some_and(|v| v.parse::<u64>().is_ok()));
+        let wait = headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        assert!(wait.is_some_and(|s| (1..=3600).contains(&s)), "Retry-After {wait:?}");
         assert!(headers.contains_key("x-akismet-debug-help"));
     }
     // Each thanked lesson is stored; none of the refused ones is.
@@ -285,15 +312,46 @@ async fn floods_get_a_clear_429_and_lose_nothing_acknowledged() {
     assert_eq!(other.text().await.expect("body"), "Thanks for making the web a better place.");
     assert_eq!(check(&app, KEY, HAM).await, "false");
 
-    // An address trying key after key is stopped.
-    let tried = LOOKUP_BURST as usize + 1000;
+    // An address trying key after key is stopped after its burst of lookups.
+    let tried = LOOKUP_BURST as usize + 25;
     let answers =
         many(&app, "verify-key", tried, |i| vec![("key", format!("guessedkey{i:06}")), ("blog", BLOG.to_owned())])
             .await;
     let invalid = answers.iter().filter(|(status, _, body)| *status == 200 && body == "invalid").count();
     let limited =
         answers.iter().filter(|(status, headers, _)| *status == 429 && headers.contains_key("retry-after")).count();
-    assert_eq!(invalid + limited, tried);
-    assert!(invalid >= LOOKUP_BURST as usize && limited > 0, "{invalid} looked up, {limited} limited");
+    // Two lookups of the burst went on the first sight of KEY and OTHER_KEY above.
+    assert_eq!(invalid, LOOKUP_BURST as usize - 2, "the rest of the burst is looked up");
+    assert_eq!(limited, tried - invalid, "the rest is refused");
+    // The same address still gets every answer for the key it is known to hold
+    // (each call reads the key again here, uncharged), but not for a new one.
+    for _ in 0..LOOKUP_BURST * 2 {
+        assert_eq!(check(&app, KEY, HAM).await, "false");
+    }
+    assert_eq!(check(&app, OTHER_KEY, HAM).await, "false");
+    app.store.create_api_key("k3ysitethree", BLOG, "site three", Utc::now().timestamp()).await.expect("key");
+    assert_eq!(call(&app, "comment-check", &comment("k3ysitethree", HAM)).await.status(), 429);
+    // A revoked key stops working at once, limits or not.
+    app.store.revoke_api_key(KEY, Utc::now().timestamp()).await.expect("revoke");
+    assert_eq!(check(&app, KEY, HAM).await, "invalid");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn keys_that_cannot_be_keys_are_refused_without_a_lookup() {
+    let app = with_small_allowances().await;
+    let long = "k".repeat(65);
+    for key in [long.as_str(), "key with spaces", "kéy", "key;drop"] {
+        let answer = call(&app, "comment-check", &comment(key, HAM)).await;
+        assert_eq!(answer.status(), 200);
+        assert!(answer.headers().contains_key("x-akismet-debug-help"));
+        assert_eq!(answer.text().await.expect("body"), "invalid");
+    }
+    // None of those was charged to the address: its whole burst is left.
+    let answers = many(&app, "verify-key", LOOKUP_BURST as usize, |i| {
+        vec![("key", format!("guessedkey{i:06}")), ("blog", BLOG.to_owned())]
+    })
+    .await;
+    assert!(answers.iter().all(|(status, _, body)| *status == 200 && body == "invalid"));
     app.stop().await;
 }
