@@ -17,7 +17,11 @@ use std::collections::VecDeque;
 
 const MODEL_MAGIC: &[u8; 8] = b"BSSPAMMD";
 const OVERLAY_MAGIC: &[u8; 8] = b"BSSPAMOV";
-const VERSION: u16 = 1;
+/// The format written. Version 2 added the cue flag to the model's feature
+/// byte; version 1 files (that byte a plain "bigrams" boolean) are still read.
+const VERSION: u16 = 2;
+/// The oldest format still read.
+const OLDEST_VERSION: u16 = 1;
 /// Files larger than this are refused rather than read into memory.
 const MAX_FILE: u64 = 512 << 20;
 
@@ -141,8 +145,9 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Reads a whole file, checks magic, version and checksum; returns the payload after the version.
-fn read_checked(r: &mut impl Read, magic: &[u8; 8], buf: &mut Vec<u8>) -> Result<usize, PersistError> {
+/// Reads a whole file, checks magic, version and checksum; returns the version
+/// and the end of the payload.
+fn read_checked(r: &mut impl Read, magic: &[u8; 8], buf: &mut Vec<u8>) -> Result<(u16, usize), PersistError> {
     r.take(MAX_FILE + 1).read_to_end(buf)?;
     if buf.len() as u64 > MAX_FILE {
         return Err(PersistError::TooLarge);
@@ -157,7 +162,7 @@ fn read_checked(r: &mut impl Read, magic: &[u8; 8], buf: &mut Vec<u8>) -> Result
         return Err(PersistError::Truncated);
     }
     let version = u16::from_le_bytes([buf[8], buf[9]]);
-    if version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
         return Err(PersistError::UnsupportedVersion(version));
     }
     let (body, sum) = buf.split_at(buf.len() - 4);
@@ -165,7 +170,7 @@ fn read_checked(r: &mut impl Read, magic: &[u8; 8], buf: &mut Vec<u8>) -> Result
     if crc32fast::hash(body) != stored {
         return Err(PersistError::ChecksumMismatch);
     }
-    Ok(buf.len() - 4)
+    Ok((version, buf.len() - 4))
 }
 
 impl Model {
@@ -210,10 +215,14 @@ impl Model {
     /// Reads a model written by [`write_to`](Self::write_to).
     pub fn read_from(r: &mut impl Read) -> Result<Self, PersistError> {
         let mut buf = Vec::new();
-        let end = read_checked(r, MODEL_MAGIC, &mut buf)?;
+        let (version, end) = read_checked(r, MODEL_MAGIC, &mut buf)?;
         let fingerprint = crc32fast::hash(&buf[..end]);
         let mut c = Cursor { buf: &buf[10..end] };
-        let (bits, char_min, char_max, flags) = (c.u8()?, c.u8()?, c.u8()?, c.u8()?);
+        let (bits, char_min, char_max, mut flags) = (c.u8()?, c.u8()?, c.u8()?, c.u8()?);
+        if version == 1 {
+            // Version 1 knew bigrams only, as a boolean.
+            flags = u8::from(flags != 0);
+        }
         if flags > 0b11 {
             return Err(PersistError::Corrupt("unknown feature flags"));
         }
@@ -293,7 +302,7 @@ impl Overlay {
     /// Reads an overlay written by [`write_to`](Self::write_to) for `base`.
     pub fn read_from(r: &mut impl Read, base: &Model) -> Result<Self, PersistError> {
         let mut buf = Vec::new();
-        let end = read_checked(r, OVERLAY_MAGIC, &mut buf)?;
+        let (_, end) = read_checked(r, OVERLAY_MAGIC, &mut buf)?;
         let mut c = Cursor { buf: &buf[10..end] };
         let fingerprint = c.u32()?;
         if fingerprint != base.fingerprint() {
@@ -379,6 +388,46 @@ mod tests {
         let back = Model::read_from(&mut v.as_slice()).expect("read back");
         assert_eq!(back, m);
         assert_eq!(back.fingerprint(), m.fingerprint());
+    }
+
+    #[test]
+    fn every_feature_switch_round_trips() {
+        for (bigrams, cues) in [(false, false), (true, false), (false, true), (true, true)] {
+            let m = model();
+            let features = FeatureConfig { bigrams, cues, ..m.features };
+            let m = Model::from_parts(features, m.weights, m.thresholds, m.online, m.policy, m.seen);
+            let back = Model::read_from(&mut bytes(&m).as_slice()).expect("read back");
+            assert_eq!((back.features.bigrams, back.features.cues), (bigrams, cues));
+            assert_eq!(back, m);
+        }
+    }
+
+    /// A file as version 1 wrote it: the feature byte a boolean, no cues.
+    fn as_version_1(m: &Model, feature_byte: u8) -> Vec<u8> {
+        let mut v = bytes(m);
+        v.truncate(v.len() - 4);
+        v[8..10].copy_from_slice(&1u16.to_le_bytes());
+        v[13] = feature_byte;
+        let sum = crc32fast::hash(&v);
+        v.extend_from_slice(&sum.to_le_bytes());
+        v
+    }
+
+    #[test]
+    fn version_1_files_are_still_read() {
+        let m = model();
+        for (byte, bigrams) in [(0, false), (1, true), (3, true)] {
+            let back = Model::read_from(&mut as_version_1(&m, byte).as_slice()).expect("version 1 reads");
+            assert_eq!((back.features.bigrams, back.features.cues), (bigrams, false));
+            assert_eq!(back.weights, m.weights);
+        }
+        // A version 2 file with flags no version knows is refused.
+        let mut v = bytes(&m);
+        v.truncate(v.len() - 4);
+        v[13] = 0b100;
+        let sum = crc32fast::hash(&v);
+        v.extend_from_slice(&sum.to_le_bytes());
+        assert!(matches!(Model::read_from(&mut v.as_slice()), Err(PersistError::Corrupt(_))));
     }
 
     #[test]
