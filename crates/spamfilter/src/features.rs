@@ -197,6 +197,8 @@ pub struct Extractor {
     char_starts: Vec<u32>,
     words: String,
     cue_text: String,
+    /// Offsets in `words` of words that start a new sentence (after `.`, `!`, `?` or a line break).
+    sentence_starts: Vec<usize>,
     ctx: String,
     feats: Vec<Feature>,
     stats: TextStats,
@@ -222,6 +224,7 @@ impl Extractor {
     pub fn extract(&mut self, cfg: &FeatureConfig, text: &str, ctx: &Context<'_>) -> &[Feature] {
         self.feats.clear();
         self.words.clear();
+        self.sentence_starts.clear();
         self.ctx.clear();
         self.stats = self.norm.normalize(text);
         let shift = 64 - u32::from(cfg.bits);
@@ -237,10 +240,12 @@ impl Extractor {
         let mut long_numbers = 0u32;
         let mut leet_words = 0u32;
         let mut i = 0;
+        let mut sentence_break = false;
         let bytes = norm.as_bytes();
         while i < bytes.len() {
             let Some(c) = norm[i..].chars().next() else { break };
             if !c.is_alphanumeric() {
+                sentence_break |= matches!(c, '.' | '!' | '?' | '\n');
                 i += c.len_utf8();
                 continue;
             }
@@ -262,7 +267,11 @@ impl Extractor {
             self.feats.push(hashed(fnv(seed(Ns::Word), word.as_bytes()), 1.0, Kind::Word, (start, i)));
             if !self.words.is_empty() {
                 self.words.push(' ');
+                if sentence_break {
+                    self.sentence_starts.push(self.words.len());
+                }
             }
+            sentence_break = false;
             let wstart = self.words.len();
             let form_hash = if !digits_only && deleet(word, &mut self.words) {
                 leet_words += 1;
@@ -357,9 +366,16 @@ impl Extractor {
 
         // Cues, on the de-leeted words.
         if cfg.cues {
+            // The words again, with `|` between sentences so that no phrase spans two.
             self.cue_text.clear();
             self.cue_text.push(' ');
-            self.cue_text.push_str(&self.words);
+            let mut from = 0;
+            for &start in &self.sentence_starts {
+                self.cue_text.push_str(&self.words[from..start]);
+                self.cue_text.push_str("| ");
+                from = start;
+            }
+            self.cue_text.push_str(&self.words[from..]);
             self.cue_text.push(' ');
             let found = lexicon::find(&self.cue_text, norm);
             for cue in Cue::ALL {
@@ -431,7 +447,7 @@ mod tests {
 
     #[test]
     fn words_bigrams_chars_and_links() {
-        let d = descriptions("Check out fr33 m0ney at bit.ly/x", &Context::default());
+        let d = descriptions("Check out my fr33 m0ney at bit.ly/x", &Context::default());
         for want in [
             "word 'check'",
             "words 'check out'",
@@ -440,7 +456,7 @@ mod tests {
             "char-gram 'chec'",
             "link to bit.ly",
             "1 link",
-            "call to action 'check out'",
+            "call to action 'check out my'",
             "digits used as letters",
             "base rate",
         ] {
@@ -467,6 +483,16 @@ mod tests {
         assert!(d.contains(&"honeypot filled".to_owned()));
         assert!(d.contains(&"long number (phone or code)".to_owned()));
         assert!(d.contains(&"e-mail domain spam.example".to_owned()));
+    }
+
+    #[test]
+    fn cues_stay_within_a_sentence() {
+        let cues = |text: &str| {
+            descriptions(text, &Context::default()).into_iter().filter(|d| d.starts_with("call to action")).count()
+        };
+        assert_eq!(cues("Look at my channel"), 1);
+        assert_eq!(cues("Sorry, but you should look. At my age, the ferry is the only way."), 0);
+        assert_eq!(cues("Where did you look?\nAt my office."), 0);
     }
 
     #[test]

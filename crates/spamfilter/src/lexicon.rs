@@ -69,6 +69,10 @@ const SELF_PROMOTION: &[&str] = &[
     "my instagram",
     "my facebook",
     "my youtube",
+    "my soundcloud",
+    "my tumblr",
+    "my snapchat",
+    "my kik",
     "my rap",
     "my track",
     "our channel",
@@ -79,39 +83,49 @@ const SELF_PROMOTION: &[&str] = &[
     "our new video",
 ];
 
+// Each phrase asks for something for the writer: "subscribe to the newsletter",
+// "check out the minutes", "share this" and "watch my step" are a news reader's words.
 const CALL_TO_ACTION: &[&str] = &[
-    "subscribe",
-    "subscribe to",
+    "please subscribe",
+    "subscribe to my",
+    "subscribe to our",
+    "subscribe to me",
+    "subscribe to this channel",
+    "subscribe for more",
     "sub to",
     "sub me",
     "sub 4 sub",
-    "check out",
+    "check out my",
+    "check out our",
+    "checkout my",
+    "checkout our",
     "check it out",
-    "checkout",
+    "check this out",
     "look at my",
     "look up my",
     "visit my",
     "visit our",
-    "please visit",
     "go to my",
     "click here",
     "click the link",
     "click on my",
     "follow me",
-    "add me",
+    "add me on",
     "please like",
     "give it a like",
     "like this comment",
-    "watch my",
-    "please share",
-    "share this",
+    "please share this",
+    "share my",
     "follow 4 follow",
     "like 4 like",
-    "support me",
-    "help me get",
+    "please support me",
+    "support my",
+    "help me reach",
+    "help me get to",
 ];
 
-const SOCIAL: &[&str] = &["instagram", "twitter", "facebook", "snapchat", "kik", "tumblr", "soundcloud"];
+// Social networks are news too ("she said on Twitter"): only being found or messaged there counts.
+const SOCIAL: &[&str] = &["add me on", "follow me on", "find me on", "message me on", "dm me", "kik me", "snap me"];
 
 struct Matcher {
     automaton: AhoCorasick,
@@ -164,8 +178,10 @@ impl Cues {
 }
 
 /// Finds the cues in `padded`: words separated by single spaces, with one space
-/// before the first and after the last. `text` is the normalised text, searched
-/// for `@handle`s (an `@` at the start of a word, followed by a letter, digit or `_`).
+/// before the first and after the last (and `|` between sentences, which no
+/// phrase contains). `text` is the normalised text, searched for `@handle`s: an
+/// `@` at the start of a word or after punctuation such as `(` or `,` (not after
+/// a letter or digit, as in an email address), followed by a letter, digit or `_`.
 pub fn find(padded: &str, text: &str) -> Cues {
     let mut cues = Cues::default();
     let m = &*MATCHER;
@@ -177,7 +193,7 @@ pub fn find(padded: &str, text: &str) -> Cues {
     if !cues.contains(Cue::SocialHandle) {
         let bytes = text.as_bytes();
         for (i, _) in text.match_indices('@') {
-            let starts_word = i == 0 || bytes[i - 1].is_ascii_whitespace();
+            let starts_word = i == 0 || bytes[i - 1].is_ascii_whitespace() || b"([{,;:!?\"'".contains(&bytes[i - 1]);
             let named = text[i + 1..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_');
             if starts_word && named {
                 cues.insert(Cue::SocialHandle, (0, 0));
@@ -209,9 +225,32 @@ mod tests {
     }
 
     #[test]
+    fn a_news_readers_words_are_not_cues() {
+        for words in [
+            "i subscribe to the broadsheet and read every issue",
+            "check out the council minutes before the vote",
+            "she said on twitter that the ferry is cancelled",
+            "i had to share this with my neighbours",
+            "watch my words the mayor will resign",
+            "add me to the list of people who want the pool open",
+        ] {
+            assert_eq!(cues(words), vec![], "{words}");
+        }
+    }
+
+    #[test]
+    fn no_phrase_spans_two_sentences() {
+        assert_eq!(cues("i looked | at my notes"), vec![]);
+        assert_eq!(cues("look | at my notes"), vec![]);
+        assert_eq!(cues("look at my notes"), vec![Cue::CallToAction]);
+    }
+
+    #[test]
     fn handles_but_not_email_addresses() {
         assert_eq!(cues("follow @ana_b"), vec![Cue::SocialHandle]);
         assert_eq!(cues("@ana_b hi"), vec![Cue::SocialHandle]);
+        assert_eq!(cues("thanks,@ana_b"), vec![Cue::SocialHandle]);
+        assert_eq!(cues("(@ana_b)"), vec![Cue::SocialHandle]);
         assert_eq!(cues("mail ana@example.org"), vec![]);
         assert_eq!(cues("at @ alone"), vec![]);
     }
@@ -221,7 +260,7 @@ mod tests {
         let padded = " hey check out my new song ";
         let found = find(padded, padded.trim());
         let (a, b) = found.span(Cue::CallToAction).expect("a call to action");
-        assert_eq!(&padded[a as usize..b as usize], "check out");
+        assert_eq!(&padded[a as usize..b as usize], "check out my");
         let (a, b) = found.span(Cue::SelfPromotion).expect("self-promotion");
         assert_eq!(&padded[a as usize..b as usize], "my new song");
     }
