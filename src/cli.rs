@@ -101,6 +101,12 @@ pub enum SpamCommand {
         #[arg(long, default_value = "../shared/datasets")]
         datasets: PathBuf,
     },
+    /// Score comment texts with the model every site starts from (the built-in
+    /// one, or --spam-model) and show the features behind each verdict.
+    Check {
+        /// The texts; with none, each line of standard input is one text.
+        texts: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,7 +200,7 @@ impl Cli {
                 store.close().await;
                 result
             }
-            Command::Spam(command) => spam(command),
+            Command::Spam(command) => spam(command, &config),
             Command::Apikey(command) => {
                 let store = crate::setup::open_store(&mut config).await?;
                 let result = apikey(&store, command).await;
@@ -229,7 +235,7 @@ impl Cli {
     }
 }
 
-fn spam(command: SpamCommand) -> anyhow::Result<ExitCode> {
+fn spam(command: SpamCommand, config: &Config) -> anyhow::Result<ExitCode> {
     let load = |dir: &Path| {
         Datasets::load(|name| std::fs::File::open(dir.join(name)).map(std::io::BufReader::new))
             .map_err(|err| anyhow::anyhow!("cannot read the data sets in {}: {err}", dir.display()))
@@ -261,6 +267,23 @@ fn spam(command: SpamCommand) -> anyhow::Result<ExitCode> {
             let data = load(&datasets)?;
             let report = eval::run(&data, &spamfilter::TrainConfig::default(), &EvalOptions::default());
             println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        SpamCommand::Check { texts } => {
+            let engine = SpamEngine::load(config.spam_model.as_deref())?;
+            let texts = if texts.is_empty() {
+                std::io::stdin().lines().collect::<Result<Vec<_>, _>>().context("cannot read standard input")?
+            } else {
+                texts
+            };
+            for text in texts.iter().filter(|t| !t.trim().is_empty()) {
+                // A fresh engine has learnt no lessons: this is the base model's verdict.
+                let verdict = engine.check(
+                    crate::spam::LOCAL_SITE,
+                    &crate::spam::SpamInput { text: text.clone(), ..Default::default() },
+                );
+                println!("{text}\n  {verdict}");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -103,3 +103,35 @@ fn a_missing_or_damaged_spam_model_stops_the_start_with_a_clear_error() {
         assert!(!stderr.contains("panicked"), "{model}: {stderr}");
     }
 }
+
+#[test]
+fn spam_check_shows_the_verdict_and_its_reasons() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_broadsheet"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes()).expect("write");
+        child.wait_with_output().expect("output")
+    };
+    let spam = "Subscribe to my channel!!! http://bit.ly/freemoney";
+    let ham = "The council should publish the ferry timetable before the trial starts next month.";
+    for output in [run(&["spam", "check", spam, ham], ""), run(&["spam", "check"], &format!("{spam}\n\n{ham}\n"))] {
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 4, "{stdout}");
+        assert_eq!(lines[0], spam);
+        assert!(lines[1].contains("spam (p = ") && lines[1].contains("call to action"), "{}", lines[1]);
+        assert_eq!(lines[2], ham);
+        assert!(lines[3].trim_start().starts_with("ham (p = 0."), "{}", lines[3]);
+    }
+    let output = run(&["--spam-model", "missing.bin", "spam", "check", ham], "");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the spam model"));
+}
