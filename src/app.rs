@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::spam::SpamEngine;
 use crate::store::Store;
-use crate::web::akismet::{FloodLimits, KeyCache};
+use crate::web::akismet::{FloodLimits, KeySet};
 use crate::web::assets::Assets;
 use crate::web::cache::PageCache;
 use crate::web::changes::ChangeFeed;
@@ -38,7 +38,7 @@ pub struct Shared {
     pub assets: Assets,
     pub signer: Arc<Signer>,
     pub spam: Arc<SpamEngine>,
-    pub akismet_keys: KeyCache,
+    pub akismet_keys: KeySet,
     pub akismet_limits: FloodLimits,
     pub comment_queue: CommentQueue,
 }
@@ -97,7 +97,7 @@ impl App {
             assets: Assets::build(),
             signer: Arc::new(Signer::new(&secret)),
             spam,
-            akismet_keys: KeyCache::default(),
+            akismet_keys: KeySet::default(),
             akismet_limits,
             comment_queue: CommentQueue::default(),
         }));

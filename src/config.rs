@@ -141,11 +141,11 @@ pub struct AkismetQuotas {
     pub feedback_burst: u32,
     /// After the burst, one more lesson per this interval.
     pub feedback_every: std::time::Duration,
-    /// Unknown keys one address (an IPv6 /64) may have looked up at once.
+    /// Calls with a key that is not valid one address (an IPv6 /64) may make at once.
     pub lookup_burst: u32,
-    /// After the burst, one more lookup per this interval.
+    /// After the burst, one more such call per this interval.
     pub lookup_every: std::time::Duration,
-    /// How long a key's state is trusted before the database is asked again.
+    /// How long the in-memory copy of the active keys is used before it is read again.
     pub key_ttl: std::time::Duration,
 }
 

@@ -1,6 +1,7 @@
 //! Background work of a running server: the cache-invalidation poll (which
-//! also releases scheduled articles), pruning that log, and purging
-//! commenters' IP addresses after the retention period.
+//! also releases scheduled articles, and forgets Akismet API clients whose
+//! allowance is full again), pruning that log, and purging commenters' IP
+//! addresses after the retention period.
 
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
                 if let Err(err) = state.changes.catch_up(&state.cache, now).await {
                     tracing::warn!(error = %err, "cannot apply scheduled invalidations");
                 }
+                state.akismet_limits.forget_idle();
             }
         })
     };

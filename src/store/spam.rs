@@ -43,15 +43,9 @@ impl Store {
             .await?)
     }
 
-    /// A key that has not been revoked.
-    pub async fn active_api_key(&self, key: &str) -> StoreResult<ApiKey> {
-        sqlx::query_as(
-            "SELECT id, key, site_url, label, created_at, revoked_at FROM api_keys WHERE key = $1 AND revoked_at IS NULL",
-        )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)
+    /// Every key that has not been revoked, with its site number.
+    pub async fn active_api_keys(&self) -> StoreResult<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT key, id FROM api_keys WHERE revoked_at IS NULL").fetch_all(&self.pool).await?)
     }
 
     /// Revokes a key by its value or its number.

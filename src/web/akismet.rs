@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -24,7 +24,7 @@ use super::{AppState, client_ip};
 use crate::config::AkismetQuotas;
 use crate::domain::comment::count_links;
 use crate::spam::SpamInput;
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -33,86 +33,77 @@ const THANKS: &str = "Thanks for making the web a better place.";
 /// Author names and emails Akismet documents for testing.
 const GUARANTEED_SPAM: &str = "akismet-guaranteed-spam";
 
-/// The longest key looked up: Broadsheet's keys have 12 characters, Akismet's
-/// 12 too; anything much longer is not a key and is refused without a lookup.
+/// The longest key accepted: Broadsheet's keys have 12 characters, Akismet's
+/// 12 too; anything much longer is not a key and is refused at once.
 pub const MAX_KEY_LEN: usize = 64;
-/// The most keys remembered: beyond it, misses are forgotten first and new
-/// misses are not remembered (valid keys always are: there are only as many as
-/// `broadsheet apikey create` made).
-const MAX_KNOWN_KEYS: usize = 10_000;
+/// How often an unknown key may cause the keys to be read again, at most
+/// (so that a key made a moment ago with `broadsheet apikey create` works).
+const UNKNOWN_KEY_REREAD: Duration = Duration::from_secs(1);
 
 /// Whether `key` could be a key at all: letters, digits, `-` and `_`, at most [`MAX_KEY_LEN`].
 fn well_formed(key: &str) -> bool {
     key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Keys seen lately and what the database said of them.
+/// The active API keys, held in memory and read again from the database
+/// every key TTL, and at most once a second when a key is not among them.
+/// A request never causes a database read of its own, so no number of
+/// clients or guesses can make the server read more than that.
 #[derive(Default)]
-pub struct KeyCache {
-    keys: Mutex<HashMap<String, Known>>,
+pub struct KeySet {
+    keys: RwLock<Arc<HashMap<String, i64>>>,
+    read_at: Mutex<Option<Instant>>,
+    reading: tokio::sync::Mutex<()>,
 }
 
-/// What the database said of a key, and when.
-struct Known {
-    site: Option<i64>,
-    checked: Instant,
-}
-
-/// What the cache knows of a key.
-enum Cached {
-    /// Checked within the TTL: the site of a valid key, `None` for a bad one.
-    Fresh(Option<i64>),
-    /// Valid when last checked, longer ago than the TTL: check again, but it is
-    /// a client we know, so the check is not charged to its address.
-    WasValid,
-    /// Never seen, or bad when last checked: a lookup charged to the address.
-    Unknown,
-}
-
-impl KeyCache {
-    fn cached(&self, key: &str, ttl: Duration) -> Cached {
-        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        match keys.get(key) {
-            Some(known) if known.checked.elapsed() < ttl => Cached::Fresh(known.site),
-            Some(known) if known.site.is_some() => Cached::WasValid,
-            _ => Cached::Unknown,
-        }
+impl KeySet {
+    fn age(&self) -> Duration {
+        self.read_at.lock().unwrap_or_else(|p| p.into_inner()).map_or(Duration::MAX, |at| at.elapsed())
     }
 
-    /// Looks a key up in the database: the site number of an active key, `None` for an unknown or revoked one.
-    async fn look_up(&self, state: &AppState, key: &str) -> Result<Option<i64>, StoreError> {
-        let site = match state.store.active_api_key(key).await {
-            Ok(found) => Some(found.id),
-            Err(StoreError::NotFound) => None,
-            Err(err) => return Err(err),
-        };
-        let ttl = state.config.akismet_quotas.key_ttl;
-        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        if keys.len() >= MAX_KNOWN_KEYS && !keys.contains_key(key) {
-            keys.retain(|_, known| known.site.is_some() || known.checked.elapsed() < ttl);
-            if keys.len() >= MAX_KNOWN_KEYS {
-                keys.retain(|_, known| known.site.is_some());
-            }
+    fn get(&self, key: &str) -> Option<i64> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).get(key).copied()
+    }
+
+    /// Reads the keys again unless they were read within `max_age` (by another request, say).
+    async fn refresh(&self, store: &Store, max_age: Duration) -> Result<(), StoreError> {
+        let _one_at_a_time = self.reading.lock().await;
+        if self.age() < max_age {
+            return Ok(());
         }
-        if site.is_some() || keys.len() < MAX_KNOWN_KEYS || keys.contains_key(key) {
-            keys.insert(key.to_owned(), Known { site, checked: Instant::now() });
+        let keys: HashMap<String, i64> = store.active_api_keys().await?.into_iter().collect();
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
+        *self.read_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        Ok(())
+    }
+
+    /// The site of an active key, `None` for an unknown or revoked one.
+    async fn site_of(&self, store: &Store, key: &str, ttl: Duration) -> Result<Option<i64>, StoreError> {
+        if self.age() >= ttl {
+            self.refresh(store, ttl).await?;
         }
-        Ok(site)
+        if let Some(site) = self.get(key) {
+            return Ok(Some(site));
+        }
+        let reread = ttl.min(UNKNOWN_KEY_REREAD);
+        if self.age() >= reread {
+            self.refresh(store, reread).await?;
+        }
+        Ok(self.get(key))
     }
 }
 
 /// Per-key and per-address limits that turn a flood into clear `429` answers,
 /// with allowances from [`AkismetQuotas`].
 ///
-/// `comment-check` is never limited, and neither is any call with a valid key:
-/// a check is a read that costs microseconds, and a busy site (or a host serving
-/// many sites from one address) checks every comment. Two things are limited:
+/// `comment-check` with a valid key is never limited: it is a read that costs
+/// microseconds, and a busy site (or a host serving many sites from one
+/// address) checks every comment. Two things are limited:
 /// - feedback (`submit-spam`, `submit-ham`), per key: every lesson is a database
 ///   write and changes the site's model;
-/// - lookups of keys not known to be valid, per client address (an IPv6 /64
-///   counts as one address): each costs a database read. A client with one wrong
-///   key is barely limited (the miss is remembered for the key TTL); one trying
-///   key after key is.
+/// - calls with a key that is not valid, per client address (an IPv6 /64 counts
+///   as one address), so that guessing keys is slow. A client with one wrong
+///   key still gets its `invalid` answers within the allowance.
 pub struct FloodLimits {
     feedback: DefaultKeyedRateLimiter<i64>,
     lookups: DefaultKeyedRateLimiter<IpAddr>,
@@ -148,11 +139,16 @@ fn charged_address(ip: IpAddr) -> IpAddr {
 
 /// Takes one request from `key`'s allowance; `Err` holds the wait until the next is allowed.
 fn take<K: Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), Duration> {
-    // Forget keys whose allowance is full again, so that the table stays small.
-    if limiter.len() > 10_000 {
-        limiter.retain_recent();
-    }
     limiter.check_key(key).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+}
+
+impl FloodLimits {
+    /// Forgets clients whose allowance is full again, so that the tables stay
+    /// small; the server's poll job calls it every two seconds.
+    pub fn forget_idle(&self) {
+        self.feedback.retain_recent();
+        self.lookups.retain_recent();
+    }
 }
 
 /// `429 Too Many Requests`, with `Retry-After` and a line of help.
@@ -219,30 +215,25 @@ pub async fn handle(
         return invalid(StatusCode::OK, "Empty \"api_key\" value");
     };
     if !well_formed(key) {
-        return invalid(StatusCode::OK, "This is not an API key: keys are letters and digits, at most 64.");
+        return invalid(StatusCode::OK, "This is not an API key: keys are letters, digits, - and _, at most 64.");
     }
-    let site = match state.akismet_keys.cached(key, state.config.akismet_quotas.key_ttl) {
-        Cached::Fresh(site) => site,
-        cached => {
-            if matches!(cached, Cached::Unknown) {
-                let client = charged_address(client_ip::client_ip(peer.ip(), &headers, &state.config.trusted_proxies));
-                if let Err(wait) = take(&state.akismet_limits.lookups, &client) {
-                    return too_many(wait, "Too many different API keys from your address; wait, and check your key.");
-                }
-            }
-            match state.akismet_keys.look_up(&state, key).await {
-                Ok(site) => site,
-                Err(err) => {
-                    tracing::error!(error = %err, "cannot look up an API key");
-                    return answer(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "invalid",
-                        &[("x-akismet-debug-help", "Try again shortly.".into())],
-                    );
-                }
-            }
+    let site = match state.akismet_keys.site_of(&state.store, key, state.config.akismet_quotas.key_ttl).await {
+        Ok(site) => site,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read the API keys");
+            return answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "invalid",
+                &[("x-akismet-debug-help", "Try again shortly.".into())],
+            );
         }
     };
+    if site.is_none() {
+        let client = charged_address(client_ip::client_ip(peer.ip(), &headers, &state.config.trusted_proxies));
+        if let Err(wait) = take(&state.akismet_limits.lookups, &client) {
+            return too_many(wait, "Too many calls with keys that are not valid from your address; check your key.");
+        }
+    }
     if method == "verify-key" {
         return match site {
             Some(_) => answer(StatusCode::OK, "valid", &[]),

@@ -197,7 +197,8 @@ pub struct Extractor {
     char_starts: Vec<u32>,
     words: String,
     cue_text: String,
-    /// Offsets in `words` of words that start a new sentence (after `.`, `!`, `?` or a line break).
+    /// Offsets in `words` of words that start a new sentence (after `.`, `!` or `?`;
+    /// normalisation has already turned line breaks into spaces).
     sentence_starts: Vec<usize>,
     ctx: String,
     feats: Vec<Feature>,
@@ -245,7 +246,7 @@ impl Extractor {
         while i < bytes.len() {
             let Some(c) = norm[i..].chars().next() else { break };
             if !c.is_alphanumeric() {
-                sentence_break |= matches!(c, '.' | '!' | '?' | '\n');
+                sentence_break |= matches!(c, '.' | '!' | '?');
                 i += c.len_utf8();
                 continue;
             }
@@ -492,7 +493,8 @@ mod tests {
         };
         assert_eq!(cues("Look at my channel"), 1);
         assert_eq!(cues("Sorry, but you should look. At my age, the ferry is the only way."), 0);
-        assert_eq!(cues("Where did you look?\nAt my office."), 0);
+        assert_eq!(cues("Where did you look? At my office."), 0);
+        assert_eq!(cues("see subscribe.to.my.channel"), 0, "dots end sentences, even in a run of words");
     }
 
     #[test]

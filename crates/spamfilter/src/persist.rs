@@ -17,8 +17,9 @@ use std::collections::VecDeque;
 
 const MODEL_MAGIC: &[u8; 8] = b"BSSPAMMD";
 const OVERLAY_MAGIC: &[u8; 8] = b"BSSPAMOV";
-/// The format written. Version 2 added the cue flag to the model's feature
-/// byte; version 1 files (that byte a plain "bigrams" boolean) are still read.
+/// The format written. Version 2 marks models whose feature byte may carry the
+/// cue bit, so that binaries which knew only the bigram bit refuse them instead
+/// of ignoring the cues; version 1 files read the same way.
 const VERSION: u16 = 2;
 /// The oldest format still read.
 const OLDEST_VERSION: u16 = 1;
@@ -215,14 +216,13 @@ impl Model {
     /// Reads a model written by [`write_to`](Self::write_to).
     pub fn read_from(r: &mut impl Read) -> Result<Self, PersistError> {
         let mut buf = Vec::new();
-        let (version, end) = read_checked(r, MODEL_MAGIC, &mut buf)?;
+        let (_version, end) = read_checked(r, MODEL_MAGIC, &mut buf)?;
         let fingerprint = crc32fast::hash(&buf[..end]);
         let mut c = Cursor { buf: &buf[10..end] };
-        let (bits, char_min, char_max, mut flags) = (c.u8()?, c.u8()?, c.u8()?, c.u8()?);
-        if version == 1 {
-            // Version 1 knew bigrams only, as a boolean.
-            flags = u8::from(flags != 0);
-        }
+        // Version 1 wrote the byte as a bigram boolean at first and with the cue
+        // bit later; both read the same as version 2. Only readers differ: an older
+        // one took any non-zero byte for "bigrams" and would have dropped the cues.
+        let (bits, char_min, char_max, flags) = (c.u8()?, c.u8()?, c.u8()?, c.u8()?);
         if flags > 0b11 {
             return Err(PersistError::Corrupt("unknown feature flags"));
         }
@@ -402,7 +402,7 @@ mod tests {
         }
     }
 
-    /// A file as version 1 wrote it: the feature byte a boolean, no cues.
+    /// A file as version 1 wrote it, with `feature_byte`.
     fn as_version_1(m: &Model, feature_byte: u8) -> Vec<u8> {
         let mut v = bytes(m);
         v.truncate(v.len() - 4);
@@ -416,12 +416,14 @@ mod tests {
     #[test]
     fn version_1_files_are_still_read() {
         let m = model();
-        for (byte, bigrams) in [(0, false), (1, true), (3, true)] {
+        // Early version 1 wrote 0 or 1 (bigrams); later version 1 also the cue bit.
+        for (byte, bigrams, cues) in [(0, false, false), (1, true, false), (2, false, true), (3, true, true)] {
             let back = Model::read_from(&mut as_version_1(&m, byte).as_slice()).expect("version 1 reads");
-            assert_eq!((back.features.bigrams, back.features.cues), (bigrams, false));
+            assert_eq!((back.features.bigrams, back.features.cues), (bigrams, cues), "byte {byte}");
             assert_eq!(back.weights, m.weights);
         }
-        // A version 2 file with flags no version knows is refused.
+        // Flags no version knows are refused.
+        assert!(matches!(Model::read_from(&mut as_version_1(&m, 0b100).as_slice()), Err(PersistError::Corrupt(_))));
         let mut v = bytes(&m);
         v.truncate(v.len() - 4);
         v[13] = 0b100;
