@@ -67,7 +67,12 @@ impl KeySet {
 
     /// Reads the keys again unless they were read within `max_age` (by another request, say).
     async fn refresh(&self, store: &Store, max_age: Duration) -> Result<(), StoreError> {
-        let _one_at_a_time = self.reading.lock().await;
+        let _one_at_a_time = match self.reading.try_lock() {
+            Ok(guard) => guard,
+            // Another request is reading them: answer from the copy in hand, if there is one.
+            Err(_) if self.age() != Duration::MAX => return Ok(()),
+            Err(_) => self.reading.lock().await,
+        };
         if self.age() < max_age {
             return Ok(());
         }
