@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -51,18 +51,26 @@ fn well_formed(key: &str) -> bool {
 /// clients or guesses can make the server read more than that.
 #[derive(Default)]
 pub struct KeySet {
-    keys: RwLock<Arc<HashMap<String, i64>>>,
-    read_at: Mutex<Option<Instant>>,
+    copy: RwLock<KeyCopy>,
     reading: tokio::sync::Mutex<()>,
 }
 
+/// The keys as last read, and when.
+#[derive(Default)]
+struct KeyCopy {
+    sites: HashMap<String, i64>,
+    read_at: Option<Instant>,
+}
+
 impl KeySet {
-    fn age(&self) -> Duration {
-        self.read_at.lock().unwrap_or_else(|p| p.into_inner()).map_or(Duration::MAX, |at| at.elapsed())
+    /// The site of `key` in the copy in hand, and the copy's age (`Duration::MAX` before the first read).
+    fn lookup(&self, key: &str) -> (Option<i64>, Duration) {
+        let copy = self.copy.read().unwrap_or_else(|p| p.into_inner());
+        (copy.sites.get(key).copied(), copy.read_at.map_or(Duration::MAX, |at| at.elapsed()))
     }
 
-    fn get(&self, key: &str) -> Option<i64> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).get(key).copied()
+    fn age(&self) -> Duration {
+        self.copy.read().unwrap_or_else(|p| p.into_inner()).read_at.map_or(Duration::MAX, |at| at.elapsed())
     }
 
     /// Reads the keys again unless they were read within `max_age` (by another request, say).
@@ -76,25 +84,24 @@ impl KeySet {
         if self.age() < max_age {
             return Ok(());
         }
-        let keys: HashMap<String, i64> = store.active_api_keys().await?.into_iter().collect();
-        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
-        *self.read_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        let sites = store.active_api_keys().await?.into_iter().collect();
+        *self.copy.write().unwrap_or_else(|p| p.into_inner()) = KeyCopy { sites, read_at: Some(Instant::now()) };
         Ok(())
     }
 
     /// The site of an active key, `None` for an unknown or revoked one.
     async fn site_of(&self, store: &Store, key: &str, ttl: Duration) -> Result<Option<i64>, StoreError> {
-        if self.age() >= ttl {
+        let (mut site, mut age) = self.lookup(key);
+        if age >= ttl {
             self.refresh(store, ttl).await?;
-        }
-        if let Some(site) = self.get(key) {
-            return Ok(Some(site));
+            (site, age) = self.lookup(key);
         }
         let reread = ttl.min(UNKNOWN_KEY_REREAD);
-        if self.age() >= reread {
+        if site.is_none() && age >= reread {
             self.refresh(store, reread).await?;
+            (site, _) = self.lookup(key);
         }
-        Ok(self.get(key))
+        Ok(site)
     }
 }
 
@@ -128,6 +135,13 @@ impl FloodLimits {
             lookups: RateLimiter::keyed(quota(quotas.lookup_every, quotas.lookup_burst)),
         }
     }
+
+    /// Forgets clients whose allowance is full again, so that the tables stay
+    /// small; the server's poll job calls it every two seconds.
+    pub fn forget_idle(&self) {
+        self.feedback.retain_recent();
+        self.lookups.retain_recent();
+    }
 }
 
 /// The address a lookup is charged to: an IPv4 address, or the /64 an IPv6 address is in
@@ -145,15 +159,6 @@ fn charged_address(ip: IpAddr) -> IpAddr {
 /// Takes one request from `key`'s allowance; `Err` holds the wait until the next is allowed.
 fn take<K: Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), Duration> {
     limiter.check_key(key).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
-}
-
-impl FloodLimits {
-    /// Forgets clients whose allowance is full again, so that the tables stay
-    /// small; the server's poll job calls it every two seconds.
-    pub fn forget_idle(&self) {
-        self.feedback.retain_recent();
-        self.lookups.retain_recent();
-    }
 }
 
 /// `429 Too Many Requests`, with `Retry-After` and a line of help.

@@ -2,6 +2,8 @@
 //! documented response and header, bad input, per-site learning, and
 //! lessons that survive a restart.
 
+use broadsheet::app::StartOptions;
+use broadsheet::config::AkismetQuotas;
 use chrono::Utc;
 
 use crate::helpers::TestApp;
@@ -16,10 +18,12 @@ const HAM: &str = "The council should publish the ferry timetable before the tri
 const KEY_TTL: std::time::Duration = std::time::Duration::from_millis(200);
 
 async fn with_keys() -> TestApp {
-    let app = TestApp::spawn_configured(broadsheet::app::StartOptions { demo: false }, |config| {
-        config.akismet_quotas.key_ttl = KEY_TTL;
-    })
-    .await;
+    with_keys_and(AkismetQuotas { key_ttl: KEY_TTL, ..AkismetQuotas::default() }).await
+}
+
+/// A server with the allowances `quotas` and two sites' keys.
+async fn with_keys_and(quotas: AkismetQuotas) -> TestApp {
+    let app = TestApp::spawn_configured(StartOptions { demo: false }, |config| config.akismet_quotas = quotas).await;
     let now = Utc::now().timestamp();
     app.store.create_api_key(KEY, BLOG, "site one", now).await.expect("key");
     app.store.create_api_key(OTHER_KEY, "https://other.example.net", "site two", now).await.expect("key");
@@ -260,24 +264,16 @@ async fn many(
 /// A server whose allowances are small and never refill during the test, so
 /// that exactly the burst is served and the rest refused, however slow the machine.
 async fn with_small_allowances() -> TestApp {
-    use broadsheet::app::StartOptions;
-    use broadsheet::config::AkismetQuotas;
     use std::time::Duration;
-    let app = TestApp::spawn_configured(StartOptions { demo: false }, |config| {
-        config.akismet_quotas = AkismetQuotas {
-            feedback_burst: FEEDBACK_BURST,
-            feedback_every: Duration::from_secs(3600),
-            lookup_burst: LOOKUP_BURST,
-            lookup_every: Duration::from_secs(3600),
-            // Every call reads the keys again, so that a new or revoked key counts at once.
-            key_ttl: Duration::ZERO,
-        };
+    with_keys_and(AkismetQuotas {
+        feedback_burst: FEEDBACK_BURST,
+        feedback_every: Duration::from_secs(3600),
+        lookup_burst: LOOKUP_BURST,
+        lookup_every: Duration::from_secs(3600),
+        // Every call reads the keys again, so that a new or revoked key counts at once.
+        key_ttl: Duration::ZERO,
     })
-    .await;
-    let now = Utc::now().timestamp();
-    app.store.create_api_key(KEY, BLOG, "site one", now).await.expect("key");
-    app.store.create_api_key(OTHER_KEY, "https://other.example.net", "site two", now).await.expect("key");
-    app
+    .await
 }
 
 const FEEDBACK_BURST: u32 = 30;
@@ -286,7 +282,7 @@ const LOOKUP_BURST: u32 = 20;
 #[tokio::test]
 async fn floods_get_a_clear_429_and_lose_nothing_acknowledged() {
     let app = with_small_allowances().await;
-    // The client's key is known to be valid before the flood of guesses below.
+    // The client's key is valid.
     assert_eq!(call(&app, "verify-key", &[("key", KEY), ("blog", BLOG)]).await.text().await.expect("body"), "valid");
     let lessons_before = app.store.lessons_after(0).await.expect("lessons").len();
 

@@ -146,9 +146,8 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Reads a whole file, checks magic, version and checksum; returns the version
-/// and the end of the payload.
-fn read_checked(r: &mut impl Read, magic: &[u8; 8], buf: &mut Vec<u8>) -> Result<(u16, usize), PersistError> {
+/// Reads a whole file, checks magic, version and checksum; returns the end of the payload.
+fn read_checked(r: &mut impl Read, magic: &[u8; 8], buf: &mut Vec<u8>) -> Result<usize, PersistError> {
     r.take(MAX_FILE + 1).read_to_end(buf)?;
     if buf.len() as u64 > MAX_FILE {
         return Err(PersistError::TooLarge);
@@ -171,7 +170,7 @@ fn read_checked(r: &mut impl Read, magic: &[u8; 8], buf: &mut Vec<u8>) -> Result
     if crc32fast::hash(body) != stored {
         return Err(PersistError::ChecksumMismatch);
     }
-    Ok((version, buf.len() - 4))
+    Ok(buf.len() - 4)
 }
 
 impl Model {
@@ -216,7 +215,7 @@ impl Model {
     /// Reads a model written by [`write_to`](Self::write_to).
     pub fn read_from(r: &mut impl Read) -> Result<Self, PersistError> {
         let mut buf = Vec::new();
-        let (_version, end) = read_checked(r, MODEL_MAGIC, &mut buf)?;
+        let end = read_checked(r, MODEL_MAGIC, &mut buf)?;
         let fingerprint = crc32fast::hash(&buf[..end]);
         let mut c = Cursor { buf: &buf[10..end] };
         // Version 1 wrote the byte as a bigram boolean at first and with the cue
@@ -302,7 +301,7 @@ impl Overlay {
     /// Reads an overlay written by [`write_to`](Self::write_to) for `base`.
     pub fn read_from(r: &mut impl Read, base: &Model) -> Result<Self, PersistError> {
         let mut buf = Vec::new();
-        let (_, end) = read_checked(r, OVERLAY_MAGIC, &mut buf)?;
+        let end = read_checked(r, OVERLAY_MAGIC, &mut buf)?;
         let mut c = Cursor { buf: &buf[10..end] };
         let fingerprint = c.u32()?;
         if fingerprint != base.fingerprint() {
@@ -402,11 +401,11 @@ mod tests {
         }
     }
 
-    /// A file as version 1 wrote it, with `feature_byte`.
-    fn as_version_1(m: &Model, feature_byte: u8) -> Vec<u8> {
+    /// The model's file as format `version` would hold it, with `feature_byte`.
+    fn written_as(m: &Model, version: u16, feature_byte: u8) -> Vec<u8> {
         let mut v = bytes(m);
         v.truncate(v.len() - 4);
-        v[8..10].copy_from_slice(&1u16.to_le_bytes());
+        v[8..10].copy_from_slice(&version.to_le_bytes());
         v[13] = feature_byte;
         let sum = crc32fast::hash(&v);
         v.extend_from_slice(&sum.to_le_bytes());
@@ -418,18 +417,15 @@ mod tests {
         let m = model();
         // Early version 1 wrote 0 or 1 (bigrams); later version 1 also the cue bit.
         for (byte, bigrams, cues) in [(0, false, false), (1, true, false), (2, false, true), (3, true, true)] {
-            let back = Model::read_from(&mut as_version_1(&m, byte).as_slice()).expect("version 1 reads");
+            let back = Model::read_from(&mut written_as(&m, 1, byte).as_slice()).expect("version 1 reads");
             assert_eq!((back.features.bigrams, back.features.cues), (bigrams, cues), "byte {byte}");
             assert_eq!(back.weights, m.weights);
         }
         // Flags no version knows are refused.
-        assert!(matches!(Model::read_from(&mut as_version_1(&m, 0b100).as_slice()), Err(PersistError::Corrupt(_))));
-        let mut v = bytes(&m);
-        v.truncate(v.len() - 4);
-        v[13] = 0b100;
-        let sum = crc32fast::hash(&v);
-        v.extend_from_slice(&sum.to_le_bytes());
-        assert!(matches!(Model::read_from(&mut v.as_slice()), Err(PersistError::Corrupt(_))));
+        for version in [1, VERSION] {
+            let v = written_as(&m, version, 0b100);
+            assert!(matches!(Model::read_from(&mut v.as_slice()), Err(PersistError::Corrupt(_))), "version {version}");
+        }
     }
 
     #[test]
