@@ -188,6 +188,41 @@ fn fmix(mut k: u64) -> u64 {
     k ^ (k >> 33)
 }
 
+/// Character n-grams of `lo..=hi` characters: calls `emit(hash, start, end)`
+/// for each, with byte offsets; `starts` holds each character's first byte
+/// and ends with `text.len()`.
+#[inline]
+fn char_grams(text: &[u8], starts: &[u32], lo: usize, hi: usize, mut emit: impl FnMut(u64, usize, usize)) {
+    let nchars = starts.len() - 1;
+    for p in 0..nchars {
+        let mut h = seed(Ns::Char);
+        let from = starts[p] as usize;
+        for n in 1..=hi.min(nchars - p) {
+            let (a, b) = (starts[p + n - 1] as usize, starts[p + n] as usize);
+            h = fnv(h, &text[a..b]);
+            if n >= lo {
+                emit(h, from, b);
+            }
+        }
+    }
+}
+
+/// [`char_grams`] for ASCII text (one byte per character): the same hashes, faster.
+#[inline]
+fn char_grams_ascii(text: &[u8], lo: usize, hi: usize, mut emit: impl FnMut(u64, usize, usize)) {
+    let start = seed(Ns::Char);
+    for p in 0..text.len() {
+        let mut h = start;
+        let end = text.len().min(p + hi);
+        for (b, &byte) in text.iter().enumerate().take(end).skip(p) {
+            h = (h ^ u64::from(byte)).wrapping_mul(FNV_PRIME);
+            if b + 1 - p >= lo {
+                emit(h, p, b + 1);
+            }
+        }
+    }
+}
+
 /// Turns reusable text into features; keep one per thread and reuse it.
 #[derive(Debug, Default, Clone)]
 pub struct Extractor {
@@ -300,22 +335,19 @@ impl Extractor {
             self.padded.push(' ');
             self.padded.push_str(norm);
             self.padded.push(' ');
-            self.char_starts.clear();
-            self.char_starts.extend(self.padded.char_indices().map(|(i, _)| i as u32));
-            self.char_starts.push(self.padded.len() as u32);
-            let pb = self.padded.as_bytes();
-            let nchars = self.char_starts.len() - 1;
             let (lo, hi) = (usize::from(cfg.char_min), usize::from(cfg.char_max));
-            for p in 0..nchars {
-                let mut h = seed(Ns::Char);
-                let from = self.char_starts[p] as usize;
-                for n in 1..=hi.min(nchars - p) {
-                    let (a, b) = (self.char_starts[p + n - 1] as usize, self.char_starts[p + n] as usize);
-                    h = fnv(h, &pb[a..b]);
-                    if n >= lo {
-                        self.feats.push(hashed(h, 1.0, Kind::CharGram, (from, b)));
-                    }
-                }
+            if self.padded.is_ascii() {
+                // One byte per character: no table of character starts needed.
+                char_grams_ascii(self.padded.as_bytes(), lo, hi, |h, a, b| {
+                    self.feats.push(hashed(h, 1.0, Kind::CharGram, (a, b)));
+                });
+            } else {
+                self.char_starts.clear();
+                self.char_starts.extend(self.padded.char_indices().map(|(i, _)| i as u32));
+                self.char_starts.push(self.padded.len() as u32);
+                char_grams(self.padded.as_bytes(), &self.char_starts, lo, hi, |h, a, b| {
+                    self.feats.push(hashed(h, 1.0, Kind::CharGram, (a, b)));
+                });
             }
         }
 
@@ -495,6 +527,19 @@ mod tests {
         assert_eq!(cues("Sorry, but you should look. At my age, the ferry is the only way."), 0);
         assert_eq!(cues("Where did you look? At my office."), 0);
         assert_eq!(cues("see subscribe.to.my.channel"), 0, "dots end sentences, even in a run of words");
+    }
+
+    #[test]
+    fn ascii_char_grams_match_the_general_path() {
+        let text = b" check out my channel! ";
+        let starts: Vec<u32> = (0..=text.len() as u32).collect();
+        for (lo, hi) in [(3, 5), (1, 4), (2, 2), (4, 8)] {
+            let (mut general, mut ascii) = (Vec::new(), Vec::new());
+            char_grams(text, &starts, lo, hi, |h, a, b| general.push((h, a, b)));
+            char_grams_ascii(text, lo, hi, |h, a, b| ascii.push((h, a, b)));
+            assert!(!general.is_empty());
+            assert_eq!(general, ascii, "{lo}-{hi}");
+        }
     }
 
     #[test]

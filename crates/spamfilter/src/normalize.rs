@@ -57,15 +57,23 @@ impl Normalizer {
             text
         };
         let mut st = State::default();
-        if text.is_ascii() {
-            // ASCII is already in NFKC form: skip the decomposition machinery.
-            for c in text.chars() {
+        // ASCII is already in NFKC form and never combines with what precedes
+        // it, so only the non-ASCII runs (with the character before each, which
+        // a combining mark may join) go through the decomposition machinery.
+        let mut rest = text;
+        while let Some(first) = rest.bytes().position(|b| !b.is_ascii()) {
+            let from = first.saturating_sub(1);
+            let to = rest[first..].bytes().position(|b| b.is_ascii()).map_or(rest.len(), |n| first + n);
+            for c in rest[..from].chars() {
                 st.push(&mut self.out, c);
             }
-        } else {
-            for c in text.nfkc() {
+            for c in rest[from..to].nfkc() {
                 st.push(&mut self.out, c);
             }
+            rest = &rest[to..];
+        }
+        for c in rest.chars() {
+            st.push(&mut self.out, c);
         }
         st.end_word();
         if self.out.ends_with(' ') {
@@ -100,7 +108,8 @@ impl State {
             self.pending_space = !out.is_empty();
             return;
         }
-        if is_invisible(c) || is_combining(c) {
+        let ascii = c.is_ascii();
+        if !ascii && (is_invisible(c) || is_combining(c)) {
             return;
         }
         if c == self.last && !self.pending_space {
@@ -124,15 +133,15 @@ impl State {
         } else {
             self.end_word();
         }
-        if let Some(f) = fold_upper(c) {
-            self.word_folded = true;
-            out.push(f);
-            return;
-        }
-        if c.is_ascii() {
+        if ascii {
             let l = c.to_ascii_lowercase();
             self.word_latin |= l.is_ascii_lowercase();
             out.push(l);
+            return;
+        }
+        if let Some(f) = fold_upper(c) {
+            self.word_folded = true;
+            out.push(f);
             return;
         }
         for l in c.to_lowercase() {
@@ -365,6 +374,30 @@ mod tests {
         assert_eq!(st.mixed_script_words, 1);
         let st = n.normalize("free money");
         assert_eq!(st.mixed_script_words, 0);
+    }
+
+    #[test]
+    fn ascii_runs_skip_nfkc_without_changing_the_result() {
+        for text in [
+            "Cafe\u{301} au lait",
+            "e\u{301}\u{327}x",
+            "\u{301}leading mark",
+            "ﬁle ＦＲＥＥ now 😀 ok",
+            "A\u{308}pfel und Ä",
+            "\u{1100}\u{1161} hangul",
+            "plain ascii only",
+            "trailing bom\u{FEFF}",
+            "x\u{2460}y\u{2075}",
+        ] {
+            let mut whole = String::new();
+            let mut st = State::default();
+            for c in text.nfkc() {
+                st.push(&mut whole, c);
+            }
+            st.end_word();
+            let whole = whole.trim_end_matches(' ');
+            assert_eq!(norm(text), whole, "{text:?}");
+        }
     }
 
     #[test]

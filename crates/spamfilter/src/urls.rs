@@ -166,8 +166,14 @@ impl LinkScanner {
                 continue;
             }
             let start = i;
+            let mut dotted = false;
             while i < bytes.len() && is_host_byte(bytes[i]) {
+                dotted |= bytes[i] == b'.';
                 i += 1;
+            }
+            // A host name has at least two labels.
+            if !dotted {
+                continue;
             }
             // Skip a scheme: "http" followed by "://" is not a host.
             if bytes[i..].starts_with(b"://") {
