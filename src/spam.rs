@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context as _;
-use spamfilter::{Comment, Context, Filter, Label, Model, Scratch, Verdict};
+use spamfilter::{Comment, Context, Decision, Filter, Label, Model, Scratch, Verdict};
 
 use crate::store::{LogCursor, Store, StoreResult};
 
@@ -143,6 +143,13 @@ impl SpamEngine {
         let filter = self.site(site);
         let filter = filter.read().unwrap_or_else(|p| p.into_inner());
         SCRATCH.with_borrow_mut(|scratch| input.with_comment(|comment| filter.classify(scratch, comment)))
+    }
+
+    /// The decision alone for `site`, without reasons (the Akismet API answers only "spam or not").
+    pub fn decide(&self, site: i64, input: &SpamInput) -> Decision {
+        let filter = self.site(site);
+        let filter = filter.read().unwrap_or_else(|p| p.into_inner());
+        SCRATCH.with_borrow_mut(|scratch| input.with_comment(|comment| filter.decide(scratch, comment)))
     }
 
     /// Records a moderator's lesson (committed before this returns), then

@@ -312,8 +312,7 @@ fn comment_check(state: &AppState, site: i64, params: &HashMap<String, String>, 
     if get("user_role").eq_ignore_ascii_case("administrator") {
         return answer(StatusCode::OK, "false", &extra);
     }
-    let verdict = state.spam.check(site, input);
-    match verdict.decision {
+    match state.spam.decide(site, input) {
         Decision::Ham => answer(StatusCode::OK, "false", &extra),
         Decision::Spam => answer(StatusCode::OK, "true", &extra),
         Decision::BlatantSpam => {

@@ -126,6 +126,26 @@ impl Filter {
         score_with(&self.base, &self.overlay.cells, feats) as f32
     }
 
+    /// The decision alone (no reasons): what an API that answers only
+    /// "spam or not" needs. Always the same decision as [`classify`](Self::classify).
+    pub fn decide(&self, scratch: &mut Scratch, comment: &Comment<'_>) -> Decision {
+        let feats = scratch.extractor.extract(&self.base.features, comment.text, &comment.context);
+        // The same sum, in the same order and precision, as `classify`.
+        let mut total = 0.0f64;
+        for f in feats {
+            total += f64::from((self.base.weight(f.index) + self.overlay.delta(f.index)) * f.value);
+        }
+        self.decision(total as f32)
+    }
+
+    fn decision(&self, score: f32) -> Decision {
+        match self.thresholds().decide(score) {
+            // An under-trained filter never advises discarding a comment unseen.
+            Decision::BlatantSpam if self.under_trained() => Decision::Spam,
+            d => d,
+        }
+    }
+
     /// Classifies a comment: decision, probability and the top reasons.
     pub fn classify(&self, scratch: &mut Scratch, comment: &Comment<'_>) -> Verdict {
         let x = &mut scratch.extractor;
@@ -153,12 +173,8 @@ impl Filter {
             reasons.push(Reason { feature: x.describe(&feats[bias.1]), weight: bias.0 });
         }
         let score = total as f32;
-        let under_trained = self.under_trained();
-        let mut decision = self.thresholds().decide(score);
-        if under_trained && decision == Decision::BlatantSpam {
-            decision = Decision::Spam;
-        }
-        Verdict { decision, probability: sigmoid(total) as f32, score, under_trained, reasons }
+        let decision = self.decision(score);
+        Verdict { decision, probability: sigmoid(total) as f32, score, under_trained: self.under_trained(), reasons }
     }
 
     /// Learns a moderator's label for a comment (one FTRL step on the overlay).
@@ -246,6 +262,23 @@ mod tests {
         let v = f.classify(&mut s, &Comment::text(""));
         assert!(!v.reasons.is_empty());
         assert!(v.probability.is_finite() && v.score.is_finite());
+    }
+
+    #[test]
+    fn decide_agrees_with_classify() {
+        let mut s = Scratch::new();
+        let ctx = Context { honeypot_filled: true, ip_recent_spam: Some(9), ..Context::default() };
+        for f in [Filter::new(model(5)), Filter::new(model(1))] {
+            let mut seen = Vec::new();
+            for text in SPAM.iter().chain(&HAM).chain(&["", "subscribe to our newsletter", "w w w . x . com"]) {
+                for comment in [Comment::text(text), Comment::with_context(text, ctx)] {
+                    let d = f.decide(&mut s, &comment);
+                    assert_eq!(d, f.classify(&mut s, &comment).decision, "{text}");
+                    seen.push(d);
+                }
+            }
+            assert!(seen.contains(&Decision::Ham) && seen.iter().any(|d| d.is_spam()), "{seen:?}");
+        }
     }
 
     #[test]
