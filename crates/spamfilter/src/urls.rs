@@ -225,11 +225,19 @@ fn next_is_tld_or_host(next: Option<&str>, after: Option<&str>) -> bool {
 }
 
 /// Whether `norm` may hold a disguised link (else the compact text is `norm` itself).
+///
+/// True whenever [`LinkScanner::deobfuscate`] would change anything: a `dot`,
+/// `hxxp`, `w w w`, a bracketed dot, a token that starts with `.`, or a
+/// sentence-like `. ` followed by a TLD that is rarely an English word. Most
+/// comments have full stops and none of these.
 fn needs_deobfuscation(norm: &str) -> bool {
     let b = norm.as_bytes();
-    b.windows(2).any(|w| matches!(w, b". " | b" ." | b"w " | b"[." | b"(." | b"{." | b"[d" | b"(d" | b"{d"))
+    b.windows(2).any(|w| matches!(w, b" ." | b"[." | b"(." | b"{."))
+        || norm.starts_with('.')
         || norm.contains("dot")
         || norm.contains("hxxp")
+        || norm.contains("w w w")
+        || norm.match_indices(". ").any(|(i, _)| is_tld(leading_label(&norm[i + 2..]), PLAIN_TLDS))
 }
 
 /// Replaces bracketed dots and `hxxp` in the part of `s` after `from`.
@@ -326,6 +334,27 @@ mod tests {
         // Cyrillic "е" and "о" in the host, fullwidth letters.
         assert_eq!(domains("frее-mоney.com"), vec![("free-money.com".to_owned(), false)]);
         assert_eq!(domains("ｅｘａｍｐｌｅ．ｃｏｍ"), vec![("example.com".to_owned(), false)]);
+    }
+
+    #[test]
+    fn text_without_disguises_is_left_as_it_is() {
+        let mut s = LinkScanner::new();
+        for text in [
+            "i love this song. it is great. so good",
+            "version 1.5 is out. see you at 9.30",
+            "ends with a stop.",
+            "www.example.com. next sentence",
+            "mail me at someone@example.com. thanks",
+            "a b c. d e. f",
+        ] {
+            assert!(!needs_deobfuscation(text), "{text}");
+            s.compact.clear();
+            s.deobfuscate(text);
+            assert_eq!(s.compact, text);
+        }
+        for text in ["example. com", "example .com", "w w w . x . org", ". com", "x[.]org", "x dot com"] {
+            assert!(needs_deobfuscation(text), "{text}");
+        }
     }
 
     #[test]
