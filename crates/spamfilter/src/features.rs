@@ -531,14 +531,15 @@ mod tests {
 
     #[test]
     fn ascii_char_grams_match_the_general_path() {
-        let text = b" check out my channel! ";
-        let starts: Vec<u32> = (0..=text.len() as u32).collect();
-        for (lo, hi) in [(3, 5), (1, 4), (2, 2), (4, 8)] {
-            let (mut general, mut ascii) = (Vec::new(), Vec::new());
-            char_grams(text, &starts, lo, hi, |h, a, b| general.push((h, a, b)));
-            char_grams_ascii(text, lo, hi, |h, a, b| ascii.push((h, a, b)));
-            assert!(!general.is_empty());
-            assert_eq!(general, ascii, "{lo}-{hi}");
+        for text in [&b" check out my channel! "[..], b" hi ", b" "] {
+            let starts: Vec<u32> = (0..=text.len() as u32).collect();
+            for (lo, hi) in [(3, 5), (1, 4), (2, 2), (4, 8), (5, 3)] {
+                let (mut general, mut ascii) = (Vec::new(), Vec::new());
+                char_grams(text, &starts, lo, hi, |h, a, b| general.push((h, a, b)));
+                char_grams_ascii(text, lo, hi, |h, a, b| ascii.push((h, a, b)));
+                assert_eq!(general, ascii, "{lo}-{hi} of {text:?}");
+                assert_eq!(general.is_empty(), lo > hi || text.len() < lo, "{lo}-{hi} of {text:?}");
+            }
         }
     }
 

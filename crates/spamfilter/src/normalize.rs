@@ -388,6 +388,8 @@ mod tests {
             "plain ascii only",
             "trailing bom\u{FEFF}",
             "x\u{2460}y\u{2075}",
+            "a<\u{338}b and =\u{338}",
+            "ab\u{301}\u{302}c",
         ] {
             let mut whole = String::new();
             let mut st = State::default();
