@@ -140,16 +140,19 @@ impl SpamEngine {
 
     /// The verdict of `site`'s copy on a comment.
     pub fn check(&self, site: i64, input: &SpamInput) -> Verdict {
-        let filter = self.site(site);
-        let filter = filter.read().unwrap_or_else(|p| p.into_inner());
-        SCRATCH.with_borrow_mut(|scratch| input.with_comment(|comment| filter.classify(scratch, comment)))
+        self.read(site, input, Filter::classify)
     }
 
     /// The decision alone for `site`, without reasons (the Akismet API answers only "spam or not").
     pub fn decide(&self, site: i64, input: &SpamInput) -> Decision {
+        self.read(site, input, Filter::decide)
+    }
+
+    /// Runs `f` on `site`'s copy, read-locked, with this thread's scratch space.
+    fn read<T>(&self, site: i64, input: &SpamInput, f: impl FnOnce(&Filter, &mut Scratch, &Comment<'_>) -> T) -> T {
         let filter = self.site(site);
         let filter = filter.read().unwrap_or_else(|p| p.into_inner());
-        SCRATCH.with_borrow_mut(|scratch| input.with_comment(|comment| filter.decide(scratch, comment)))
+        SCRATCH.with_borrow_mut(|scratch| input.with_comment(|comment| f(&filter, scratch, comment)))
     }
 
     /// Records a moderator's lesson (committed before this returns), then

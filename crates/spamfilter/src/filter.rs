@@ -130,12 +130,15 @@ impl Filter {
     /// "spam or not" needs. Always the same decision as [`classify`](Self::classify).
     pub fn decide(&self, scratch: &mut Scratch, comment: &Comment<'_>) -> Decision {
         let feats = scratch.extractor.extract(&self.base.features, comment.text, &comment.context);
-        // The same sum, in the same order and precision, as `classify`.
-        let mut total = 0.0f64;
-        for f in feats {
-            total += f64::from((self.base.weight(f.index) + self.overlay.delta(f.index)) * f.value);
-        }
+        let total = feats.iter().fold(0.0f64, |t, f| t + f64::from(self.contribution(f)));
         self.decision(total as f32)
+    }
+
+    /// A feature's part in the log-odds, base weight plus the site's delta;
+    /// `classify` and `decide` both add these up in feature order.
+    #[inline]
+    fn contribution(&self, f: &crate::features::Feature) -> f32 {
+        (self.base.weight(f.index) + self.overlay.delta(f.index)) * f.value
     }
 
     fn decision(&self, score: f32) -> Decision {
@@ -156,8 +159,7 @@ impl Filter {
         let mut top: [(f32, usize); REASONS] = [(0.0, usize::MAX); REASONS];
         let mut bias = (0.0f32, usize::MAX);
         for (i, f) in feats.iter().enumerate() {
-            let w = self.base.weight(f.index) + self.overlay.delta(f.index);
-            let c = w * f.value;
+            let c = self.contribution(f);
             total += f64::from(c);
             if matches!(f.kind, Kind::Context(crate::context::Slot::Bias)) {
                 bias = (c, i);
