@@ -66,6 +66,7 @@ fn main() -> ExitCode {
         let mut c = base;
         c.features.cues = false;
         c.policy.target_fpr = t;
+        c.base_target_fpr = t;
         grid.push((format!("no cues, target FPR {t}"), c));
     }
     for bits in [18, 22] {
@@ -91,7 +92,11 @@ fn main() -> ExitCode {
     for t in [0.0, 0.005, 0.0075, 0.01, 0.0125, 0.015] {
         let mut c = base;
         c.policy.target_fpr = t;
+        c.base_target_fpr = t;
         grid.push((format!("target FPR {t}"), c));
+    }
+    for t in [0.0125, 0.015, 0.0175, 0.02, 0.025, 0.03] {
+        grid.push((format!("base target FPR {t}"), TrainConfig { base_target_fpr: t, ..base }));
     }
     println!(
         "| setting | held-out P | R | F1 | FPR | AUC | online P | R | F1 | FPR | AUC | transfer online P | R | F1 | FPR | AUC |"

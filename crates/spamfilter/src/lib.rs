@@ -25,8 +25,8 @@
 //! `cargo run --release -p spamfilter --example spam_cv` (evaluation-only data is never
 //! read there): FTRL α 0.5, β 1, L1 0.1, L2 0.1, 20 epochs, 2^20 buckets, word 1–2-grams
 //! and character 3–5-grams (each group scaled to unit length), the cues at half a shape
-//! feature's value, and a spam threshold at 1 % out-of-fold ham false positives. Per
-//! site, the same policy is re-applied to the site's own pre-lesson scores once it has
+//! feature's value, and a spam threshold at 1.5 % out-of-fold ham false positives. Per
+//! site, a 1 % target is re-applied to the site's own pre-lesson scores once it has
 //! taught the filter at least 200 ham and 20 spam comments.
 //!
 //! The cues raised the held-out ROC AUC from 0.974 to 0.986. With them, a 1 % target
@@ -35,8 +35,16 @@
 //! falls on the first of a few outlying ham scores. The cue lists were then narrowed to
 //! phrases that ask for something for the writer, within one sentence, because broader
 //! ones sent news readers' comments ("check out the council minutes") to the spam
-//! folder: held-out (nested) figures now precision 0.992, recall 0.881, F1 0.933, FPR
+//! folder: held-out (nested) figures then precision 0.992, recall 0.881, F1 0.933, FPR
 //! 0.72 %, ROC AUC 0.984.
+//!
+//! The base model's 1.5 % is the largest target at which nested cross-validation
+//! (thresholds for each held-out video chosen from inner out-of-fold scores, as the
+//! shipped threshold is) keeps the held-out videos at or under 1 % false positives:
+//! out-of-fold scores come from models trained on less data than the shipped one and
+//! overstate its false positives (an out-of-fold 1 % gave 0.72 % held out). Held-out
+//! F1 rose from 0.933 to 0.945 (precision 0.991, recall 0.903) at 0.91 % false
+//! positives; 1.75 % took the held-out videos streamed through an overlay to 1.27 %.
 //!
 //! Site overlays learn with FTRL α 2, β 1 and no L1 or L2: chosen by the same
 //! cross-validation, streaming each held-out video through a fresh overlay (the

@@ -29,6 +29,18 @@ pub struct TrainConfig {
     pub seed: u64,
     /// How thresholds are chosen from out-of-fold scores.
     pub policy: ThresholdPolicy,
+    /// Share of out-of-fold ham that the shipped model's spam threshold may
+    /// flag; `policy.target_fpr` is what sites' own thresholds aim at.
+    ///
+    /// The two differ because out-of-fold scores come from models trained on
+    /// fewer groups than the shipped one, and so overstate its false positives:
+    /// in nested cross-validation an out-of-fold 1 % gave 0.72 % on the
+    /// held-out videos. The default is the largest target at which nested
+    /// cross-validation keeps the held-out videos within `policy.target_fpr`,
+    /// both scored by the base model and streamed through a site overlay.
+    /// A site's own pre-lesson scores are already held out, so its policy
+    /// needs no such margin.
+    pub base_target_fpr: f32,
 }
 
 impl Default for TrainConfig {
@@ -40,6 +52,7 @@ impl Default for TrainConfig {
             epochs: 20,
             seed: 0x5eed,
             policy: ThresholdPolicy { target_fpr: 0.01, ..ThresholdPolicy::default() },
+            base_target_fpr: 0.015,
         }
     }
 }
@@ -200,7 +213,7 @@ pub fn train_model(groups: &[&[Example]], cfg: &TrainConfig) -> Trained {
             oof[i] = (t.score_features(&d.feats), d.spam);
         }
     }
-    let thresholds = Thresholds::choose(&oof, &cfg.policy);
+    let thresholds = Thresholds::choose(&oof, &ThresholdPolicy { target_fpr: cfg.base_target_fpr, ..cfg.policy });
     let all: Vec<&Prepared> = data.iter().collect();
     let model = fit(&all, cfg, thresholds);
     let predicted: Vec<(f32, bool, bool)> = oof.iter().map(|&(s, y)| (s, s >= thresholds.spam, y)).collect();

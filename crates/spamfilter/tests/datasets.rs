@@ -61,7 +61,8 @@ fn shipped_model_is_deterministic_and_round_trips() {
     let a = train_model(&slices, &TrainConfig::default());
     let b = train_model(&slices, &TrainConfig::default());
     assert_eq!(a.model.fingerprint(), b.model.fingerprint());
-    assert!(a.cv.fpr <= 0.01, "out-of-fold FPR {}", a.cv.fpr);
+    let target = f64::from(TrainConfig::default().base_target_fpr);
+    assert!(a.cv.fpr <= target, "out-of-fold FPR {} above the target {target}", a.cv.fpr);
     let t = a.model.thresholds();
     assert!(t.spam <= t.blatant);
 
