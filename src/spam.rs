@@ -93,12 +93,17 @@ impl SpamEngine {
             None => Model::read_from(&mut &SHIPPED_MODEL[..])
                 .map_err(|err| anyhow::anyhow!("the built-in spam model is unusable: {err}"))?,
         };
-        Ok(SpamEngine {
-            base: Arc::new(model),
+        Ok(SpamEngine::new(Arc::new(model)))
+    }
+
+    /// An engine on `model`, with no lessons learnt yet.
+    pub fn new(model: Arc<Model>) -> SpamEngine {
+        SpamEngine {
+            base: model,
             sites: RwLock::new(HashMap::new()),
             lessons: std::sync::Mutex::new(None),
             catching_up: tokio::sync::Mutex::new(()),
-        })
+        }
     }
 
     /// Applies the lessons recorded since the last call; returns how many.

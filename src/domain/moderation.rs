@@ -2,8 +2,9 @@
 //! it to a verdict with a reason. The order follows WordPress, which editors
 //! know: staff pass; honeypot and block-list words are spam; manual
 //! moderation, too many links, hold-list words and suspiciously fast
-//! submissions are held; the spam filter's verdict; then first-time
-//! commenters are held unless previously approved.
+//! submissions are held; the spam filter's verdict (spam only when it is
+//! confident, held when it is in doubt); then first-time commenters are held
+//! unless previously approved.
 
 use super::comment::ValidComment;
 
@@ -71,8 +72,11 @@ pub struct Facts {
 /// The spam filter's verdict, as the policy needs it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpamOpinion {
+    /// Spam with confidence: the spam folder.
     pub is_spam: bool,
     pub blatant: bool,
+    /// Not confident either way: a moderator should look.
+    pub doubtful: bool,
     pub score: f64,
     /// The features behind the verdict, for the moderator.
     pub reasons: String,
@@ -119,6 +123,9 @@ pub fn decide(comment: &ValidComment, facts: &Facts, settings: &DiscussionSettin
         } else {
             Verdict::Spam(reason)
         };
+    }
+    if let Some(spam) = facts.spam.as_ref().filter(|s| s.doubtful) {
+        return Verdict::Hold(format!("spam filter is unsure: score {:.2}; {}", spam.score, spam.reasons));
     }
     if settings.hold_first_time && !facts.previously_approved {
         return Verdict::Hold("first comment from this name and email address".into());
@@ -192,10 +199,18 @@ mod tests {
 
     #[test]
     fn the_spam_filter_decides_after_the_policies() {
-        let spam = SpamOpinion { is_spam: true, blatant: true, score: 0.99, reasons: "word 'casino'".into() };
-        let facts = Facts { spam: Some(spam), ..known() };
+        let spam =
+            SpamOpinion { is_spam: true, blatant: true, doubtful: false, score: 0.99, reasons: "word 'casino'".into() };
+        let facts = Facts { spam: Some(spam.clone()), ..known() };
         assert!(matches!(decide(&comment("hi"), &facts, &DiscussionSettings::default()), Verdict::Spam(_)));
         let discard = DiscussionSettings { discard_blatant_spam: true, ..DiscussionSettings::default() };
         assert!(matches!(decide(&comment("hi"), &facts, &discard), Verdict::Discard(_)));
+        // A doubtful verdict holds the comment for a moderator, even from a known commenter.
+        let doubt = SpamOpinion { is_spam: false, blatant: false, doubtful: true, score: 0.6, ..spam };
+        let facts = Facts { spam: Some(doubt), ..known() };
+        match decide(&comment("hi"), &facts, &DiscussionSettings::default()) {
+            Verdict::Hold(why) => assert!(why.starts_with("spam filter is unsure: score 0.60; word 'casino'"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -313,7 +313,8 @@ fn comment_check(state: &AppState, site: i64, params: &HashMap<String, String>, 
         return answer(StatusCode::OK, "false", &extra);
     }
     match state.spam.decide(site, input) {
-        Decision::Ham => answer(StatusCode::OK, "false", &extra),
+        // Only a confident verdict is spam; a doubtful one is for the site's own moderation.
+        Decision::Ham | Decision::Doubtful => answer(StatusCode::OK, "false", &extra),
         Decision::Spam => answer(StatusCode::OK, "true", &extra),
         Decision::BlatantSpam => {
             extra.push(("x-akismet-pro-tip", "discard".to_owned()));

@@ -1,12 +1,13 @@
 //! Posting a comment (the form POSTs to its article's address) and what a
 //! reader's cookies change about the page they see.
 //!
-//! The pipeline, in WordPress's order: the article is public and open; the
-//! form is ours (same-origin, signed token); fields valid; the parent exists;
-//! duplicate → 409; flood → 429; moderation policy and spam verdict; store
-//! (committed before the answer); cookies; 303 to the comment's anchor. Any
-//! refusal re-shows the page with the reader's text and a message.
+//! Here: the article is public and open; the form is ours (same-origin,
+//! signed token); fields valid. Then [`discussion::submit`] runs the pipeline
+//! (parent, duplicate → 409, flood → 429, moderation policy and spam verdict,
+//! store). Then cookies and 303 to the comment's anchor. Any refusal re-shows
+//! the page with the reader's text and a message.
 
+use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Form, State};
@@ -19,12 +20,10 @@ use super::error::AppError;
 use super::pages::{self, Outcome};
 use super::routes::{Parsed, PublicRoute};
 use super::{AppState, client_ip};
+use crate::discussion::{self, CommentWriter, Submission};
 use crate::domain::article::Kind;
 use crate::domain::comment::{self, CommentForm, FieldErrors, Status};
-use crate::domain::moderation::{self, Facts, SpamOpinion, Verdict};
-use crate::spam::{self, LOCAL_SITE, SpamInput};
-use crate::store::{Inserted, NewComment, Probe, StoreError};
-use spamfilter::Decision;
+use crate::store::{Inserted, NewComment, StoreError, StoreResult};
 
 /// Names of the held comments this browser may see.
 pub const HELD_COOKIE: &str = "bs_held";
@@ -85,7 +84,18 @@ struct Remembered {
     url: String,
 }
 
-/// POST to an article's address: a new comment.
+/// New comments go through the server's group commit.
+struct QueueWriter<'a>(&'a AppState);
+
+impl CommentWriter for QueueWriter<'_> {
+    fn write(&self, comment: NewComment) -> impl Future<Output = StoreResult<Inserted>> + Send {
+        self.0.comment_queue.store(self.0, comment)
+    }
+}
+
+/// POST to an article's address: a new comment. The handler translates HTTP
+/// to [`discussion::submit`] and its outcome back: the page, its form and
+/// token, the reader's cookies, the redirect.
 pub async fn post_comment(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -150,139 +160,42 @@ pub async fn post_comment(
         Ok(valid) => valid,
         Err(errors) => return reshow(StatusCode::UNPROCESSABLE_ENTITY, errors, None, form).await,
     };
-    if let Some(parent) = valid.parent_id {
-        match state.store.comment_status(parent).await {
-            Ok((article_id, Status::Approved)) if article_id == article.id => {}
-            Ok(_) | Err(StoreError::NotFound) => {
+    let submission = Submission {
+        article_id: article.id,
+        comment: valid.clone(),
+        ip: client_ip::client_ip(peer.ip(), &headers, &state.config.trusted_proxies).to_string(),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(500).collect::<String>()),
+        seconds_since_render: now.timestamp() - issued_at,
+        honeypot_filled: !form.website2.trim().is_empty(),
+        now: now.timestamp(),
+    };
+    let (id, status, top_level_before) =
+        match discussion::submit(&state.store, &state.spam, &QueueWriter(&state), &settings, submission).await {
+            Ok(discussion::Outcome::Stored { id, status, top_level_before }) => (id, status, top_level_before),
+            Ok(discussion::Outcome::ParentUnavailable) => {
                 let mut errors = FieldErrors::new();
                 errors.insert("comment", "The comment you are replying to is not available.".into());
                 return reshow(StatusCode::UNPROCESSABLE_ENTITY, errors, None, form).await;
             }
+            Ok(discussion::Outcome::Duplicate) => {
+                let notice = "Duplicate comment detected; it looks as though you’ve already said that!";
+                return reshow(StatusCode::CONFLICT, FieldErrors::new(), Some(notice.into()), form).await;
+            }
+            Ok(discussion::Outcome::TooFast { wait_seconds: wait }) => {
+                let notice =
+                    format!("You are posting comments too quickly. Please wait {wait} seconds and send again.");
+                let mut response = reshow(StatusCode::TOO_MANY_REQUESTS, FieldErrors::new(), Some(notice), form).await;
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+                return response;
+            }
+            Ok(discussion::Outcome::Discarded) => {
+                return (StatusCode::SEE_OTHER, [(header::LOCATION, uri.path().to_owned())]).into_response();
+            }
             Err(err) => return AppError::from(err).into_response(),
-        }
-    }
-    let ip = client_ip::client_ip(peer.ip(), &headers, &state.config.trusted_proxies).to_string();
-    let store = &state.store;
-    let probe = Probe {
-        article_id: article.id,
-        parent_id: valid.parent_id,
-        name: &valid.author_name,
-        email: &valid.author_email,
-        body: &valid.body,
-        ip: &ip,
-        flood_since: now.timestamp() - settings.flood_seconds,
-        history_since: now.timestamp() - 7 * 86_400,
-    };
-    let checks = match store.posting_checks(&probe).await {
-        Ok(checks) => checks,
-        Err(err) => return AppError::from(err).into_response(),
-    };
-    if checks.duplicate {
-        let notice = "Duplicate comment detected; it looks as though you’ve already said that!";
-        return reshow(StatusCode::CONFLICT, FieldErrors::new(), Some(notice.into()), form).await;
-    }
-    if settings.flood_seconds > 0
-        && let Some(last) = checks.last_post
-    {
-        let wait = (last + settings.flood_seconds - now.timestamp()).max(1);
-        let notice = format!("You are posting comments too quickly. Please wait {wait} seconds and send again.");
-        let mut response = reshow(StatusCode::TOO_MANY_REQUESTS, FieldErrors::new(), Some(notice), form).await;
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return response;
-    }
-    let history = checks.history;
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|ua| ua.chars().take(500).collect::<String>());
-    let seconds_since_render = now.timestamp() - issued_at;
-    let honeypot_filled = !form.website2.trim().is_empty();
-    let spam_input = SpamInput {
-        text: valid.body.clone(),
-        links: u32::try_from(comment::count_links(&valid.body)).ok(),
-        author_url: valid.author_url.clone(),
-        author_name: Some(valid.author_name.clone()),
-        email_domain: SpamInput::domain_of(&valid.author_email),
-        user_agent_missing: user_agent.as_deref().is_none_or(str::is_empty),
-        seconds_to_submit: Some(seconds_since_render as f32),
-        honeypot_filled,
-        author_approved: u32::try_from(history.approved).ok(),
-        author_spam: u32::try_from(history.spam).ok(),
-        ip_recent_spam: u32::try_from(history.ip_spam).ok(),
-    };
-    let spam_verdict = state.spam.check(LOCAL_SITE, &spam_input);
-    let facts = Facts {
-        is_staff: false,
-        honeypot_filled,
-        previously_approved: history.approved > 0,
-        seconds_since_render: Some(seconds_since_render),
-        ip: Some(ip.clone()),
-        user_agent: user_agent.clone(),
-        spam: Some(SpamOpinion {
-            is_spam: spam_verdict.decision.is_spam(),
-            blatant: spam_verdict.decision == Decision::BlatantSpam,
-            score: f64::from(spam_verdict.probability),
-            reasons: spam::explain(&spam_verdict),
-        }),
-    };
-    let verdict = moderation::decide(&valid, &facts, &settings);
-    // The moderator sees the policy's reason and the filter's opinion.
-    let filter_note = format!("spam filter: p={:.2}; {}", spam_verdict.probability, spam::explain(&spam_verdict));
-    let with_note =
-        |why: &str| if why.starts_with("spam filter") { why.to_owned() } else { format!("{why} — {filter_note}") };
-    // The log says why in the policy's words only: the filter's reasons quote
-    // the comment (its words, its email domain), which logs must not keep.
-    let log_reason = |why: &str| if why.starts_with("spam filter") { "spam filter".to_owned() } else { why.to_owned() };
-    let spam_p = spam_verdict.probability;
-    let (status, reason, logged) = match &verdict {
-        Verdict::Approve => (Status::Approved, filter_note.clone(), String::new()),
-        Verdict::Hold(why) => (Status::Pending, with_note(why), log_reason(why)),
-        Verdict::Spam(why) => (Status::Spam, with_note(why), log_reason(why)),
-        Verdict::Discard(why) => {
-            tracing::info!(article.id = article.id, reason = %log_reason(why), spam.p = spam_p, "blatant spam discarded");
-            return (StatusCode::SEE_OTHER, [(header::LOCATION, uri.path().to_owned())]).into_response();
-        }
-    };
-    let body_html = comment::render_body(&valid.body);
-    let new = NewComment {
-        article_id: article.id,
-        parent_id: valid.parent_id,
-        author_name: valid.author_name.clone(),
-        author_email: valid.author_email.clone(),
-        author_url: valid.author_url.clone(),
-        body: valid.body.clone(),
-        body_html,
-        status,
-        reason: Some(reason.clone()),
-        spam_score: Some(f64::from(spam_verdict.probability)),
-        is_staff: false,
-        ip: Some(ip),
-        user_agent,
-        now: now.timestamp(),
-    };
-    let Inserted { id, top_level_before } = match state.comment_queue.store(&state, new).await {
-        Ok(inserted) => inserted,
-        Err(err) => return AppError::from(err).into_response(),
-    };
-    match status {
-        Status::Pending => {
-            tracing::info!(
-                comment.id = id,
-                article.id = article.id,
-                reason = %logged,
-                spam.p = spam_p,
-                "comment awaiting moderation"
-            )
-        }
-        Status::Spam => tracing::info!(
-            comment.id = id,
-            article.id = article.id,
-            reason = %logged,
-            spam.p = spam_p,
-            "comment marked as spam"
-        ),
-        _ => tracing::info!(comment.id = id, article.id = article.id, "comment published"),
-    }
+        };
 
     let secure = state.config.base_url.starts_with("https://");
     let jar = remember(jar, &form, &valid, secure);
@@ -297,7 +210,7 @@ pub async fn post_comment(
         let page = if let Some(before) = top_level_before {
             u32::try_from(before).unwrap_or(0) / per_page + 1
         } else {
-            match store.comment_position(article.id, id, valid.parent_id).await {
+            match state.store.comment_position(article.id, id, valid.parent_id).await {
                 Ok(before) => u32::try_from(before).unwrap_or(0) / per_page + 1,
                 Err(_) => comment_page,
             }

@@ -152,6 +152,38 @@ async fn documented_responses_and_headers() {
 }
 
 #[tokio::test]
+async fn only_a_confident_verdict_is_spam() {
+    let app = with_keys().await;
+    // A plain comment sent with every context signal that raises doubt: no
+    // user agent, a website, a name stuffed with keywords, an e-mail domain.
+    let form = [
+        ("api_key", KEY),
+        ("blog", BLOG),
+        ("user_ip", "203.0.113.7"),
+        ("comment_type", "comment"),
+        ("comment_author", "best cheap seo online"),
+        ("comment_author_email", "seo@example.org"),
+        ("comment_author_url", "https://seo.example.org/"),
+        ("comment_content", HAM),
+    ];
+    let input = broadsheet::spam::SpamInput {
+        text: HAM.into(),
+        author_name: Some("best cheap seo online".into()),
+        author_url: Some("https://seo.example.org/".into()),
+        email_domain: Some("example.org".into()),
+        user_agent_missing: true,
+        links: Some(0),
+        ..Default::default()
+    };
+    let verdict = app.spam.check(broadsheet::spam::LOCAL_SITE, &input);
+    assert_eq!(verdict.decision, spamfilter::Decision::Doubtful, "{verdict}");
+    assert_eq!(call(&app, "comment-check", &form).await.text().await.expect("body"), "false");
+    // The same words from a spammer are spam, context or not.
+    let spam = [("comment_content", SPAMMY), ("api_key", KEY), ("blog", BLOG), ("user_ip", "203.0.113.7")];
+    assert_eq!(call(&app, "comment-check", &spam).await.text().await.expect("body"), "true");
+}
+
+#[tokio::test]
 async fn bad_requests_get_documented_answers() {
     let app = with_keys().await;
     let help =

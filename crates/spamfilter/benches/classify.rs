@@ -1,8 +1,8 @@
 //! Throughput of classifying one comment at a time (the way comments arrive).
 //!
-//! Trains the shipped model on Youtube01–03 and classifies the split-A test text
-//! (Youtube04–05) one comment per call, reasons included. Falls back to a small
-//! built-in corpus if the data sets are missing.
+//! Trains the shipped model on its training data and classifies the split-A
+//! test text (Youtube04–05) one comment per call, reasons included. Falls back
+//! to a small built-in corpus if the data sets are missing.
 
 use std::fs::File;
 use std::hint::black_box;
@@ -11,16 +11,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use spamfilter::eval::{TEST_FILES, TRAIN_FILES};
-use spamfilter::{Comment, Example, Filter, Label, Scratch, TrainConfig, corpus, train_model};
+use spamfilter::eval::{self, Datasets, TEST_FILES, TrainingGroup};
+use spamfilter::{Comment, Example, Filter, Label, Scratch, Source, TrainConfig, corpus, train_model};
 
 fn load(dir: &Path, files: &[&str]) -> Option<Vec<Vec<Example>>> {
     files.iter().map(|f| corpus::youtube_csv(BufReader::new(File::open(dir.join(f)).ok()?)).ok()).collect()
 }
 
-fn data() -> (Vec<Vec<Example>>, Vec<Example>) {
+fn data() -> (Vec<TrainingGroup>, Vec<Example>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets");
-    if let (Some(train), Some(test)) = (load(&dir, &TRAIN_FILES), load(&dir, &TEST_FILES)) {
+    let train = Datasets::load_training(|name| File::open(dir.join(name)).map(BufReader::new)).ok();
+    if let (Some(train), Some(test)) = (train, load(&dir, &TEST_FILES)) {
         return (train, test.into_iter().flatten().collect());
     }
     eprintln!("data sets not found at {}: using a built-in corpus", dir.display());
@@ -31,12 +32,13 @@ fn data() -> (Vec<Vec<Example>>, Vec<Example>) {
         ex("fr33 m0ney at w w w . example . com", true),
         ex("Who else is watching this in 2015? Still a masterpiece.", false),
     ];
-    (vec![set.clone(), set.clone()], set)
+    let group = |name: &str| TrainingGroup { name: name.to_owned(), source: Source::Video, examples: set.clone() };
+    (vec![group("a"), group("b")], set)
 }
 
 fn bench(c: &mut Criterion) {
     let (train, test) = data();
-    let groups: Vec<&[Example]> = train.iter().map(Vec::as_slice).collect();
+    let groups = eval::groups(&train);
     let model = Arc::new(train_model(&groups, &TrainConfig::default()).model);
     let filter = Filter::new(Arc::clone(&model));
     let mut scratch = Scratch::new();

@@ -5,7 +5,7 @@
 //! ```
 //!
 //! `DATASET_DIR` defaults to `../shared/datasets` (relative to the repository root).
-//! With `--cv`, also prints the leave-one-video-out figures on the training videos.
+//! With `--cv`, also prints the nested cross-validation figures on the training groups, per source.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -35,11 +35,20 @@ fn main() -> ExitCode {
     let cfg = TrainConfig::default();
     if cv {
         let r = eval::cross_validate(&data.train_groups(), &cfg);
-        for (name, m) in [("held-out video", r.held_out), ("held-out video, online", r.online)] {
-            println!(
-                "CV {name}: precision {:.3} recall {:.3} F1 {:.3} ham FPR {:.4} AUC {:.4}",
-                m.precision, m.recall, m.f1, m.fpr, m.auc
-            );
+        let rows =
+            [("held out", &r.held_out), ("held out, online", &r.online), ("by the other sources", &r.other_sources)];
+        for (name, per_source) in rows {
+            for (source, m) in per_source.iter() {
+                println!(
+                    "CV {name}, {}: precision {:.3} recall {:.3} F1 {:.3} ham FPR {:.4} AUC {:.4}",
+                    source.name(),
+                    m.precision,
+                    m.recall,
+                    m.f1,
+                    m.fpr,
+                    m.auc
+                );
+            }
         }
     }
     let report = eval::run(&data, &cfg, &EvalOptions::default());

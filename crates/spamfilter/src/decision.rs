@@ -1,9 +1,16 @@
-//! Verdicts: three outcomes by two thresholds, with reasons.
+//! Verdicts: four outcomes by three thresholds, with reasons.
 //!
 //! Thresholds are log-odds cut-offs chosen at training time from out-of-fold
 //! scores on the training data ([`Thresholds::choose`]): the spam threshold so
-//! that at most a target share of held-out ham is flagged, the blatant-spam
+//! that at most a target share of held-out ham is flagged, the doubt threshold
+//! so that at most a larger share is held for a moderator, the blatant-spam
 //! threshold above every held-out ham score plus a margin.
+//!
+//! Spam is a confident verdict on the comment's own evidence: its text, links
+//! and the honeypot. Context signals that honest readers also show (a website
+//! given, a quick submission, no history, the e-mail domain) can make a
+//! comment [`Decision::Doubtful`], never spam on their own
+//! ([`Thresholds::decide_with_context`]).
 
 use std::fmt;
 
@@ -12,16 +19,19 @@ use std::fmt;
 pub enum Decision {
     /// Publish.
     Ham,
-    /// Hold for moderation.
+    /// Not spam with confidence, but not clearly ham: a moderator should look
+    /// (the article form holds it; the Akismet API answers "not spam").
+    Doubtful,
+    /// Spam with confidence: the spam folder.
     Spam,
     /// Spam so clear it may be discarded without review.
     BlatantSpam,
 }
 
 impl Decision {
-    /// Spam or blatant spam.
+    /// Spam or blatant spam: a confident verdict.
     pub fn is_spam(self) -> bool {
-        !matches!(self, Decision::Ham)
+        matches!(self, Decision::Spam | Decision::BlatantSpam)
     }
 }
 
@@ -29,15 +39,18 @@ impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Decision::Ham => "ham",
+            Decision::Doubtful => "doubtful",
             Decision::Spam => "spam",
             Decision::BlatantSpam => "blatant spam",
         })
     }
 }
 
-/// The two cut-offs, in log-odds (`ln(p / (1 - p))`).
+/// The three cut-offs, in log-odds (`ln(p / (1 - p))`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
+    /// Scores at or above this are doubtful (never above `spam`).
+    pub doubt: f32,
     /// Scores at or above this are spam.
     pub spam: f32,
     /// Scores at or above this are blatant spam (never below `spam`).
@@ -45,9 +58,9 @@ pub struct Thresholds {
 }
 
 impl Default for Thresholds {
-    /// Probability 0.5 for spam and 0.99 for blatant spam: only for untrained models.
+    /// Probability 0.5 for doubt and spam, 0.99 for blatant spam: only for untrained models.
     fn default() -> Self {
-        Self { spam: 0.0, blatant: 4.6 }
+        Self { doubt: 0.0, spam: 0.0, blatant: 4.6 }
     }
 }
 
@@ -56,6 +69,9 @@ impl Default for Thresholds {
 pub struct ThresholdPolicy {
     /// Largest share of held-out ham allowed at or above the spam threshold.
     pub target_fpr: f32,
+    /// Largest share of held-out ham allowed at or above the doubt threshold
+    /// (held for a moderator, or flagged as spam).
+    pub doubt_fpr: f32,
     /// Log-odds added to the highest held-out ham score for the blatant threshold.
     pub blatant_margin: f32,
     /// The spam threshold is never below this log-odds (0 = probability 0.5).
@@ -64,14 +80,23 @@ pub struct ThresholdPolicy {
 
 impl Default for ThresholdPolicy {
     fn default() -> Self {
-        Self { target_fpr: 0.005, blatant_margin: 1.0, min_spam: 0.0 }
+        Self { target_fpr: 0.005, doubt_fpr: 0.05, blatant_margin: 1.0, min_spam: 0.0 }
     }
 }
 
 impl Thresholds {
     /// Validity check used when reading a model.
     pub fn is_valid(&self) -> bool {
-        self.spam.is_finite() && self.blatant.is_finite() && self.blatant >= self.spam
+        self.doubt.is_finite()
+            && self.spam.is_finite()
+            && self.blatant.is_finite()
+            && self.doubt <= self.spam
+            && self.blatant >= self.spam
+    }
+
+    /// Doubt threshold as a probability.
+    pub fn doubt_probability(&self) -> f64 {
+        crate::model::sigmoid(f64::from(self.doubt))
     }
 
     /// Spam threshold as a probability.
@@ -87,6 +112,7 @@ impl Thresholds {
     /// Chooses thresholds from held-out `(score, is_spam)` pairs.
     ///
     /// Spam: the lowest cut-off that flags at most `target_fpr` of the ham.
+    /// Doubt: the lowest that flags at most `doubt_fpr`, never above spam.
     /// Blatant: above the highest ham score by `blatant_margin`.
     pub fn choose(scores: &[(f32, bool)], policy: &ThresholdPolicy) -> Self {
         let mut ham: Vec<f32> = scores.iter().filter(|(s, y)| !y && s.is_finite()).map(|(s, _)| *s).collect();
@@ -94,23 +120,58 @@ impl Thresholds {
             return Self::default();
         }
         ham.sort_by(|a, b| b.total_cmp(a)); // descending
-        let allowed = (f64::from(policy.target_fpr.max(0.0)) * ham.len() as f64).floor() as usize;
-        // Flag at most `allowed` hams: the cut-off lies just above the ham at rank `allowed`.
-        let spam = match ham.get(allowed) {
-            Some(&s) => next_up(s),
-            None => f32::NEG_INFINITY,
-        }
-        .max(policy.min_spam);
+        // Flag at most a `share` of the hams: the cut-off lies just above the ham at that rank.
+        let cut = |share: f32| {
+            let allowed = (f64::from(share.max(0.0)) * ham.len() as f64).floor() as usize;
+            match ham.get(allowed) {
+                Some(&s) => next_up(s),
+                None => f32::NEG_INFINITY,
+            }
+        };
+        let spam = cut(policy.target_fpr).max(policy.min_spam);
+        let doubt = cut(policy.doubt_fpr).min(spam);
         let blatant = (ham[0] + policy.blatant_margin).max(spam);
-        Self { spam, blatant }
+        Self { doubt, spam, blatant }
     }
 
-    /// The decision for a log-odds score.
+    /// [`choose`](Self::choose) for each source's held-out scores, taking the
+    /// highest spam and blatant thresholds: every source's ham is held to the
+    /// target, not only the pooled ham (where one source's easy ham could hide
+    /// another's false positives).
+    pub fn choose_per_source(scores: &[crate::train::Scored], policy: &ThresholdPolicy) -> Self {
+        let mut chosen: Option<Self> = None;
+        for source in crate::train::Source::ALL {
+            let pairs: Vec<(f32, bool)> =
+                scores.iter().filter(|s| s.source == source).map(|s| (s.score, s.spam)).collect();
+            if !pairs.iter().any(|(_, spam)| !spam) {
+                continue;
+            }
+            let t = Self::choose(&pairs, policy);
+            chosen = Some(match chosen {
+                None => t,
+                Some(c) => {
+                    Self { doubt: c.doubt.max(t.doubt), spam: c.spam.max(t.spam), blatant: c.blatant.max(t.blatant) }
+                }
+            });
+        }
+        chosen.unwrap_or_default()
+    }
+
+    /// The decision for a log-odds score with no context.
     pub fn decide(&self, score: f32) -> Decision {
-        if score >= self.blatant {
+        self.decide_with_context(score, score)
+    }
+
+    /// The decision for a comment whose own evidence scores `evidence` and
+    /// which, with the context signals that only raise doubt, scores `total`:
+    /// spam and blatant spam by the evidence alone, doubt by the total.
+    pub fn decide_with_context(&self, evidence: f32, total: f32) -> Decision {
+        if evidence >= self.blatant {
             Decision::BlatantSpam
-        } else if score >= self.spam {
+        } else if evidence >= self.spam {
             Decision::Spam
+        } else if total.max(evidence) >= self.doubt {
+            Decision::Doubtful
         } else {
             Decision::Ham
         }
@@ -143,8 +204,11 @@ pub struct Verdict {
     pub decision: Decision,
     /// Probability of spam.
     pub probability: f32,
-    /// Log-odds of spam (the raw score).
+    /// Log-odds of spam (the raw score), context included.
     pub score: f32,
+    /// Log-odds on the comment's own evidence: `score` without what context
+    /// signals added towards spam (see [`Thresholds::decide_with_context`]).
+    pub evidence: f32,
     /// The model has seen too few examples of either class to be trusted; a
     /// blatant-spam verdict is then downgraded to spam (held, never discarded).
     pub under_trained: bool,
@@ -173,13 +237,26 @@ mod tests {
 
     #[test]
     fn decide_by_two_thresholds() {
-        let t = Thresholds { spam: 1.0, blatant: 5.0 };
-        assert_eq!(t.decide(0.5), Decision::Ham);
+        let t = Thresholds { doubt: 0.0, spam: 1.0, blatant: 5.0 };
+        assert_eq!(t.decide(-0.5), Decision::Ham);
+        assert_eq!(t.decide(0.5), Decision::Doubtful);
         assert_eq!(t.decide(1.0), Decision::Spam);
         assert_eq!(t.decide(4.9), Decision::Spam);
         assert_eq!(t.decide(5.0), Decision::BlatantSpam);
         assert!(t.is_valid());
-        assert!(!Thresholds { spam: 2.0, blatant: 1.0 }.is_valid());
+        assert!(!Thresholds { doubt: 0.0, spam: 2.0, blatant: 1.0 }.is_valid());
+        assert!(!Thresholds { doubt: 3.0, spam: 2.0, blatant: 4.0 }.is_valid());
+    }
+
+    #[test]
+    fn context_raises_doubt_but_never_makes_spam() {
+        let t = Thresholds { doubt: 0.0, spam: 1.0, blatant: 5.0 };
+        // Evidence below doubt; context takes the total far above every threshold.
+        assert_eq!(t.decide_with_context(-1.0, 9.0), Decision::Doubtful);
+        assert_eq!(t.decide_with_context(-1.0, -0.5), Decision::Ham);
+        // Evidence alone decides spam, whatever the context.
+        assert_eq!(t.decide_with_context(1.5, -3.0), Decision::Spam);
+        assert_eq!(t.decide_with_context(6.0, 0.0), Decision::BlatantSpam);
     }
 
     #[test]
@@ -189,10 +266,13 @@ mod tests {
         scores.push((2.0, false));
         scores.push((2.5, false));
         scores.extend((0..100).map(|i| (3.0 + i as f32 * 0.01, true)));
-        let policy = ThresholdPolicy { target_fpr: 0.01, blatant_margin: 1.0, min_spam: 0.0 };
+        let policy = ThresholdPolicy { target_fpr: 0.01, doubt_fpr: 0.05, blatant_margin: 1.0, min_spam: 0.0 };
         let t = Thresholds::choose(&scores, &policy);
         let fp = scores.iter().filter(|(s, y)| !y && *s >= t.spam).count();
         assert!(fp <= 2, "{fp} false positives at {t:?}");
+        let held = scores.iter().filter(|(s, y)| !y && *s >= t.doubt).count();
+        assert!(held <= 10 && held > fp, "{held} hams held at {t:?}");
+        assert!(t.doubt <= t.spam);
         assert!(t.spam >= 0.0 && t.spam <= 2.0);
         assert!((t.blatant - 3.5).abs() < 1e-5);
         let strict = Thresholds::choose(&scores, &ThresholdPolicy { target_fpr: 0.0, ..policy });

@@ -14,10 +14,11 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::corpus::{CorpusError, Example, sms_tsv, youtube_csv};
+use crate::corpus::{CorpusError, Example, news_csv, news_jsonl_by_article, sms_tsv, spamassassin_jsonl, youtube_csv};
 use crate::decision::Thresholds;
 use crate::filter::{Filter, Scratch};
-use crate::train::{TrainConfig, train_model};
+use crate::model::Model;
+use crate::train::{Group, Source, TrainConfig, train_model};
 
 /// Confusion counts and the derived figures (spam is the positive class).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -91,44 +92,103 @@ pub fn roc_auc(scores: &[(f32, bool)]) -> f64 {
     (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
 }
 
+/// One group of training examples, as read: a fold of cross-validation.
+#[derive(Debug, Clone)]
+pub struct TrainingGroup {
+    /// What it is, e.g. `Youtube01-Psy` or `fox-news-comments, articles 1, 4, 7, 10`.
+    pub name: String,
+    /// Where it comes from.
+    pub source: Source,
+    /// The examples.
+    pub examples: Vec<Example>,
+}
+
 /// The data of the protocol.
 #[derive(Debug, Clone, Default)]
 pub struct Datasets {
-    /// Training groups (YouTube 01, 02, 03).
-    pub train: Vec<Vec<Example>>,
+    /// Training groups: the three training videos, the news comments in
+    /// [`NEWS_FOLDS`] groups of articles, the mail in [`MAIL_FOLDS`] groups.
+    pub train: Vec<TrainingGroup>,
     /// In-domain test set (YouTube 04 and 05).
     pub test: Vec<Example>,
     /// Out-of-domain stream (SMS, in file order).
     pub sms: Vec<Example>,
+    /// Split D: real news comments of another site, all legitimate.
+    pub news: Vec<Example>,
 }
 
-/// Training files, in group order.
+/// Training videos, in group order.
 pub const TRAIN_FILES: [&str; 3] =
     ["youtube-spam/Youtube01-Psy.csv", "youtube-spam/Youtube02-KatyPerry.csv", "youtube-spam/Youtube03-LMFAO.csv"];
+/// Training news comments (all ham), grouped by article.
+pub const NEWS_TRAIN_FILE: &str = "news-comments/fox-news-comments.jsonl";
+/// Training mail: spam, then ham.
+pub const MAIL_TRAIN_FILES: [&str; 2] = ["spamassassin/spam-1.jsonl", "spamassassin/easy-ham-1.jsonl"];
 /// In-domain evaluation files (never used for training or tuning).
 pub const TEST_FILES: [&str; 2] = ["youtube-spam/Youtube04-Eminem.csv", "youtube-spam/Youtube05-Shakira.csv"];
 /// Out-of-domain evaluation file (never used for training or tuning).
 pub const SMS_FILE: &str = "sms-spam/SMSSpamCollection";
+/// Split D's news comments (never used for training or tuning, never shipped: non-commercial licence).
+pub const NEWS_TEST_FILE: &str = "news-comments/sfu-ctc.csv";
+/// Groups the training news comments are dealt into, by article (article `i` to group `i % NEWS_FOLDS`).
+pub const NEWS_FOLDS: usize = 3;
+/// Groups the training mail is dealt into (mail `i` of each file to group `i % MAIL_FOLDS`).
+pub const MAIL_FOLDS: usize = 2;
 
 impl Datasets {
-    /// Loads the protocol's files; `open` maps a path relative to the data-set
-    /// directory (e.g. [`SMS_FILE`]) to a reader, so the library does no file I/O itself.
-    pub fn load<R: Read>(mut open: impl FnMut(&str) -> io::Result<R>) -> Result<Self, CorpusError> {
-        let mut d = Datasets::default();
+    /// Loads the training groups only; `open` maps a path relative to the
+    /// data-set directory (e.g. [`NEWS_TRAIN_FILE`]) to a reader, so the library
+    /// does no file I/O itself. No evaluation-only file is opened.
+    pub fn load_training<R: Read>(
+        mut open: impl FnMut(&str) -> io::Result<R>,
+    ) -> Result<Vec<TrainingGroup>, CorpusError> {
+        let mut train = Vec::new();
         for f in TRAIN_FILES {
-            d.train.push(youtube_csv(open(f)?)?);
+            let name = f.trim_start_matches("youtube-spam/").trim_end_matches(".csv").to_owned();
+            train.push(TrainingGroup { name, source: Source::Video, examples: youtube_csv(open(f)?)? });
         }
+        let articles = news_jsonl_by_article(open(NEWS_TRAIN_FILE)?)?;
+        for k in 0..NEWS_FOLDS {
+            let picked: Vec<usize> = (k..articles.len()).step_by(NEWS_FOLDS).collect();
+            let numbers: Vec<String> = picked.iter().map(|i| (i + 1).to_string()).collect();
+            train.push(TrainingGroup {
+                name: format!("news comments, articles {}", numbers.join(", ")),
+                source: Source::News,
+                examples: picked.iter().flat_map(|&i| articles[i].iter().cloned()).collect(),
+            });
+        }
+        let mut mail = vec![Vec::new(); MAIL_FOLDS];
+        for f in MAIL_TRAIN_FILES {
+            for (i, e) in spamassassin_jsonl(open(f)?)?.into_iter().enumerate() {
+                mail[i % MAIL_FOLDS].push(e);
+            }
+        }
+        for (k, examples) in mail.into_iter().enumerate() {
+            train.push(TrainingGroup { name: format!("mail, part {}", k + 1), source: Source::Mail, examples });
+        }
+        Ok(train)
+    }
+
+    /// Loads all the protocol's files (see [`load_training`](Self::load_training)).
+    pub fn load<R: Read>(mut open: impl FnMut(&str) -> io::Result<R>) -> Result<Self, CorpusError> {
+        let mut d = Datasets { train: Self::load_training(&mut open)?, ..Datasets::default() };
         for f in TEST_FILES {
             d.test.extend(youtube_csv(open(f)?)?);
         }
         d.sms = sms_tsv(open(SMS_FILE)?)?;
+        d.news = news_csv(open(NEWS_TEST_FILE)?, "comment")?;
         Ok(d)
     }
 
-    /// The training groups as slices.
-    pub fn train_groups(&self) -> Vec<&[Example]> {
-        self.train.iter().map(Vec::as_slice).collect()
+    /// The training groups as [`Group`]s.
+    pub fn train_groups(&self) -> Vec<Group<'_>> {
+        groups(&self.train)
     }
+}
+
+/// `train` as [`Group`]s, for [`train_model`].
+pub fn groups(train: &[TrainingGroup]) -> Vec<Group<'_>> {
+    train.iter().map(|g| Group::new(g.source, &g.examples)).collect()
 }
 
 /// Figures for one split.
@@ -149,8 +209,10 @@ pub struct SplitReport {
 /// The protocol's results.
 #[derive(Debug, Clone)]
 pub struct Report {
-    /// One row per split (A, B, C whole, C last 2,000).
+    /// One row per split (A, B, C whole, C last 2,000, D).
     pub splits: Vec<SplitReport>,
+    /// The model trained for A, for further rows (the article form's policy on D).
+    pub model: Arc<Model>,
     /// Out-of-fold figures on the training data at the chosen thresholds.
     pub train_cv: Metrics,
     /// The thresholds of the trained model.
@@ -223,7 +285,7 @@ fn prequential(filter: &mut Filter, scratch: &mut Scratch, examples: &[Example])
         .collect()
 }
 
-/// Runs splits A, B and C.
+/// Runs splits A, B, C and D (D with the text alone: what the filter says of it).
 pub fn run(data: &Datasets, cfg: &TrainConfig, opts: &EvalOptions) -> Report {
     let start = Instant::now();
     let trained = train_model(&data.train_groups(), cfg);
@@ -256,7 +318,7 @@ pub fn run(data: &Datasets, cfg: &TrainConfig, opts: &EvalOptions) -> Report {
         memory_bytes: mem,
     });
 
-    let mut online = Filter::new(base);
+    let mut online = Filter::new(Arc::clone(&base));
     let t0 = Instant::now();
     let c = prequential(&mut online, &mut scratch, &data.sms);
     let c_rate = c.len() as f64 / t0.elapsed().as_secs_f64().max(1e-9);
@@ -278,52 +340,103 @@ pub fn run(data: &Datasets, cfg: &TrainConfig, opts: &EvalOptions) -> Report {
         memory_bytes: c_mem,
     });
 
-    Report { splits, train_cv: trained.cv, thresholds, train_seconds }
+    let filter = Filter::new(Arc::clone(&base));
+    let d = predict(&filter, &mut scratch, &data.news);
+    let d_rate = throughput(&filter, &mut scratch, &data.news, opts.throughput_seconds);
+    splits.push(SplitReport {
+        name: "D",
+        metrics: Metrics::from_predictions(&d),
+        per_second: d_rate,
+        model_bytes: size,
+        memory_bytes: mem,
+    });
+
+    Report { splits, model: base, train_cv: trained.cv, thresholds, train_seconds }
 }
 
-/// Leave-one-group-out figures within the training data.
-#[derive(Debug, Clone, Copy)]
+/// Cross-validation figures within the training data.
+#[derive(Debug, Clone)]
 pub struct CvReport {
-    /// Held-out group scored by a model trained on the other groups (thresholds from their own inner CV).
-    pub held_out: Metrics,
-    /// Held-out group streamed prequentially through a fresh overlay.
-    pub online: Metrics,
-    /// Longer streams: trained on one group only, the other groups streamed
+    /// Each group scored by a model trained on the other groups (thresholds from
+    /// their own inner cross-validation), per source of the held-out group.
+    pub held_out: Vec<(Source, Metrics)>,
+    /// Each group streamed prequentially through a fresh overlay of that model, per source.
+    pub online: Vec<(Source, Metrics)>,
+    /// Longer streams: trained on one video alone, the other videos streamed
     /// prequentially (in order) through a fresh overlay.
     pub transfer_online: Metrics,
+    /// Out of domain: each source scored by a model trained on the other sources only.
+    pub other_sources: Vec<(Source, Metrics)>,
 }
 
-/// Nested leave-one-group-out cross-validation on training groups only: for
-/// each group, train (with inner CV for thresholds) on the others, score the
+impl CvReport {
+    /// The held-out figures of one source.
+    pub fn held_out(&self, source: Source) -> Option<Metrics> {
+        self.held_out.iter().find(|(s, _)| *s == source).map(|(_, m)| *m)
+    }
+}
+
+fn per_source(rows: &[(Source, (f32, bool, bool))]) -> Vec<(Source, Metrics)> {
+    Source::ALL
+        .iter()
+        .filter_map(|&source| {
+            let p: Vec<(f32, bool, bool)> = rows.iter().filter(|(s, _)| *s == source).map(|(_, p)| *p).collect();
+            (!p.is_empty()).then(|| (source, Metrics::from_predictions(&p)))
+        })
+        .collect()
+}
+
+/// Nested cross-validation on training groups only: for each group, train
+/// (with inner cross-validation for thresholds) on the others, score the
 /// group, then stream it through a fresh overlay (classify, then learn). Then,
-/// for longer streams, train on each group alone and stream the others.
-pub fn cross_validate(groups: &[&[Example]], cfg: &TrainConfig) -> CvReport {
+/// for longer streams, train on each video alone and stream the other videos;
+/// and, out of domain, train on all sources but one and score that one.
+pub fn cross_validate(groups: &[Group<'_>], cfg: &TrainConfig) -> CvReport {
     let mut held = Vec::new();
     let mut online = Vec::new();
     let mut scratch = Scratch::new();
-    for k in 0..groups.len() {
-        let others: Vec<&[Example]> = groups.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, g)| *g).collect();
+    for (k, group) in groups.iter().enumerate() {
+        let others: Vec<Group<'_>> = groups.iter().enumerate().filter(|(i, _)| *i != k).map(|(_, g)| *g).collect();
         let model = Arc::new(train_model(&others, cfg).model);
         let filter = Filter::new(Arc::clone(&model));
-        held.extend(predict(&filter, &mut scratch, groups[k]));
+        held.extend(predict(&filter, &mut scratch, group.examples).into_iter().map(|p| (group.source, p)));
         let mut f = Filter::new(model);
-        online.extend(prequential(&mut f, &mut scratch, groups[k]));
+        online.extend(prequential(&mut f, &mut scratch, group.examples).into_iter().map(|p| (group.source, p)));
     }
+    let videos: Vec<&Group<'_>> = groups.iter().filter(|g| g.source == Source::Video).collect();
     let mut transfer = Vec::new();
-    if groups.len() >= 2 {
-        for k in 0..groups.len() {
-            let model = Arc::new(train_model(&groups[k..=k], cfg).model);
+    if videos.len() >= 2 {
+        for (k, g) in videos.iter().enumerate() {
+            let model = Arc::new(train_model(&[**g], cfg).model);
             let mut f = Filter::new(model);
-            for (_, g) in groups.iter().enumerate().filter(|(i, _)| *i != k) {
-                transfer.extend(prequential(&mut f, &mut scratch, g));
+            for (_, other) in videos.iter().enumerate().filter(|(i, _)| *i != k) {
+                transfer.extend(prequential(&mut f, &mut scratch, other.examples));
             }
         }
     }
     CvReport {
-        held_out: Metrics::from_predictions(&held),
-        online: Metrics::from_predictions(&online),
+        held_out: per_source(&held),
+        online: per_source(&online),
         transfer_online: Metrics::from_predictions(&transfer),
+        other_sources: cross_validate_sources(groups, cfg),
     }
+}
+
+/// Out of domain: each source scored by a model trained on the other sources only.
+pub fn cross_validate_sources(groups: &[Group<'_>], cfg: &TrainConfig) -> Vec<(Source, Metrics)> {
+    let mut scratch = Scratch::new();
+    let mut rows = Vec::new();
+    for source in Source::ALL {
+        let (inside, outside): (Vec<Group<'_>>, Vec<Group<'_>>) = groups.iter().partition(|g| g.source == source);
+        if inside.is_empty() || outside.is_empty() {
+            continue;
+        }
+        let filter = Filter::new(Arc::new(train_model(&outside, cfg).model));
+        for g in inside {
+            rows.extend(predict(&filter, &mut scratch, g.examples).into_iter().map(|p| (source, p)));
+        }
+    }
+    per_source(&rows)
 }
 
 fn human_bytes(b: usize) -> String {
@@ -343,15 +456,20 @@ impl fmt::Display for Report {
         writeln!(f, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")?;
         for s in &self.splits {
             let m = &s.metrics;
+            // A split without spam (D) has a false-positive rate and nothing else.
+            let has_spam = m.tp + m.fn_ > 0;
+            let fig = |x: f64| if has_spam { format!("{x:.3}") } else { "—".to_owned() };
             writeln!(
                 f,
-                "| {} | {:.3} | {:.3} | {:.3} | {:.4} | {:.3} | {:.0}k | {} | {} |",
+                "| {} | {} | {} | {} | {:.4} ({} of {}) | {} | {:.0}k | {} | {} |",
                 s.name,
-                m.precision,
-                m.recall,
-                m.f1,
+                fig(m.precision),
+                fig(m.recall),
+                fig(m.f1),
                 m.fpr,
-                m.auc,
+                m.fp,
+                m.fp + m.tn,
+                fig(m.auc),
                 s.per_second / 1000.0,
                 human_bytes(s.model_bytes),
                 human_bytes(s.memory_bytes)
@@ -360,7 +478,7 @@ impl fmt::Display for Report {
         let cv = &self.train_cv;
         writeln!(
             f,
-            "\ntraining: {:.1} s; out-of-fold on the training videos: precision {:.3}, recall {:.3}, F1 {:.3}, ham FPR {:.4}, ROC AUC {:.3}",
+            "\ntraining: {:.1} s; out-of-fold on the training groups: precision {:.3}, recall {:.3}, F1 {:.3}, ham FPR {:.4}, ROC AUC {:.3}",
             self.train_seconds, cv.precision, cv.recall, cv.f1, cv.fpr, cv.auc
         )?;
         write!(

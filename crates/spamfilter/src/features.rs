@@ -35,11 +35,19 @@ pub struct FeatureConfig {
     pub bigrams: bool,
     /// Whether the [cues](crate::lexicon) are used.
     pub cues: bool,
+    /// Whether the text's length class is a feature. Off by default: length
+    /// means different things on different sites (long comments are mostly
+    /// spam under videos and the best comments under news).
+    pub length: bool,
+    /// Whether [function words](crate::lexicon::is_function_word) count as
+    /// words on their own. Off by default: a pronoun or an article is not spam
+    /// by itself. They always count inside bigrams and character n-grams.
+    pub function_words: bool,
 }
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        Self { bits: 20, char_min: 3, char_max: 5, bigrams: true, cues: true }
+        Self { bits: 20, char_min: 3, char_max: 5, bigrams: true, cues: true, length: false, function_words: false }
     }
 }
 
@@ -127,6 +135,22 @@ pub enum Kind {
     Cue(Cue),
     /// A fixed context slot.
     Context(Slot),
+}
+
+impl Kind {
+    /// Whether the feature is a context signal that honest readers show too
+    /// (a website given, a quick submission, no user agent, links counted by
+    /// the app, the commenter's or the address's history, the e-mail domain):
+    /// it may make a comment doubtful, never spam on its own. The honeypot is
+    /// evidence; the text's own features are evidence.
+    #[inline]
+    pub fn only_raises_doubt(self) -> bool {
+        match self {
+            Kind::Context(slot) => !matches!(slot, Slot::Bias | Slot::Honeypot),
+            Kind::EmailDomain => true,
+            _ => false,
+        }
+    }
 }
 
 /// One active feature of a comment.
@@ -223,6 +247,20 @@ fn char_grams_ascii(text: &[u8], lo: usize, hi: usize, mut emit: impl FnMut(u64,
     }
 }
 
+/// The word hashes of [`lexicon::FUNCTION_WORDS`], sorted: a word is looked up
+/// by the hash its feature needs anyway, with no string comparison.
+static FUNCTION_WORD_HASHES: std::sync::LazyLock<Vec<u64>> = std::sync::LazyLock::new(|| {
+    let mut hashes: Vec<u64> = lexicon::FUNCTION_WORDS.iter().map(|w| fnv(seed(Ns::Word), w.as_bytes())).collect();
+    hashes.sort_unstable();
+    hashes
+});
+
+/// [`lexicon::is_function_word`] by the word's hash (`fnv(seed(Ns::Word), word)`).
+#[inline]
+fn is_function_word_hash(hash: u64) -> bool {
+    FUNCTION_WORD_HASHES.binary_search(&hash).is_ok()
+}
+
 /// Turns reusable text into features; keep one per thread and reuse it.
 #[derive(Debug, Default, Clone)]
 pub struct Extractor {
@@ -300,7 +338,10 @@ impl Extractor {
                 prev = None;
                 continue;
             }
-            self.feats.push(hashed(fnv(seed(Ns::Word), word.as_bytes()), 1.0, Kind::Word, (start, i)));
+            let word_hash = fnv(seed(Ns::Word), word.as_bytes());
+            if cfg.function_words || !is_function_word_hash(word_hash) {
+                self.feats.push(hashed(word_hash, 1.0, Kind::Word, (start, i)));
+            }
             if !self.words.is_empty() {
                 self.words.push(' ');
                 if sentence_break {
@@ -395,7 +436,9 @@ impl Extractor {
         if st.longest_bang_run >= 3 {
             shape(Shape::Bangs);
         }
-        shape(Shape::Length((32 - (st.chars + 1).leading_zeros()).min(12) as u8));
+        if cfg.length {
+            shape(Shape::Length((32 - (st.chars + 1).leading_zeros()).min(12) as u8));
+        }
 
         // Cues, on the de-leeted words.
         if cfg.cues {
@@ -544,9 +587,35 @@ mod tests {
     }
 
     #[test]
-    fn empty_text_has_only_shape_and_bias() {
+    fn empty_text_has_only_the_bias() {
         let d = descriptions("", &Context::default());
+        assert_eq!(d, vec!["base rate".to_owned()]);
+        let mut x = Extractor::new();
+        let cfg = FeatureConfig { length: true, ..FeatureConfig::default() };
+        x.extract(&cfg, "", &Context::default());
+        let d: Vec<String> = x.features().iter().map(|f| x.describe(f)).collect();
         assert_eq!(d, vec!["length 0-0 characters".to_owned(), "base rate".to_owned()]);
+    }
+
+    #[test]
+    fn function_words_are_found_by_their_hash() {
+        for w in lexicon::FUNCTION_WORDS {
+            assert!(is_function_word_hash(fnv(seed(Ns::Word), w.as_bytes())), "{w}");
+        }
+        for w in ["channel", "subscribe", "money", "myself2", ""] {
+            assert_eq!(is_function_word_hash(fnv(seed(Ns::Word), w.as_bytes())), lexicon::is_function_word(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn function_words_count_only_in_company() {
+        let d = descriptions("Check out my channel", &Context::default());
+        assert!(!d.iter().any(|s| s == "word 'my' " || s == "word 'my'" || s == "word 'out'"), "{d:?}");
+        assert!(d.iter().any(|s| s == "words 'out my'") && d.iter().any(|s| s == "char-gram ' my '"), "{d:?}");
+        let mut x = Extractor::new();
+        let cfg = FeatureConfig { function_words: true, ..FeatureConfig::default() };
+        x.extract(&cfg, "Check out my channel", &Context::default());
+        assert!(x.features().iter().any(|f| x.describe(f) == "word 'my'"));
     }
 
     #[test]

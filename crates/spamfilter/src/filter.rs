@@ -5,7 +5,9 @@ use std::sync::Arc;
 use crate::context::Context;
 use crate::decision::{Decision, Reason, Thresholds, Verdict};
 use crate::features::{Extractor, Kind};
-use crate::model::{MIN_EXAMPLES_PER_CLASS, Model, Overlay, Seen, ftrl_step, merge_duplicates, score_with, sigmoid};
+use crate::model::{
+    MIN_EXAMPLES_PER_CLASS, Model, Overlay, Seen, Sums, ftrl_step, merge_duplicates, score_with, sigmoid, sums_with,
+};
 use crate::persist::PersistError;
 
 /// A comment to classify or learn from.
@@ -130,8 +132,11 @@ impl Filter {
     /// "spam or not" needs. Always the same decision as [`classify`](Self::classify).
     pub fn decide(&self, scratch: &mut Scratch, comment: &Comment<'_>) -> Decision {
         let feats = scratch.extractor.extract(&self.base.features, comment.text, &comment.context);
-        let total = feats.iter().fold(0.0f64, |t, f| t + f64::from(self.contribution(f)));
-        self.decision(total as f32)
+        let mut sums = Sums::default();
+        for f in feats {
+            sums.add(f, self.contribution(f));
+        }
+        self.decision(&sums)
     }
 
     /// A feature's part in the log-odds, base weight plus the site's delta;
@@ -141,8 +146,8 @@ impl Filter {
         (self.base.weight(f.index) + self.overlay.delta(f.index)) * f.value
     }
 
-    fn decision(&self, score: f32) -> Decision {
-        match self.thresholds().decide(score) {
+    fn decision(&self, sums: &Sums) -> Decision {
+        match self.thresholds().decide_with_context(sums.evidence() as f32, sums.total as f32) {
             // An under-trained filter never advises discarding a comment unseen.
             Decision::BlatantSpam if self.under_trained() => Decision::Spam,
             d => d,
@@ -155,12 +160,12 @@ impl Filter {
         x.extract(&self.base.features, comment.text, &comment.context);
         let feats = x.features();
         // Score and keep the strongest contributions (bias excluded) in one pass.
-        let mut total = 0.0f64;
+        let mut sums = Sums::default();
         let mut top: [(f32, usize); REASONS] = [(0.0, usize::MAX); REASONS];
         let mut bias = (0.0f32, usize::MAX);
         for (i, f) in feats.iter().enumerate() {
             let c = self.contribution(f);
-            total += f64::from(c);
+            sums.add(f, c);
             if matches!(f.kind, Kind::Context(crate::context::Slot::Bias)) {
                 bias = (c, i);
                 continue;
@@ -174,9 +179,15 @@ impl Filter {
         if reasons.is_empty() && bias.1 != usize::MAX {
             reasons.push(Reason { feature: x.describe(&feats[bias.1]), weight: bias.0 });
         }
-        let score = total as f32;
-        let decision = self.decision(score);
-        Verdict { decision, probability: sigmoid(total) as f32, score, under_trained: self.under_trained(), reasons }
+        let decision = self.decision(&sums);
+        Verdict {
+            decision,
+            probability: sigmoid(sums.total) as f32,
+            score: sums.total as f32,
+            evidence: sums.evidence() as f32,
+            under_trained: self.under_trained(),
+            reasons,
+        }
     }
 
     /// Learns a moderator's label for a comment (one FTRL step on the overlay).
@@ -188,9 +199,11 @@ impl Filter {
         let feats = scratch.extractor.features_mut();
         merge_duplicates(feats);
         let params = self.base.online;
-        let score = ftrl_step(&self.base, &mut self.overlay.cells, &params, feats, label.is_spam());
+        // The site's thresholds are chosen from pre-lesson scores on the evidence, as decisions are made.
+        let before = sums_with(&self.base, &self.overlay.cells, feats).evidence();
+        ftrl_step(&self.base, &mut self.overlay.cells, &params, feats, label.is_spam(), 1.0);
         self.overlay.seen.add(label.is_spam());
-        self.overlay.record(score as f32, label.is_spam(), &self.base);
+        self.overlay.record(before as f32, label.is_spam(), &self.base);
     }
 }
 
@@ -248,7 +261,7 @@ mod tests {
                 t.train(&Comment::text(h), Label::Ham);
             }
         }
-        Arc::new(t.finish(crate::decision::Thresholds { spam: 0.0, blatant: 6.0 }))
+        Arc::new(t.finish(crate::decision::Thresholds { doubt: -1.0, spam: 0.0, blatant: 6.0 }))
     }
 
     #[test]
@@ -279,7 +292,7 @@ mod tests {
                     seen.push(d);
                 }
             }
-            assert!(seen.contains(&Decision::Ham) && seen.iter().any(|d| d.is_spam()), "{seen:?}");
+            assert!(seen.iter().any(|d| !d.is_spam()) && seen.iter().any(|d| d.is_spam()), "{seen:?}");
         }
     }
 
@@ -293,6 +306,40 @@ mod tests {
         assert!(names.contains(&"honeypot filled"), "{names:?}");
         assert!(names.contains(&"3 or more links"), "{names:?}");
         assert!(v.decision.is_spam());
+    }
+
+    #[test]
+    fn context_alone_raises_doubt_never_spam() {
+        let f = Filter::new(model(5));
+        let mut s = Scratch::new();
+        let text = "i love this song";
+        assert_eq!(f.classify(&mut s, &Comment::text(text)).decision, Decision::Ham);
+        // Everything an honest reader might also show, and a bad record.
+        let ctx = Context {
+            author_url: Some("https://reader.example.net/"),
+            author_name: Some("best cheap seo online"),
+            email: Some("reader@spam.example"),
+            user_agent_missing: true,
+            seconds_to_submit: Some(1.0),
+            links: Some(4),
+            author_spam: Some(5),
+            ip_recent_spam: Some(9),
+            ..Context::default()
+        };
+        let v = f.classify(&mut s, &Comment::with_context(text, ctx));
+        assert_eq!(v.decision, Decision::Doubtful, "{v}");
+        assert!(v.score > f.thresholds().blatant && v.evidence < f.thresholds().spam, "{v:?}");
+        assert_eq!(f.decide(&mut s, &Comment::with_context(text, ctx)), Decision::Doubtful);
+        let names: Vec<&str> = v.reasons.iter().map(|r| r.feature.as_str()).collect();
+        assert!(names.contains(&"author has earlier spam"), "the moderator sees why: {names:?}");
+        // The honeypot is evidence: only bots fill it in.
+        let bot = Context { honeypot_filled: true, ..ctx };
+        assert!(f.classify(&mut s, &Comment::with_context(text, bot)).decision.is_spam());
+        // Spam text stays spam with the kindest context.
+        let kind = Context { author_approved: Some(1), ..Context::default() };
+        assert!(
+            f.classify(&mut s, &Comment::with_context("check out my channel and subscribe", kind)).decision.is_spam()
+        );
     }
 
     #[test]
@@ -350,7 +397,7 @@ mod tests {
     #[test]
     fn overlay_must_match_its_base() {
         let a = model(5);
-        let b = Arc::new(a.with_thresholds(crate::decision::Thresholds { spam: 1.0, blatant: 2.0 }));
+        let b = Arc::new(a.with_thresholds(crate::decision::Thresholds { doubt: 1.0, spam: 1.0, blatant: 2.0 }));
         let overlay = Overlay::new(&a);
         assert!(Filter::with_overlay(Arc::clone(&a), overlay.clone()).is_ok());
         assert!(matches!(Filter::with_overlay(b, overlay), Err(PersistError::BaseMismatch)));

@@ -204,6 +204,152 @@ pub fn find(padded: &str, text: &str) -> Cues {
     cues
 }
 
+/// English function words: articles, pronouns, prepositions, conjunctions,
+/// auxiliaries and the fragments contractions leave (`don`, `t`), sorted.
+pub(crate) const FUNCTION_WORDS: [&str; 133] = [
+    "a",
+    "about",
+    "after",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "d",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "don",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "im",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "let",
+    "ll",
+    "m",
+    "may",
+    "me",
+    "might",
+    "mine",
+    "more",
+    "most",
+    "must",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "re",
+    "s",
+    "same",
+    "shall",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "t",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "us",
+    "ve",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+];
+
+/// Whether `word` (normalised: lower case) is an English function word, which
+/// says nothing about spam on its own.
+#[inline]
+pub fn is_function_word(word: &str) -> bool {
+    // The longest is "yourselves"; most words are longer than that or not in the list.
+    word.len() <= 10 && FUNCTION_WORDS.binary_search(&word).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +409,16 @@ mod tests {
         assert_eq!(&padded[a as usize..b as usize], "check out my");
         let (a, b) = found.span(Cue::SelfPromotion).expect("self-promotion");
         assert_eq!(&padded[a as usize..b as usize], "my new song");
+    }
+
+    #[test]
+    fn function_words_are_sorted_and_found() {
+        assert!(FUNCTION_WORDS.windows(2).all(|w| w[0] < w[1]), "FUNCTION_WORDS must stay sorted");
+        for w in ["my", "the", "i", "t", "whom", "you", "your"] {
+            assert!(is_function_word(w), "{w}");
+        }
+        for w in ["channel", "subscribe", "my channel", "My"] {
+            assert!(!is_function_word(w), "{w}");
+        }
     }
 }

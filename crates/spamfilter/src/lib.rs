@@ -12,7 +12,7 @@
 //!   social handles, each one learnt feature.
 //! - [`model`]: logistic regression trained online with FTRL-Proximal; an
 //!   immutable shared base [`Model`] plus a sparse per-site [`Overlay`].
-//! - [`decision`]: ham / spam / blatant spam by two thresholds chosen by
+//! - [`decision`]: ham / doubtful / spam / blatant spam by three thresholds chosen by
 //!   cross-validation on training data, with the top reasons.
 //! - [`persist`]: checksummed binary files for models and overlays.
 //! - [`corpus`], [`eval`], [`train`]: data-set parsers, the evaluation protocol and
@@ -20,38 +20,37 @@
 //!
 //! # How the defaults were chosen
 //!
-//! All hyperparameters in [`TrainConfig::default`] were chosen by leave-one-video-out
-//! cross-validation on the training videos (Youtube01–03) only, with
-//! `cargo run --release -p spamfilter --example spam_cv` (evaluation-only data is never
-//! read there): FTRL α 0.5, β 1, L1 0.1, L2 0.1, 20 epochs, 2^20 buckets, word 1–2-grams
-//! and character 3–5-grams (each group scaled to unit length), the cues at half a shape
-//! feature's value, and a spam threshold at 1.5 % out-of-fold ham false positives. Per
-//! site, a 1 % target is re-applied to the site's own pre-lesson scores once it has
-//! taught the filter at least 200 ham and 20 spam comments.
+//! The shipped model trains on a documented mix ([`eval::Datasets::load_training`]):
+//! the YouTube videos 01–03 (one group each), 1,528 reader comments of a news site
+//! (all ham; three groups of articles) and the SpamAssassin mail turned into comment
+//! text by [`corpus::mail_as_comment`] (two groups). Every choice was made by
+//! cross-validation over those groups only, with
+//! `cargo run --release -p spamfilter --example spam_cv` (evaluation-only data is
+//! never read there), watching three things: the held-out videos' recall at the
+//! threshold (what split A measures), the held-out news comments' false positives,
+//! and the news comments scored by a model trained on the other sources only (a
+//! news site the model has never seen: what split D measures).
 //!
-//! The cues raised the held-out ROC AUC from 0.974 to 0.986. With them, a 1 % target
-//! (the most false positives editors accept) kept the held-out videos at 0.72 % false
-//! positives; the earlier 0.75 % target gave recall 0.804 at the same 0.72 %, because it
-//! falls on the first of a few outlying ham scores. The cue lists were then narrowed to
-//! phrases that ask for something for the writer, within one sentence, because broader
-//! ones sent news readers' comments ("check out the council minutes") to the spam
-//! folder: held-out (nested) figures then precision 0.992, recall 0.881, F1 0.933, FPR
-//! 0.72 %, ROC AUC 0.984.
+//! - FTRL α 0.5, β 1, L1 0.1, L2 0.1, 20 epochs, 2^20 buckets, word 1–2-grams and
+//!   character 3–5-grams (each group scaled to unit length), cues at half a shape
+//!   feature's value: as chosen on the videos alone, and no setting of the grid
+//!   moved the three figures by more than their noise on the mix.
+//! - No length class and no function word on its own
+//!   ([`FeatureConfig::length`], [`FeatureConfig::function_words`]): they said
+//!   "spam" because YouTube's long comments and its "my"/"your" are spam. The
+//!   explanations of the held-out news comments found them.
+//! - Balanced classes, and each source weighted (videos 2, news 4, mail 1): the ham
+//!   outnumbers the spam four to one; unweighted, the held-out videos' recall fell
+//!   from 0.90 (videos alone) to 0.85 at the same false positives.
+//! - The spam threshold holds each source's held-out ham to 1.5 % on its own
+//!   ([`Thresholds::choose_per_source`]); the videos decide it. The doubt threshold
+//!   holds each to 5 %. Per site, 1 % and 5 % are re-applied to the site's own
+//!   pre-lesson scores once it has taught the filter at least 200 ham and 20 spam.
+//! - Spam is decided on the comment's own evidence; context signals only raise
+//!   doubt ([`Thresholds::decide_with_context`], [`features::Kind::only_raises_doubt`]).
 //!
-//! The base model's 1.5 % is the largest target at which nested cross-validation
-//! (thresholds for each held-out video chosen from inner out-of-fold scores, as the
-//! shipped threshold is) keeps the held-out videos at or under 1 % false positives:
-//! out-of-fold scores come from models trained on less data than the shipped one and
-//! overstate its false positives (an out-of-fold 1 % gave 0.72 % held out). Held-out
-//! F1 rose from 0.933 to 0.945 (precision 0.991, recall 0.903) at 0.91 % false
-//! positives; 1.75 % took the held-out videos streamed through an overlay to 1.27 %.
-//!
-//! Site overlays learn with FTRL α 2, β 1 and no L1 or L2: chosen by the same
-//! cross-validation, streaming each held-out video through a fresh overlay (the
-//! "online" and "transfer online" columns). Without L1 a lesson moves every feature
-//! of the comment at once instead of waiting for the evidence to pass a threshold;
-//! out-of-fold ROC AUC rose from 0.987 to 0.990 (online) and from 0.984 to 0.988
-//! (transfer online).
+//! Site overlays learn with FTRL α 2, β 1 and no L1 or L2 (chosen on the videos:
+//! a lesson moves every feature of the comment at once).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -93,4 +92,4 @@ pub use features::FeatureConfig;
 pub use filter::{Comment, Filter, Label, REASONS, Scratch};
 pub use model::{FtrlParams, Model, Overlay, Seen};
 pub use persist::PersistError;
-pub use train::{TrainConfig, Trained, Trainer, train_model};
+pub use train::{Group, Scored, Source, TrainConfig, Trained, Trainer, train_model};

@@ -101,6 +101,72 @@ impl Hasher for IndexHasher {
 /// Map from weight index to FTRL cell.
 pub type CellMap = HashMap<u32, Cell, BuildHasherDefault<IndexHasher>>;
 
+/// Where FTRL cells live: a sparse map for a site's overlay, a dense table
+/// (one cell per weight) for training a base model, where most cells are
+/// touched and a table lookup is several times faster than a hash lookup.
+pub(crate) trait Cells {
+    /// The cell of `index`, if it has one.
+    fn cell(&self, index: u32) -> Option<&Cell>;
+    /// The cell of `index`, made if needed.
+    fn cell_mut(&mut self, index: u32) -> &mut Cell;
+    /// Whether no cell was ever made (scoring skips the lookups).
+    fn is_empty(&self) -> bool;
+}
+
+impl Cells for CellMap {
+    #[inline]
+    fn cell(&self, index: u32) -> Option<&Cell> {
+        self.get(&index)
+    }
+
+    #[inline]
+    fn cell_mut(&mut self, index: u32) -> &mut Cell {
+        self.entry(index).or_default()
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        HashMap::is_empty(self)
+    }
+}
+
+/// One cell per weight of the table (untouched cells are zero, as a missing cell is).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DenseCells(Vec<Cell>);
+
+impl DenseCells {
+    /// Zeroed cells for a table of `dim` weights.
+    pub(crate) fn new(dim: usize) -> Self {
+        Self(vec![Cell::default(); dim])
+    }
+
+    /// `(index, cell)` for every cell with a non-zero state.
+    pub(crate) fn touched(&self) -> impl Iterator<Item = (u32, &Cell)> {
+        self.0.iter().enumerate().filter(|(_, c)| c.n != 0.0 || c.z != 0.0).map(|(i, c)| (i as u32, c))
+    }
+}
+
+impl Cells for DenseCells {
+    #[inline]
+    fn cell(&self, index: u32) -> Option<&Cell> {
+        self.0.get(index as usize)
+    }
+
+    #[inline]
+    fn cell_mut(&mut self, index: u32) -> &mut Cell {
+        let i = index as usize;
+        if i >= self.0.len() {
+            self.0.resize(i + 1, Cell::default());
+        }
+        &mut self.0[i]
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// Counts of labelled examples a model or overlay has learnt from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Seen {
@@ -293,7 +359,7 @@ impl Overlay {
         let ham = self.history.len() - spam;
         self.thresholds = (ham >= ADAPT_MIN_HAM && spam >= ADAPT_MIN_SPAM).then(|| {
             let t = Thresholds::choose(self.history.make_contiguous(), &base.policy);
-            Thresholds { spam: t.spam, blatant: base.thresholds.blatant.max(t.spam) }
+            Thresholds { doubt: t.doubt, spam: t.spam, blatant: base.thresholds.blatant.max(t.spam) }
         });
     }
 
@@ -335,18 +401,60 @@ impl Overlay {
 }
 
 /// Log-odds from base weights plus a sparse delta map.
-pub(crate) fn score_with(model: &Model, cells: &CellMap, feats: &[Feature]) -> f64 {
+pub(crate) fn score_with(model: &Model, cells: &impl Cells, feats: &[Feature]) -> f64 {
     let mut s = 0.0f64;
     for f in feats {
         let mut w = model.weight(f.index);
         if !cells.is_empty()
-            && let Some(c) = cells.get(&f.index)
+            && let Some(c) = cells.cell(f.index)
         {
             w += c.w;
         }
         s += f64::from(w) * f64::from(f.value);
     }
     s
+}
+
+/// A comment's log-odds, and the part of it that only raises doubt
+/// ([`Kind::only_raises_doubt`](crate::features::Kind::only_raises_doubt)).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Sums {
+    /// Every contribution.
+    pub(crate) total: f64,
+    /// Contributions towards spam of features that only raise doubt.
+    pub(crate) doubt_only: f64,
+}
+
+impl Sums {
+    /// Adds feature `f`'s contribution `c`.
+    #[inline]
+    pub(crate) fn add(&mut self, f: &Feature, c: f32) {
+        self.total += f64::from(c);
+        if c > 0.0 && f.kind.only_raises_doubt() {
+            self.doubt_only += f64::from(c);
+        }
+    }
+
+    /// The log-odds on the comment's own evidence.
+    #[inline]
+    pub(crate) fn evidence(&self) -> f64 {
+        self.total - self.doubt_only
+    }
+}
+
+/// [`Sums`] from base weights plus a sparse delta map, in feature order.
+pub(crate) fn sums_with(model: &Model, cells: &impl Cells, feats: &[Feature]) -> Sums {
+    let mut sums = Sums::default();
+    for f in feats {
+        let mut w = model.weight(f.index);
+        if !cells.is_empty()
+            && let Some(c) = cells.cell(f.index)
+        {
+            w += c.w;
+        }
+        sums.add(f, w * f.value);
+    }
+    sums
 }
 
 /// Logistic function, clamped away from 0 and 1.
@@ -371,13 +479,21 @@ pub(crate) fn merge_duplicates(feats: &mut Vec<Feature>) {
     });
 }
 
-/// One FTRL step on `cells` (deltas over `model`) for merged features; returns the
-/// log-odds predicted before the step.
-pub(crate) fn ftrl_step(model: &Model, cells: &mut CellMap, p: &FtrlParams, feats: &[Feature], spam: bool) -> f64 {
+/// One FTRL step on `cells` (deltas over `model`) for merged features, the
+/// gradient scaled by the example's `weight`; returns the log-odds predicted
+/// before the step.
+pub(crate) fn ftrl_step(
+    model: &Model,
+    cells: &mut impl Cells,
+    p: &FtrlParams,
+    feats: &[Feature],
+    spam: bool,
+    weight: f64,
+) -> f64 {
     let score = score_with(model, cells, feats);
     let prob = sigmoid(score);
     let y = if spam { 1.0 } else { 0.0 };
-    let err = prob - y;
+    let err = (prob - y) * weight;
     if !err.is_finite() {
         return score;
     }
@@ -386,8 +502,7 @@ pub(crate) fn ftrl_step(model: &Model, cells: &mut CellMap, p: &FtrlParams, feat
         if g == 0.0 || !g.is_finite() {
             continue;
         }
-        let cell = cells.entry(f.index).or_default();
-        cell.update(g, p);
+        cells.cell_mut(f.index).update(g, p);
     }
     score
 }

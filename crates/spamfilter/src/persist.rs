@@ -19,8 +19,11 @@ const MODEL_MAGIC: &[u8; 8] = b"BSSPAMMD";
 const OVERLAY_MAGIC: &[u8; 8] = b"BSSPAMOV";
 /// The format written. Version 2 marks models whose feature byte may carry the
 /// cue bit, so that binaries which knew only the bigram bit refuse them instead
-/// of ignoring the cues; version 1 files read the same way.
-const VERSION: u16 = 2;
+/// of ignoring the cues; version 1 files read the same way. Version 3 adds the
+/// doubt threshold and its target, and the feature bits for the length class
+/// and function words; older files read with no doubt zone of their own
+/// (doubt = spam) and both features on, as they were trained.
+const VERSION: u16 = 3;
 /// The oldest format still read.
 const OLDEST_VERSION: u16 = 1;
 /// Files larger than this are refused rather than read into memory.
@@ -146,6 +149,13 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The feature byte: bit 0 bigrams, bit 1 cues, bit 2 *no* length class,
+/// bit 3 *no* function-word unigrams (clear in files older than version 3,
+/// which had both).
+fn feature_flags(fc: &FeatureConfig) -> u8 {
+    u8::from(fc.bigrams) | u8::from(fc.cues) << 1 | u8::from(!fc.length) << 2 | u8::from(!fc.function_words) << 3
+}
+
 /// Reads a whole file, checks magic, version and checksum; returns the end of the payload.
 fn read_checked(r: &mut impl Read, magic: &[u8; 8], buf: &mut Vec<u8>) -> Result<usize, PersistError> {
     r.take(MAX_FILE + 1).read_to_end(buf)?;
@@ -180,13 +190,14 @@ impl Model {
         out.extend_from_slice(MODEL_MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         let fc = &self.features;
-        out.extend_from_slice(&[fc.bits, fc.char_min, fc.char_max, u8::from(fc.bigrams) | u8::from(fc.cues) << 1]);
+        out.extend_from_slice(&[fc.bits, fc.char_min, fc.char_max, feature_flags(fc)]);
         out.extend_from_slice(&(Slot::COUNT as u16).to_le_bytes());
-        put_f32s(&mut out, &[self.thresholds.spam, self.thresholds.blatant]);
+        let t = &self.thresholds;
+        put_f32s(&mut out, &[t.doubt, t.spam, t.blatant]);
         let o = &self.online;
         put_f32s(&mut out, &[o.alpha, o.beta, o.l1, o.l2]);
         let p = &self.policy;
-        put_f32s(&mut out, &[p.target_fpr, p.blatant_margin, p.min_spam]);
+        put_f32s(&mut out, &[p.target_fpr, p.doubt_fpr, p.blatant_margin, p.min_spam]);
         out.extend_from_slice(&self.seen.ham.to_le_bytes());
         out.extend_from_slice(&self.seen.spam.to_le_bytes());
         out.extend_from_slice(&(nnz as u32).to_le_bytes());
@@ -217,22 +228,36 @@ impl Model {
         let mut buf = Vec::new();
         let end = read_checked(r, MODEL_MAGIC, &mut buf)?;
         let fingerprint = crc32fast::hash(&buf[..end]);
+        let version = u16::from_le_bytes([buf[8], buf[9]]);
         let mut c = Cursor { buf: &buf[10..end] };
         // Version 1 wrote the byte as a bigram boolean at first and with the cue
         // bit later; both read the same as version 2. Only readers differ: an older
         // one took any non-zero byte for "bigrams" and would have dropped the cues.
         let (bits, char_min, char_max, flags) = (c.u8()?, c.u8()?, c.u8()?, c.u8()?);
-        if flags > 0b11 {
+        if flags > if version >= 3 { 0b1111 } else { 0b11 } {
             return Err(PersistError::Corrupt("unknown feature flags"));
         }
-        let features = FeatureConfig { bits, char_min, char_max, bigrams: flags & 1 != 0, cues: flags & 2 != 0 };
+        let features = FeatureConfig {
+            bits,
+            char_min,
+            char_max,
+            bigrams: flags & 1 != 0,
+            cues: flags & 2 != 0,
+            length: flags & 4 == 0,
+            function_words: flags & 8 == 0,
+        };
         if !features.is_valid() {
             return Err(PersistError::Corrupt("feature configuration out of range"));
         }
         if u32::from(c.u16()?) != Slot::COUNT {
             return Err(PersistError::Corrupt("context slot count differs"));
         }
-        let thresholds = Thresholds { spam: c.f32()?, blatant: c.f32()? };
+        let thresholds = if version >= 3 {
+            Thresholds { doubt: c.f32()?, spam: c.f32()?, blatant: c.f32()? }
+        } else {
+            let spam = c.f32()?;
+            Thresholds { doubt: spam, spam, blatant: c.f32()? }
+        };
         if !thresholds.is_valid() {
             return Err(PersistError::Corrupt("thresholds"));
         }
@@ -240,8 +265,10 @@ impl Model {
         if !online.is_valid() {
             return Err(PersistError::Corrupt("learning rates"));
         }
-        let policy = ThresholdPolicy { target_fpr: c.f32()?, blatant_margin: c.f32()?, min_spam: c.f32()? };
-        if !(0.0..=1.0).contains(&policy.target_fpr) {
+        let target_fpr = c.f32()?;
+        let doubt_fpr = if version >= 3 { c.f32()? } else { ThresholdPolicy::default().doubt_fpr };
+        let policy = ThresholdPolicy { target_fpr, doubt_fpr, blatant_margin: c.f32()?, min_spam: c.f32()? };
+        if !(0.0..=1.0).contains(&policy.target_fpr) || !(0.0..=1.0).contains(&policy.doubt_fpr) {
             return Err(PersistError::Corrupt("threshold policy"));
         }
         let seen = Seen { ham: c.u64()?, spam: c.u64()? };
@@ -368,7 +395,7 @@ mod tests {
         let mut m = Model::untrained(fc, online);
         m.weights[3] = 0.25;
         m.weights[60_000] = -1.5;
-        m.thresholds = Thresholds { spam: 1.0, blatant: 4.0 };
+        m.thresholds = Thresholds { doubt: 0.5, spam: 1.0, blatant: 4.0 };
         m.seen = Seen { ham: 10, spam: 12 };
         Model::from_parts(m.features, m.weights, m.thresholds, m.online, m.policy, m.seen)
     }
@@ -391,20 +418,28 @@ mod tests {
 
     #[test]
     fn every_feature_switch_round_trips() {
-        for (bigrams, cues) in [(false, false), (true, false), (false, true), (true, true)] {
+        for flags in 0..16u8 {
+            let (bigrams, cues, length, function_words) =
+                (flags & 1 != 0, flags & 2 != 0, flags & 4 != 0, flags & 8 != 0);
             let m = model();
-            let features = FeatureConfig { bigrams, cues, ..m.features };
+            let features = FeatureConfig { bigrams, cues, length, function_words, ..m.features };
             let m = Model::from_parts(features, m.weights, m.thresholds, m.online, m.policy, m.seen);
             let back = Model::read_from(&mut bytes(&m).as_slice()).expect("read back");
-            assert_eq!((back.features.bigrams, back.features.cues), (bigrams, cues));
+            assert_eq!(back.features, features);
             assert_eq!(back, m);
         }
     }
 
-    /// The model's file as format `version` would hold it, with `feature_byte`.
+    /// The model's file as format `version` would hold it, with `feature_byte`:
+    /// before version 3, without the doubt threshold (bytes 16..20) and its
+    /// target (bytes 48..52).
     fn written_as(m: &Model, version: u16, feature_byte: u8) -> Vec<u8> {
         let mut v = bytes(m);
         v.truncate(v.len() - 4);
+        if version < 3 {
+            v.drain(48..52);
+            v.drain(16..20);
+        }
         v[8..10].copy_from_slice(&version.to_le_bytes());
         v[13] = feature_byte;
         let sum = crc32fast::hash(&v);
@@ -413,17 +448,25 @@ mod tests {
     }
 
     #[test]
-    fn version_1_files_are_still_read() {
+    fn older_files_are_still_read() {
         let m = model();
-        // Early version 1 wrote 0 or 1 (bigrams); later version 1 also the cue bit.
-        for (byte, bigrams, cues) in [(0, false, false), (1, true, false), (2, false, true), (3, true, true)] {
-            let back = Model::read_from(&mut written_as(&m, 1, byte).as_slice()).expect("version 1 reads");
-            assert_eq!((back.features.bigrams, back.features.cues), (bigrams, cues), "byte {byte}");
-            assert_eq!(back.weights, m.weights);
+        // Early version 1 wrote 0 or 1 (bigrams); later version 1 and version 2 also the cue bit.
+        for version in [1, 2] {
+            for (byte, bigrams, cues) in [(0, false, false), (1, true, false), (2, false, true), (3, true, true)] {
+                let back = Model::read_from(&mut written_as(&m, version, byte).as_slice()).expect("older files read");
+                assert_eq!((back.features.bigrams, back.features.cues), (bigrams, cues), "byte {byte}");
+                // Trained with the length class and function words, and no doubt zone of their own.
+                assert!(back.features.length && back.features.function_words);
+                assert_eq!(back.weights, m.weights);
+                let t = back.thresholds();
+                assert_eq!((t.doubt, t.spam, t.blatant), (m.thresholds.spam, m.thresholds.spam, m.thresholds.blatant));
+                assert_eq!(back.policy.target_fpr, m.policy.target_fpr);
+                assert_eq!(back.policy.min_spam, m.policy.min_spam);
+            }
         }
-        // Flags no version knows are refused.
-        for version in [1, VERSION] {
-            let v = written_as(&m, version, 0b100);
+        // Flags no version knows are refused: the length and function-word bits before version 3.
+        for (version, byte) in [(1, 0b100), (2, 0b1000), (VERSION, 0b1_0000)] {
+            let v = written_as(&m, version, byte);
             assert!(matches!(Model::read_from(&mut v.as_slice()), Err(PersistError::Corrupt(_))), "version {version}");
         }
     }
@@ -474,7 +517,7 @@ mod tests {
         o.write_to(&mut v).expect("write to a Vec");
         let back = Overlay::read_from(&mut v.as_slice(), &m).expect("read back");
         assert_eq!(back, o);
-        let other = m.with_thresholds(Thresholds { spam: 2.0, blatant: 3.0 });
+        let other = m.with_thresholds(Thresholds { doubt: 1.0, spam: 2.0, blatant: 3.0 });
         assert!(matches!(Overlay::read_from(&mut v.as_slice(), &other), Err(PersistError::BaseMismatch)));
         assert!(matches!(Overlay::read_from(&mut &v[..v.len() - 3], &m), Err(PersistError::ChecksumMismatch)));
         assert!(matches!(Model::read_from(&mut v.as_slice()), Err(PersistError::BadMagic)));

@@ -1,5 +1,10 @@
-//! Moderation and privacy requests: the functions behind the `comments` and
-//! `privacy` commands (and, later, the admin's moderation queue).
+//! What happens to comments: a reader's new comment ([`submit`]), moderators'
+//! decisions and privacy requests (the functions behind the article form, the
+//! `comments` and `privacy` commands and the admin's moderation queue).
+
+mod submit;
+
+pub use submit::{CommentWriter, Outcome, Submission, judge, submit};
 
 use crate::domain::comment::Status;
 use crate::spam::{LOCAL_SITE, SpamEngine, SpamInput};

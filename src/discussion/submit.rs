@@ -1,0 +1,199 @@
+//! A reader's new comment, from validated fields to a stored comment with its
+//! moderation state: the one definition of what happens to a comment, shared
+//! by the article form and anything else that takes comments in.
+//!
+//! The order is WordPress's, which editors know (`../shared/PRODUCT.md`): the
+//! parent exists and is approved; duplicate; flood; the moderation policy and
+//! the spam filter's verdict; store (committed before the outcome is returned).
+//! What comes before (finding the article, whether it is open, the form's
+//! token and validation) and after (cookies, the redirect) is the caller's:
+//! those are about the page the comment was sent from.
+
+use std::future::Future;
+
+use crate::domain::comment::{self, Status, ValidComment};
+use crate::domain::moderation::{self, DiscussionSettings, Facts, SpamOpinion, Verdict};
+use crate::spam::{self, LOCAL_SITE, SpamEngine, SpamInput};
+use crate::store::{History, Inserted, NewComment, Probe, Store, StoreError, StoreResult};
+use spamfilter::Decision;
+
+/// Where new comments are written: the web server's group commit, or the store itself.
+pub trait CommentWriter {
+    /// Stores `comment`, committed before the future resolves.
+    fn write(&self, comment: NewComment) -> impl Future<Output = StoreResult<Inserted>> + Send;
+}
+
+impl CommentWriter for Store {
+    async fn write(&self, comment: NewComment) -> StoreResult<Inserted> {
+        self.insert_comments(std::slice::from_ref(&comment))
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Rejected("the comment was not stored".into())))
+    }
+}
+
+/// A reader's comment and what is known of how it was sent.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub article_id: i64,
+    pub comment: ValidComment,
+    /// The commenter's address.
+    pub ip: String,
+    /// The browser's `User-Agent`, if it sent one.
+    pub user_agent: Option<String>,
+    /// Seconds between showing the form and receiving it (from its signed token).
+    pub seconds_since_render: i64,
+    /// The hidden field only bots fill in.
+    pub honeypot_filled: bool,
+    pub now: i64,
+}
+
+/// What became of a submission.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The comment replied to is not there, not approved, or under another article.
+    ParentUnavailable,
+    /// The same author said the same thing in the same place already.
+    Duplicate,
+    /// A comment from the same address or email came less than the flood interval ago.
+    TooFast { wait_seconds: i64 },
+    /// Blatant spam the site chose not to keep.
+    Discarded,
+    /// Stored, committed.
+    Stored {
+        id: i64,
+        status: Status,
+        /// For a top-level comment: approved top-level comments before it.
+        top_level_before: Option<i64>,
+    },
+}
+
+/// The filter's verdict as the moderation policy reads it.
+fn opinion(verdict: &spamfilter::Verdict) -> SpamOpinion {
+    SpamOpinion {
+        is_spam: verdict.decision.is_spam(),
+        blatant: verdict.decision == Decision::BlatantSpam,
+        doubtful: verdict.decision == Decision::Doubtful,
+        score: f64::from(verdict.probability),
+        reasons: spam::explain(verdict),
+    }
+}
+
+/// The moderation policy's verdict on a submission from a commenter with
+/// `history`, and the spam filter's verdict it took into account. Pure: it
+/// reads and writes nothing (what `spam eval` runs split D through).
+pub fn judge(
+    spam: &SpamEngine,
+    settings: &DiscussionSettings,
+    s: &Submission,
+    history: History,
+) -> (Verdict, spamfilter::Verdict) {
+    let c = &s.comment;
+    let spam_input = SpamInput {
+        text: c.body.clone(),
+        links: u32::try_from(comment::count_links(&c.body)).ok(),
+        author_url: c.author_url.clone(),
+        author_name: Some(c.author_name.clone()),
+        email_domain: SpamInput::domain_of(&c.author_email),
+        user_agent_missing: s.user_agent.as_deref().is_none_or(str::is_empty),
+        seconds_to_submit: Some(s.seconds_since_render as f32),
+        honeypot_filled: s.honeypot_filled,
+        author_approved: u32::try_from(history.approved).ok(),
+        author_spam: u32::try_from(history.spam).ok(),
+        ip_recent_spam: u32::try_from(history.ip_spam).ok(),
+    };
+    let spam_verdict = spam.check(LOCAL_SITE, &spam_input);
+    let facts = Facts {
+        is_staff: false,
+        honeypot_filled: s.honeypot_filled,
+        previously_approved: history.approved > 0,
+        seconds_since_render: Some(s.seconds_since_render),
+        ip: Some(s.ip.clone()),
+        user_agent: s.user_agent.clone(),
+        spam: Some(opinion(&spam_verdict)),
+    };
+    (moderation::decide(c, &facts, settings), spam_verdict)
+}
+
+/// Runs a submission through the pipeline and, unless it is refused, stores it.
+pub async fn submit(
+    store: &Store,
+    spam: &SpamEngine,
+    writer: &impl CommentWriter,
+    settings: &DiscussionSettings,
+    s: Submission,
+) -> StoreResult<Outcome> {
+    let c = &s.comment;
+    if let Some(parent) = c.parent_id {
+        match store.comment_status(parent).await {
+            Ok((article_id, Status::Approved)) if article_id == s.article_id => {}
+            Ok(_) | Err(StoreError::NotFound) => return Ok(Outcome::ParentUnavailable),
+            Err(err) => return Err(err),
+        }
+    }
+    let probe = Probe {
+        article_id: s.article_id,
+        parent_id: c.parent_id,
+        name: &c.author_name,
+        email: &c.author_email,
+        body: &c.body,
+        ip: &s.ip,
+        flood_since: s.now - settings.flood_seconds,
+        history_since: s.now - 7 * 86_400,
+    };
+    let checks = store.posting_checks(&probe).await?;
+    if checks.duplicate {
+        return Ok(Outcome::Duplicate);
+    }
+    if settings.flood_seconds > 0
+        && let Some(last) = checks.last_post
+    {
+        return Ok(Outcome::TooFast { wait_seconds: (last + settings.flood_seconds - s.now).max(1) });
+    }
+    let (verdict, spam_verdict) = judge(spam, settings, &s, checks.history);
+    // The moderator sees the policy's reason and the filter's opinion.
+    let filter_note = format!("spam filter: p={:.2}; {}", spam_verdict.probability, spam::explain(&spam_verdict));
+    let with_note =
+        |why: &str| if why.starts_with("spam filter") { why.to_owned() } else { format!("{why} — {filter_note}") };
+    // The log says why in the policy's words only: the filter's reasons quote
+    // the comment (its words, its email domain), which logs must not keep.
+    let log_reason = |why: &str| if why.starts_with("spam filter") { "spam filter".to_owned() } else { why.to_owned() };
+    let spam_p = spam_verdict.probability;
+    let (status, reason, logged) = match &verdict {
+        Verdict::Approve => (Status::Approved, filter_note.clone(), String::new()),
+        Verdict::Hold(why) => (Status::Pending, with_note(why), log_reason(why)),
+        Verdict::Spam(why) => (Status::Spam, with_note(why), log_reason(why)),
+        Verdict::Discard(why) => {
+            tracing::info!(article.id = s.article_id, reason = %log_reason(why), spam.p = spam_p, "blatant spam discarded");
+            return Ok(Outcome::Discarded);
+        }
+    };
+    let Submission { article_id, comment: c, ip, user_agent, now, .. } = s;
+    let new = NewComment {
+        article_id,
+        parent_id: c.parent_id,
+        author_name: c.author_name,
+        author_email: c.author_email,
+        author_url: c.author_url,
+        body_html: comment::render_body(&c.body),
+        body: c.body,
+        status,
+        reason: Some(reason),
+        spam_score: Some(f64::from(spam_p)),
+        is_staff: false,
+        ip: Some(ip),
+        user_agent,
+        now,
+    };
+    let Inserted { id, top_level_before } = writer.write(new).await?;
+    match status {
+        Status::Pending => {
+            tracing::info!(comment.id = id, article.id = article_id, reason = %logged, spam.p = spam_p, "comment awaiting moderation")
+        }
+        Status::Spam => {
+            tracing::info!(comment.id = id, article.id = article_id, reason = %logged, spam.p = spam_p, "comment marked as spam")
+        }
+        _ => tracing::info!(comment.id = id, article.id = article_id, "comment published"),
+    }
+    Ok(Outcome::Stored { id, status, top_level_before })
+}
