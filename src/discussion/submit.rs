@@ -75,6 +75,7 @@ fn opinion(verdict: &spamfilter::Verdict) -> SpamOpinion {
         blatant: verdict.decision == Decision::BlatantSpam,
         doubtful: verdict.decision == Decision::Doubtful,
         score: f64::from(verdict.probability),
+        evidence: spamfilter::model::sigmoid(f64::from(verdict.evidence)),
         reasons: spam::explain(verdict),
     }
 }

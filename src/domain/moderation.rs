@@ -77,6 +77,8 @@ pub struct SpamOpinion {
     pub blatant: bool,
     /// Not confident either way: a moderator should look.
     pub doubtful: bool,
+    /// Probability of spam on the comment's own evidence (`score` includes the context).
+    pub evidence: f64,
     pub score: f64,
     /// The features behind the verdict, for the moderator.
     pub reasons: String,
@@ -125,7 +127,10 @@ pub fn decide(comment: &ValidComment, facts: &Facts, settings: &DiscussionSettin
         };
     }
     if let Some(spam) = facts.spam.as_ref().filter(|s| s.doubtful) {
-        return Verdict::Hold(format!("spam filter is unsure: score {:.2}; {}", spam.score, spam.reasons));
+        return Verdict::Hold(format!(
+            "spam filter is unsure: score {:.2} with its context, {:.2} on its own; {}",
+            spam.score, spam.evidence, spam.reasons
+        ));
     }
     if settings.hold_first_time && !facts.previously_approved {
         return Verdict::Hold("first comment from this name and email address".into());
@@ -199,17 +204,28 @@ mod tests {
 
     #[test]
     fn the_spam_filter_decides_after_the_policies() {
-        let spam =
-            SpamOpinion { is_spam: true, blatant: true, doubtful: false, score: 0.99, reasons: "word 'casino'".into() };
+        let spam = SpamOpinion {
+            is_spam: true,
+            blatant: true,
+            doubtful: false,
+            score: 0.99,
+            evidence: 0.99,
+            reasons: "word 'casino'".into(),
+        };
         let facts = Facts { spam: Some(spam.clone()), ..known() };
         assert!(matches!(decide(&comment("hi"), &facts, &DiscussionSettings::default()), Verdict::Spam(_)));
         let discard = DiscussionSettings { discard_blatant_spam: true, ..DiscussionSettings::default() };
         assert!(matches!(decide(&comment("hi"), &facts, &discard), Verdict::Discard(_)));
         // A doubtful verdict holds the comment for a moderator, even from a known commenter.
-        let doubt = SpamOpinion { is_spam: false, blatant: false, doubtful: true, score: 0.6, ..spam };
+        let doubt = SpamOpinion { is_spam: false, blatant: false, doubtful: true, score: 0.6, evidence: 0.2, ..spam };
         let facts = Facts { spam: Some(doubt), ..known() };
         match decide(&comment("hi"), &facts, &DiscussionSettings::default()) {
-            Verdict::Hold(why) => assert!(why.starts_with("spam filter is unsure: score 0.60; word 'casino'"), "{why}"),
+            Verdict::Hold(why) => {
+                assert!(
+                    why.starts_with("spam filter is unsure: score 0.60 with its context, 0.20 on its own; word"),
+                    "{why}"
+                )
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -136,7 +136,7 @@ async fn moderation_policies() {
     app.set("block_words", "viagra").await;
     let path = app.article_at("policy", "").await;
     let browser = app.browser();
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 7] = [
         ("A fair point, well made.", "approved", ""),
         ("See http://a.example and http://b.example and http://c.example", "pending", "3 links"),
         (
@@ -145,6 +145,8 @@ async fn moderation_policies() {
             "approved",
             "",
         ),
+        // Within the link limit, the spam filter decides: two bare links and no words are spam to it.
+        ("See http://a.example and http://b.example", "spam", "spam filter"),
         ("The new Casino is a disgrace", "pending", "moderation word"),
         ("cheap VIAGRA here", "spam", "blocked word"),
         ("A lottery of a decision", "pending", "moderation word"),

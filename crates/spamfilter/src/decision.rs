@@ -129,13 +129,14 @@ impl Thresholds {
             }
         };
         let spam = cut(policy.target_fpr).max(policy.min_spam);
-        let doubt = cut(policy.doubt_fpr).min(spam);
+        // A target that allows every ham would put doubt at -inf: keep it finite.
+        let doubt = cut(policy.doubt_fpr).max(f32::MIN).min(spam);
         let blatant = (ham[0] + policy.blatant_margin).max(spam);
         Self { doubt, spam, blatant }
     }
 
     /// [`choose`](Self::choose) for each source's held-out scores, taking the
-    /// highest spam and blatant thresholds: every source's ham is held to the
+    /// highest of each threshold: every source's ham is held to the
     /// target, not only the pooled ham (where one source's easy ham could hide
     /// another's false positives).
     pub fn choose_per_source(scores: &[crate::train::Scored], policy: &ThresholdPolicy) -> Self {
@@ -210,7 +211,8 @@ pub struct Verdict {
     /// signals added towards spam (see [`Thresholds::decide_with_context`]).
     pub evidence: f32,
     /// The model has seen too few examples of either class to be trusted; a
-    /// blatant-spam verdict is then downgraded to spam (held, never discarded).
+    /// blatant-spam verdict is then downgraded to spam (kept in the spam
+    /// folder, never discarded).
     pub under_trained: bool,
     /// The features that contributed most, strongest first.
     pub reasons: Vec<Reason>,
@@ -277,6 +279,9 @@ mod tests {
         assert!((t.blatant - 3.5).abs() < 1e-5);
         let strict = Thresholds::choose(&scores, &ThresholdPolicy { target_fpr: 0.0, ..policy });
         assert!(strict.spam > 2.5);
+        // Doubt at "every ham" stays finite, so the thresholds stay valid.
+        let lax = Thresholds::choose(&scores, &ThresholdPolicy { doubt_fpr: 1.0, ..policy });
+        assert!(lax.doubt.is_finite() && lax.is_valid(), "{lax:?}");
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl Filter {
         self.base.memory_bytes() + self.overlay.memory_bytes()
     }
 
-    /// Log-odds of spam only (no reasons); the fastest path.
+    /// Log-odds of spam only, context included (no reasons, no decision); the fastest path.
     pub fn score(&self, scratch: &mut Scratch, comment: &Comment<'_>) -> f32 {
         let feats = scratch.extractor.extract(&self.base.features, comment.text, &comment.context);
         score_with(&self.base, &self.overlay.cells, feats) as f32

@@ -312,8 +312,11 @@ const ADAPT_EVERY: u32 = 25;
 /// Per-site learnt corrections on top of a base [`Model`]: sparse FTRL cells,
 /// plus the site's own spam threshold.
 ///
-/// Each lesson records the score the comment had *before* the lesson (a held-out
-/// score, like the cross-validation scores the base thresholds came from). Once
+/// Each lesson records the score on the evidence the comment had *before* the
+/// lesson (a held-out score, like the cross-validation scores the base
+/// thresholds came from; both leave out what context only adds to doubt, as
+/// the spam decision does; the doubt threshold is then compared with the
+/// score with context, which may hold a little more than its target). Once
 /// the recent history holds enough ham and spam, the base model's threshold
 /// policy (its target ham false-positive rate) is re-applied to it, so each site
 /// is calibrated to its own traffic. The blatant-spam threshold never drops below the base's.

@@ -266,7 +266,8 @@ impl Model {
             return Err(PersistError::Corrupt("learning rates"));
         }
         let target_fpr = c.f32()?;
-        let doubt_fpr = if version >= 3 { c.f32()? } else { ThresholdPolicy::default().doubt_fpr };
+        // Older models had no doubt zone: their sites' thresholds get none either.
+        let doubt_fpr = if version >= 3 { c.f32()? } else { target_fpr };
         let policy = ThresholdPolicy { target_fpr, doubt_fpr, blatant_margin: c.f32()?, min_spam: c.f32()? };
         if !(0.0..=1.0).contains(&policy.target_fpr) || !(0.0..=1.0).contains(&policy.doubt_fpr) {
             return Err(PersistError::Corrupt("threshold policy"));
@@ -461,6 +462,7 @@ mod tests {
                 let t = back.thresholds();
                 assert_eq!((t.doubt, t.spam, t.blatant), (m.thresholds.spam, m.thresholds.spam, m.thresholds.blatant));
                 assert_eq!(back.policy.target_fpr, m.policy.target_fpr);
+                assert_eq!(back.policy.doubt_fpr, m.policy.target_fpr, "no doubt zone for their sites either");
                 assert_eq!(back.policy.min_spam, m.policy.min_spam);
             }
         }

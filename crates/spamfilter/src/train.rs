@@ -14,7 +14,7 @@ use crate::filter::{Comment, Label};
 use crate::model::{DenseCells, FtrlParams, Model, Seen, ftrl_step, merge_duplicates, sums_with};
 
 /// Everything that shapes a trained model. [`Default`] holds the values chosen by
-/// cross-validation on the training videos (see the crate documentation).
+/// cross-validation on the training groups (see the crate documentation).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainConfig {
     /// Feature extraction.
