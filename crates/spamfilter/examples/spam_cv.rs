@@ -98,29 +98,11 @@ fn main() -> ExitCode {
         };
         let (v, n, m) = (oof(Source::Video), oof(Source::News), oof(Source::Mail));
         let r = eval::cross_validate_sources(&groups, &cfg);
-        let pick = |rows: &[(Source, Metrics)], s: Source| {
-            rows.iter().find(|(x, _)| *x == s).map(|(_, m)| *m).unwrap_or_default()
-        };
         let (xn, xv) = (pick(&r, Source::News), pick(&r, Source::Video));
-        println!(
-            "| {name} | {:.3} | {:.3} | {:.3} | {:.4} | {:.4} | {:.4} | {:.3} | {:.3} | {:.4} | {:.4} | {:.4} | {:.3} | {:.4} | {:.4} | {:.3} | {:.0} |",
-            v.precision,
-            v.recall,
-            v.f1,
-            v.fpr,
-            v.auc,
-            n.fpr,
-            m.precision,
-            m.recall,
-            m.fpr,
-            m.auc,
-            xn.fpr,
-            xv.recall,
-            xv.fpr,
-            xv.auc,
-            trained.model.thresholds().spam_probability(),
-            t0.elapsed().as_secs_f64()
-        );
+        let mut cells = all(&v);
+        cells.extend([f4(n.fpr), f3(m.precision), f3(m.recall), f4(m.fpr), f4(m.auc), f4(xn.fpr)]);
+        cells.extend([f3(xv.recall), f4(xv.fpr), f4(xv.auc), f3(trained.model.thresholds().spam_probability())]);
+        row(&name, &cells, t0);
     }
     ExitCode::SUCCESS
 }
@@ -131,8 +113,6 @@ fn print_nested<'a>(groups: &[spamfilter::Group<'a>], grid: impl Iterator<Item =
          news by others FPR | video by others R | FPR | AUC | s |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    let pick =
-        |rows: &[(Source, Metrics)], s: Source| rows.iter().find(|(x, _)| *x == s).map(|(_, m)| *m).unwrap_or_default();
     for (name, cfg) in grid {
         let t0 = Instant::now();
         let r = eval::cross_validate(groups, &cfg);
@@ -140,24 +120,32 @@ fn print_nested<'a>(groups: &[spamfilter::Group<'a>], grid: impl Iterator<Item =
             (pick(&r.held_out, Source::Video), pick(&r.held_out, Source::News), pick(&r.held_out, Source::Mail));
         let ov = pick(&r.online, Source::Video);
         let (xn, xv) = (pick(&r.other_sources, Source::News), pick(&r.other_sources, Source::Video));
-        println!(
-            "| {name} | {:.3} | {:.3} | {:.3} | {:.4} | {:.4} | {:.4} | {:.3} | {:.3} | {:.4} | {:.3} | {:.4} | {:.4} | {:.3} | {:.4} | {:.4} | {:.0} |",
-            v.precision,
-            v.recall,
-            v.f1,
-            v.fpr,
-            v.auc,
-            n.fpr,
-            m.precision,
-            m.recall,
-            m.fpr,
-            ov.f1,
-            ov.fpr,
-            xn.fpr,
-            xv.recall,
-            xv.fpr,
-            xv.auc,
-            t0.elapsed().as_secs_f64()
-        );
+        let mut cells = all(&v);
+        cells.extend([f4(n.fpr), f3(m.precision), f3(m.recall), f4(m.fpr), f3(ov.f1), f4(ov.fpr), f4(xn.fpr)]);
+        cells.extend([f3(xv.recall), f4(xv.fpr), f4(xv.auc)]);
+        row(&name, &cells, t0);
     }
+}
+
+/// A source's figures in a per-source list (zeros when it has none).
+fn pick(rows: &[(Source, Metrics)], source: Source) -> Metrics {
+    rows.iter().find(|(s, _)| *s == source).map(|(_, m)| *m).unwrap_or_default()
+}
+
+fn f3(x: f64) -> String {
+    format!("{x:.3}")
+}
+
+fn f4(x: f64) -> String {
+    format!("{x:.4}")
+}
+
+/// Precision, recall, F1, FPR and ROC AUC.
+fn all(m: &Metrics) -> Vec<String> {
+    vec![f3(m.precision), f3(m.recall), f3(m.f1), f4(m.fpr), f4(m.auc)]
+}
+
+/// One row of the table: the setting, its figures, and the seconds it took.
+fn row(name: &str, cells: &[String], started: Instant) {
+    println!("| {name} | {} | {:.0} |", cells.join(" | "), started.elapsed().as_secs_f64());
 }
