@@ -68,7 +68,15 @@ fn main() -> ExitCode {
     grid.push(("length".to_owned(), feats(FeatureConfig { length: true, ..fc })));
     grid.push(("function words".to_owned(), feats(FeatureConfig { function_words: true, ..fc })));
     grid.push(("length, function words".to_owned(), feats(FeatureConfig { length: true, function_words: true, ..fc })));
-    for w in [[1.0, 1.0, 1.0], [1.0, 2.0, 1.0], [2.0, 2.0, 1.0], [2.0, 6.0, 1.0], [3.0, 6.0, 1.0]] {
+    for w in [
+        [1.0, 1.0, 1.0],
+        [1.0, 2.0, 1.0],
+        [2.0, 2.0, 1.0],
+        [2.0, 6.0, 1.0],
+        [3.0, 6.0, 1.0],
+        [2.0, 4.0, 0.5],
+        [4.0, 4.0, 1.0],
+    ] {
         grid.push((format!("source weights {w:?}"), TrainConfig { source_weights: w, ..base }));
     }
     for t in [0.0025, 0.005, 0.0075, 0.01, 0.015] {
