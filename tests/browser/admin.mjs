@@ -61,10 +61,13 @@ function watch(page) {
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
   page.on('pageerror', (err) => problems.push(`uncaught error: ${err.message}`));
   page.on('requestfailed', (req) => {
-    // A live-preview request still in flight when the editor leaves the page
-    // is cancelled by the browser: that is not a failure.
-    const cancelledPreview = req.failure()?.errorText === 'net::ERR_ABORTED' && new URL(req.url()).pathname === '/admin/preview';
-    if (!cancelledPreview) problems.push(`failed request: ${req.url()} (${req.failure()?.errorText})`);
+    // A live-preview request, or the favicon, still in flight when the page
+    // is left is cancelled by the browser: that is not a failure (an error
+    // answer would still be caught below, as a response of 400 or more).
+    const path = new URL(req.url()).pathname;
+    const cancelled = req.failure()?.errorText === 'net::ERR_ABORTED'
+      && (path === '/admin/preview' || /^\/static\/favicon\.[0-9a-f]+\.svg$/.test(path));
+    if (!cancelled) problems.push(`failed request: ${req.url()} (${req.failure()?.errorText})`);
   });
   page.on('response', (res) => {
     if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
