@@ -342,11 +342,12 @@ fn news_through_the_form(model: &std::sync::Arc<spamfilter::Model>, news: &[spam
             honeypot_filled: false,
             now: 0,
         };
-        match discussion::judge(&engine, &settings, &submission, crate::store::History::default()).0 {
+        let (verdict, opinion) = discussion::judge(&engine, &settings, &submission, crate::store::History::default());
+        match verdict {
             Verdict::Spam(_) | Verdict::Discard(_) => out.spam += 1,
-            Verdict::Hold(why) => {
+            Verdict::Hold(_) => {
                 out.held += 1;
-                out.doubtful += usize::from(why.starts_with("spam filter is unsure"));
+                out.doubtful += usize::from(opinion.doubtful);
             }
             Verdict::Approve => out.published += 1,
         }

@@ -43,6 +43,20 @@ pub struct SpamInput {
 }
 
 impl SpamInput {
+    /// What the filter reads of a comment from its text and its author's
+    /// fields: the links in the text, the name, the website and the email's
+    /// domain. Context (timing, history, browser) is the caller's to add.
+    pub fn of_comment(text: &str, author_name: Option<&str>, email: Option<&str>, author_url: Option<&str>) -> Self {
+        SpamInput {
+            text: text.to_owned(),
+            links: u32::try_from(crate::domain::comment::count_links(text)).ok(),
+            author_url: author_url.map(str::to_owned),
+            author_name: author_name.map(str::to_owned),
+            email_domain: email.and_then(SpamInput::domain_of),
+            ..SpamInput::default()
+        }
+    }
+
     /// Keeps only the domain of an email address.
     pub fn domain_of(email: &str) -> Option<String> {
         email.rsplit_once('@').map(|(_, domain)| domain.to_ascii_lowercase()).filter(|d| !d.is_empty())

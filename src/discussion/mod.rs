@@ -49,14 +49,12 @@ pub async fn moderate(store: &Store, spam: &SpamEngine, id: i64, action: Action,
 
 /// A stored comment as the spam filter reads it.
 pub fn spam_input(comment: &StoredComment) -> SpamInput {
-    SpamInput {
-        text: comment.body.clone(),
-        links: u32::try_from(crate::domain::comment::count_links(&comment.body)).ok(),
-        author_url: comment.author_url.clone(),
-        author_name: Some(comment.author_name.clone()),
-        email_domain: SpamInput::domain_of(&comment.author_email),
-        ..SpamInput::default()
-    }
+    SpamInput::of_comment(
+        &comment.body,
+        Some(&comment.author_name),
+        Some(&comment.author_email),
+        comment.author_url.as_deref(),
+    )
 }
 
 /// Everything stored about a commenter, as JSON for a privacy request.

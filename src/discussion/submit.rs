@@ -81,29 +81,25 @@ fn opinion(verdict: &spamfilter::Verdict) -> SpamOpinion {
 }
 
 /// The moderation policy's verdict on a submission from a commenter with
-/// `history`, and the spam filter's verdict it took into account. Pure: it
+/// `history`, and the spam filter's opinion it took into account. Pure: it
 /// reads and writes nothing (what `spam eval` runs split D through).
 pub fn judge(
     spam: &SpamEngine,
     settings: &DiscussionSettings,
     s: &Submission,
     history: History,
-) -> (Verdict, spamfilter::Verdict) {
+) -> (Verdict, SpamOpinion) {
     let c = &s.comment;
     let spam_input = SpamInput {
-        text: c.body.clone(),
-        links: u32::try_from(comment::count_links(&c.body)).ok(),
-        author_url: c.author_url.clone(),
-        author_name: Some(c.author_name.clone()),
-        email_domain: SpamInput::domain_of(&c.author_email),
         user_agent_missing: s.user_agent.as_deref().is_none_or(str::is_empty),
         seconds_to_submit: Some(s.seconds_since_render as f32),
         honeypot_filled: s.honeypot_filled,
         author_approved: u32::try_from(history.approved).ok(),
         author_spam: u32::try_from(history.spam).ok(),
         ip_recent_spam: u32::try_from(history.ip_spam).ok(),
+        ..SpamInput::of_comment(&c.body, Some(&c.author_name), Some(&c.author_email), c.author_url.as_deref())
     };
-    let spam_verdict = spam.check(LOCAL_SITE, &spam_input);
+    let opinion = opinion(&spam.check(LOCAL_SITE, &spam_input));
     let facts = Facts {
         is_staff: false,
         honeypot_filled: s.honeypot_filled,
@@ -111,9 +107,9 @@ pub fn judge(
         seconds_since_render: Some(s.seconds_since_render),
         ip: Some(s.ip.clone()),
         user_agent: s.user_agent.clone(),
-        spam: Some(opinion(&spam_verdict)),
+        spam: Some(opinion.clone()),
     };
-    (moderation::decide(c, &facts, settings), spam_verdict)
+    (moderation::decide(c, &facts, settings), opinion)
 }
 
 /// Runs a submission through the pipeline and, unless it is refused, stores it.
@@ -151,15 +147,15 @@ pub async fn submit(
     {
         return Ok(Outcome::TooFast { wait_seconds: (last + settings.flood_seconds - s.now).max(1) });
     }
-    let (verdict, spam_verdict) = judge(spam, settings, &s, checks.history);
+    let (verdict, opinion) = judge(spam, settings, &s, checks.history);
     // The moderator sees the policy's reason and the filter's opinion.
-    let filter_note = format!("spam filter: p={:.2}; {}", spam_verdict.probability, spam::explain(&spam_verdict));
+    let filter_note = format!("spam filter: p={:.2}; {}", opinion.score, opinion.reasons);
     let with_note =
         |why: &str| if why.starts_with("spam filter") { why.to_owned() } else { format!("{why} — {filter_note}") };
     // The log says why in the policy's words only: the filter's reasons quote
     // the comment (its words, its email domain), which logs must not keep.
     let log_reason = |why: &str| if why.starts_with("spam filter") { "spam filter".to_owned() } else { why.to_owned() };
-    let spam_p = spam_verdict.probability;
+    let spam_p = opinion.score;
     let (status, reason, logged) = match &verdict {
         Verdict::Approve => (Status::Approved, filter_note.clone(), String::new()),
         Verdict::Hold(why) => (Status::Pending, with_note(why), log_reason(why)),
@@ -180,7 +176,7 @@ pub async fn submit(
         body: c.body,
         status,
         reason: Some(reason),
-        spam_score: Some(f64::from(spam_p)),
+        spam_score: Some(spam_p),
         is_staff: false,
         ip: Some(ip),
         user_agent,

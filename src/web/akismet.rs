@@ -22,7 +22,6 @@ use spamfilter::Decision;
 
 use super::{AppState, client_ip};
 use crate::config::AkismetQuotas;
-use crate::domain::comment::count_links;
 use crate::spam::SpamInput;
 use crate::store::{Store, StoreError};
 
@@ -326,17 +325,15 @@ fn comment_check(state: &AppState, site: i64, params: &HashMap<String, String>, 
 /// What the filter reads from Akismet's parameters.
 fn spam_input(params: &HashMap<String, String>) -> SpamInput {
     let get = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let text = get("comment_content").unwrap_or("").to_owned();
-    let honeypot_filled = get("honeypot_field_name").and_then(&get).is_some();
     SpamInput {
-        links: u32::try_from(count_links(&text)).ok(),
-        author_url: get("comment_author_url").map(str::to_owned),
-        author_name: get("comment_author").map(str::to_owned),
-        email_domain: get("comment_author_email").and_then(SpamInput::domain_of),
         user_agent_missing: get("user_agent").is_none(),
-        honeypot_filled,
-        text,
-        ..SpamInput::default()
+        honeypot_filled: get("honeypot_field_name").and_then(&get).is_some(),
+        ..SpamInput::of_comment(
+            get("comment_content").unwrap_or(""),
+            get("comment_author"),
+            get("comment_author_email"),
+            get("comment_author_url"),
+        )
     }
 }
 

@@ -216,9 +216,20 @@ impl TestApp {
     /// as a reader who spent a minute on the page would: the form's token is
     /// the page's, re-signed as issued 60 s ago.
     pub async fn comment(&self, browser: &reqwest::Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.comment_after(browser, path, fields, 60).await
+    }
+
+    /// [`comment`](Self::comment), the form sent `seconds` after it was loaded.
+    pub async fn comment_after(
+        &self,
+        browser: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+        seconds: i64,
+    ) -> reqwest::Response {
         let page = browser.get(self.url(path)).send().await.expect("article").text().await.expect("body");
         let article_id: i64 = form_token(&page).split('.').next().and_then(|id| id.parse().ok()).expect("token");
-        let token = self.signer.form_token(article_id, chrono::Utc::now().timestamp() - 60);
+        let token = self.signer.form_token(article_id, chrono::Utc::now().timestamp() - seconds);
         let mut form: Vec<(&str, &str)> = vec![("token", token.as_str())];
         form.extend_from_slice(fields);
         browser.post(self.url(path)).form(&form).send().await.expect("post")

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
 
-use crate::helpers::{TestApp, form_token};
+use crate::helpers::TestApp;
 
 /// Every 8th comment of split D, in file order (141 of 1,121); `None` without the data sets.
 fn sample() -> Option<Vec<String>> {
@@ -29,22 +29,13 @@ async fn news_readers_comments_never_land_in_spam_through_the_form() {
     app.set("flood_seconds", "0").await;
     let path = app.article_at("readers", "").await;
     for (i, text) in sample.iter().enumerate() {
-        // A new reader each time, in their own browser.
+        // A new reader each time, in their own browser, sending the form 15 s after loading it.
         let browser = app.browser();
-        let page = browser.get(app.url(&path)).send().await.expect("article").text().await.expect("body");
-        let article_id: i64 = form_token(&page).split('.').next().and_then(|id| id.parse().ok()).expect("token");
-        // The form was loaded 15 s before it is sent.
-        let token = app.signer.form_token(article_id, chrono::Utc::now().timestamp() - 15);
-        let (name, email, url) =
-            (format!("Reader {i}"), format!("reader{i}@example.net"), format!("https://reader{i}.example.net/"));
-        let form = [
-            ("token", token.as_str()),
-            ("comment", text.as_str()),
-            ("author", name.as_str()),
-            ("email", email.as_str()),
-            ("url", url.as_str()),
-        ];
-        let response = browser.post(app.url(&path)).form(&form).send().await.expect("post");
+        let (name, email) = (format!("Reader {i}"), format!("reader{i}@example.net"));
+        let url = format!("https://reader{i}.example.net/");
+        let mut fields = crate::helpers::fields(text, &name, &email);
+        fields.push(("url", url.as_str()));
+        let response = app.comment_after(&browser, &path, &fields, 15).await;
         assert_eq!(response.status(), 303, "comment {i} was refused: {text}");
     }
     let stored = app.store.list_comments(None, 10_000).await.expect("comments");

@@ -94,19 +94,10 @@ fn main() -> ExitCode {
     for (name, cfg) in grid.into_iter().filter(|(n, _)| n.contains(&filter)) {
         let t0 = Instant::now();
         let trained = train_model(&groups, &cfg);
-        let spam_at = trained.model.thresholds().spam;
-        let oof = |source: Source| {
-            let p: Vec<(f32, bool, bool)> = trained
-                .oof
-                .iter()
-                .filter(|s| s.source == source)
-                .map(|s| (s.score, s.score >= spam_at, s.spam))
-                .collect();
-            Metrics::from_predictions(&p)
-        };
+        let oof = |source| trained.out_of_fold(source);
         let (v, n, m) = (oof(Source::Video), oof(Source::News), oof(Source::Mail));
         let r = eval::cross_validate_sources(&groups, &cfg);
-        let (xn, xv) = (pick(&r, Source::News), pick(&r, Source::Video));
+        let (xn, xv) = (eval::for_source(&r, Source::News), eval::for_source(&r, Source::Video));
         let mut cells = all(&v);
         cells.extend([f4(n.fpr), f3(m.precision), f3(m.recall), f4(m.fpr), f4(m.auc), f4(xn.fpr)]);
         cells.extend([f3(xv.recall), f4(xv.fpr), f4(xv.auc), f3(trained.model.thresholds().spam_probability())]);
@@ -124,20 +115,19 @@ fn print_nested<'a>(groups: &[spamfilter::Group<'a>], grid: impl Iterator<Item =
     for (name, cfg) in grid {
         let t0 = Instant::now();
         let r = eval::cross_validate(groups, &cfg);
-        let (v, n, m) =
-            (pick(&r.held_out, Source::Video), pick(&r.held_out, Source::News), pick(&r.held_out, Source::Mail));
-        let ov = pick(&r.online, Source::Video);
-        let (xn, xv) = (pick(&r.other_sources, Source::News), pick(&r.other_sources, Source::Video));
+        let (v, n, m) = (
+            eval::for_source(&r.held_out, Source::Video),
+            eval::for_source(&r.held_out, Source::News),
+            eval::for_source(&r.held_out, Source::Mail),
+        );
+        let ov = eval::for_source(&r.online, Source::Video);
+        let (xn, xv) =
+            (eval::for_source(&r.other_sources, Source::News), eval::for_source(&r.other_sources, Source::Video));
         let mut cells = all(&v);
         cells.extend([f4(n.fpr), f3(m.precision), f3(m.recall), f4(m.fpr), f3(ov.f1), f4(ov.fpr), f4(xn.fpr)]);
         cells.extend([f3(xv.recall), f4(xv.fpr), f4(xv.auc)]);
         row(&name, &cells, t0);
     }
-}
-
-/// A source's figures in a per-source list (zeros when it has none).
-fn pick(rows: &[(Source, Metrics)], source: Source) -> Metrics {
-    rows.iter().find(|(s, _)| *s == source).map(|(_, m)| *m).unwrap_or_default()
 }
 
 fn f3(x: f64) -> String {

@@ -356,11 +356,9 @@ pub struct CvReport {
     pub other_sources: Vec<(Source, Metrics)>,
 }
 
-impl CvReport {
-    /// The held-out figures of one source.
-    pub fn held_out(&self, source: Source) -> Option<Metrics> {
-        self.held_out.iter().find(|(s, _)| *s == source).map(|(_, m)| *m)
-    }
+/// One source's figures in a per-source list (all zero when it has none).
+pub fn for_source(rows: &[(Source, Metrics)], source: Source) -> Metrics {
+    rows.iter().find(|(s, _)| *s == source).map(|(_, m)| *m).unwrap_or_default()
 }
 
 fn per_source(rows: &[(Source, (f32, bool, bool))]) -> Vec<(Source, Metrics)> {

@@ -7,6 +7,7 @@ use crate::decision::{Decision, Reason, Thresholds, Verdict};
 use crate::features::{Extractor, Kind};
 use crate::model::{
     MIN_EXAMPLES_PER_CLASS, Model, Overlay, Seen, Sums, ftrl_step, merge_duplicates, score_with, sigmoid, sums_with,
+    weight_with,
 };
 use crate::persist::PersistError;
 
@@ -143,7 +144,7 @@ impl Filter {
     /// `classify` and `decide` both add these up in feature order.
     #[inline]
     fn contribution(&self, f: &crate::features::Feature) -> f32 {
-        (self.base.weight(f.index) + self.overlay.delta(f.index)) * f.value
+        weight_with(&self.base, &self.overlay.cells, f.index) * f.value
     }
 
     fn decision(&self, sums: &Sums) -> Decision {

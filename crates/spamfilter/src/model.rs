@@ -392,30 +392,21 @@ impl Overlay {
             + self.cells.capacity() * (std::mem::size_of::<(u32, Cell)>() + 1)
             + self.history.capacity() * std::mem::size_of::<(f32, bool)>()
     }
-
-    /// Delta for a weight index.
-    #[inline]
-    pub(crate) fn delta(&self, index: u32) -> f32 {
-        if self.cells.is_empty() {
-            return 0.0;
-        }
-        self.cells.get(&index).map_or(0.0, |c| c.w)
-    }
 }
 
 /// Log-odds from base weights plus a sparse delta map.
 pub(crate) fn score_with(model: &Model, cells: &impl Cells, feats: &[Feature]) -> f64 {
-    let mut s = 0.0f64;
-    for f in feats {
-        let mut w = model.weight(f.index);
-        if !cells.is_empty()
-            && let Some(c) = cells.cell(f.index)
-        {
-            w += c.w;
-        }
-        s += f64::from(w) * f64::from(f.value);
+    feats.iter().map(|f| f64::from(weight_with(model, cells, f.index)) * f64::from(f.value)).sum()
+}
+
+/// The weight of `index`: the base's plus the cells' delta.
+#[inline]
+pub(crate) fn weight_with(model: &Model, cells: &impl Cells, index: u32) -> f32 {
+    let w = model.weight(index);
+    if cells.is_empty() {
+        return w;
     }
-    s
+    cells.cell(index).map_or(w, |c| w + c.w)
 }
 
 /// A comment's log-odds, and the part of it that only raises doubt
@@ -449,13 +440,7 @@ impl Sums {
 pub(crate) fn sums_with(model: &Model, cells: &impl Cells, feats: &[Feature]) -> Sums {
     let mut sums = Sums::default();
     for f in feats {
-        let mut w = model.weight(f.index);
-        if !cells.is_empty()
-            && let Some(c) = cells.cell(f.index)
-        {
-            w += c.w;
-        }
-        sums.add(f, w * f.value);
+        sums.add(f, weight_with(model, cells, f.index) * f.value);
     }
     sums
 }

@@ -97,11 +97,6 @@ impl Trainer {
         self.seen.add(spam);
     }
 
-    /// The log-odds on the evidence (what decisions compare with the spam threshold).
-    fn score_features(&self, feats: &[Feature]) -> f32 {
-        sums_with(&self.prior, &self.cells, feats).evidence() as f32
-    }
-
     /// Bakes the learnt weights into an immutable model with `thresholds`.
     pub fn finish(self, thresholds: Thresholds) -> Model {
         let mut weights = self.prior.weights;
@@ -260,6 +255,16 @@ pub struct Trained {
     pub oof: Vec<Scored>,
 }
 
+impl Trained {
+    /// Out-of-fold figures of one source at the model's spam threshold.
+    pub fn out_of_fold(&self, source: Source) -> Metrics {
+        let spam_at = self.model.thresholds().spam;
+        let p: Vec<(f32, bool, bool)> =
+            self.oof.iter().filter(|s| s.source == source).map(|s| (s.score, s.score >= spam_at, s.spam)).collect();
+        Metrics::from_predictions(&p)
+    }
+}
+
 /// Trains the shipped model from groups of examples (e.g. one per video).
 ///
 /// With two or more groups, out-of-fold scores come from leave-one-group-out
@@ -271,8 +276,7 @@ pub fn train_model(groups: &[Group<'_>], cfg: &TrainConfig) -> Trained {
     let data = prepare(groups, &cfg.features);
     let folds = if groups.len() >= 2 { groups.len() } else { 5 };
     let fold_of = |i: usize, d: &Prepared| if groups.len() >= 2 { d.group } else { i % folds };
-    let source = |d: &Prepared| groups[d.group].source;
-    let mut oof: Vec<Scored> = data.iter().map(|d| Scored { score: 0.0, spam: d.spam, source: source(d) }).collect();
+    let mut oof: Vec<Scored> = data.iter().map(|d| Scored { score: 0.0, spam: d.spam, source: d.source }).collect();
     // Each fold's model scores its held-out examples; folds are independent, so
     // they train side by side on the machine's cores with the same result.
     let fold_scores = |k: usize| -> Vec<(usize, f32)> {
@@ -281,12 +285,13 @@ pub fn train_model(groups: &[Group<'_>], cfg: &TrainConfig) -> Trained {
         if train.is_empty() {
             return Vec::new();
         }
-        let t = Trainer { cells: DenseCells::default(), ..Trainer::new(cfg) };
-        let t = Trainer { prior: fit(&train, cfg, Thresholds::default()), ..t };
+        let model = fit(&train, cfg, Thresholds::default());
+        // On the evidence, as decisions compare it with the spam threshold.
+        let no_cells = DenseCells::default();
         data.iter()
             .enumerate()
             .filter(|(i, d)| fold_of(*i, d) == k)
-            .map(|(i, d)| (i, t.score_features(&d.feats)))
+            .map(|(i, d)| (i, sums_with(&model, &no_cells, &d.feats).evidence() as f32))
             .collect()
     };
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, folds);
