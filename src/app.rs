@@ -68,6 +68,8 @@ pub struct StartOptions {
 /// A server ready to run.
 pub struct App {
     pub state: AppState,
+    /// The administrator made on a first start, for `serve` to print once.
+    pub first_start: Option<setup::FirstStart>,
     router: Router,
     listener: TcpListener,
 }
@@ -76,9 +78,7 @@ impl App {
     pub async fn build(mut config: Config, options: StartOptions) -> anyhow::Result<App> {
         let store = setup::open_store(&mut config).await?;
         let now = Utc::now();
-        if let Some(first) = setup::first_start(&store, &config, now).await? {
-            println!("{first}");
-        }
+        let first_start = setup::first_start(&store, &config, now).await?;
         if options.demo {
             demo::install_if_fresh(&store, &config, now).await?;
         }
@@ -105,7 +105,7 @@ impl App {
             .await
             .with_context(|| format!("cannot listen on {}", state.config.addr))?;
         let router = web::routes::router(state.clone());
-        Ok(App { state, router, listener })
+        Ok(App { state, first_start, router, listener })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -116,8 +116,8 @@ impl App {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let jobs = jobs::spawn(self.state.clone());
         tracing::info!(addr = %self.local_addr()?, site = %self.state.config.base_url, "serving");
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("server failed")?;
+        let config = &self.state.config;
+        web::edge::serve(self.listener, self.router, config.limits, config.trusted_proxies.clone(), shutdown).await;
         for job in jobs {
             job.abort();
         }

@@ -170,7 +170,10 @@ impl Cli {
     pub async fn run(self, mut config: Config) -> anyhow::Result<ExitCode> {
         match self.command {
             Command::Serve { no_demo } => {
-                let app = App::build(config, StartOptions { demo: !no_demo }).await?;
+                let mut app = App::build(config, StartOptions { demo: !no_demo }).await?;
+                if let Some(first) = app.first_start.take() {
+                    println!("{first}");
+                }
                 app.run(shutdown_signal()).await?;
                 Ok(ExitCode::SUCCESS)
             }

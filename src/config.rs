@@ -8,6 +8,7 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chrono_tz::Tz;
@@ -68,6 +69,81 @@ struct FileConfig {
     log_format: Option<String>,
     spam_model: Option<PathBuf>,
     trusted_proxies: Option<String>,
+    limits: Option<LimitsFile>,
+}
+
+/// The `[limits]` table of the file: connection limits in seconds and counts.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    request_head_seconds: Option<u64>,
+    request_body_seconds: Option<u64>,
+    idle_seconds: Option<u64>,
+    max_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
+}
+
+/// How long a client may take and how many connections it may hold (see
+/// `web::edge`). The defaults suit a public server behind no proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EdgeLimits {
+    /// A request's head (request line and headers) must arrive in full within
+    /// this, counted from when the server waits for it: also how long an idle
+    /// keep-alive connection stays open.
+    pub head_timeout: Duration,
+    /// A request's body may pause this long between two pieces.
+    pub body_timeout: Duration,
+    /// A connection on which nothing moves either way for this long is closed
+    /// (a client that stops reading its answer, for one).
+    pub idle_timeout: Duration,
+    /// Open connections in all (lowered to fit the open-file limit).
+    pub max_connections: usize,
+    /// Open connections from one address (an IPv6 /64); trusted proxies are exempt.
+    pub max_connections_per_address: usize,
+}
+
+impl Default for EdgeLimits {
+    fn default() -> Self {
+        Self {
+            head_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(20),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            max_connections_per_address: 256,
+        }
+    }
+}
+
+impl EdgeLimits {
+    fn from_file(file: Option<LimitsFile>) -> anyhow::Result<Self> {
+        let d = Self::default();
+        let Some(f) = file else { return Ok(d) };
+        let seconds = |name: &str, value: Option<u64>, default: Duration| -> anyhow::Result<Duration> {
+            match value {
+                None => Ok(default),
+                Some(0) => bail!("limits.{name} must be at least 1"),
+                Some(s) => Ok(Duration::from_secs(s)),
+            }
+        };
+        let count = |name: &str, value: Option<usize>, default: usize| -> anyhow::Result<usize> {
+            match value {
+                None => Ok(default),
+                Some(0) => bail!("limits.{name} must be at least 1"),
+                Some(n) => Ok(n),
+            }
+        };
+        Ok(Self {
+            head_timeout: seconds("request_head_seconds", f.request_head_seconds, d.head_timeout)?,
+            body_timeout: seconds("request_body_seconds", f.request_body_seconds, d.body_timeout)?,
+            idle_timeout: seconds("idle_seconds", f.idle_seconds, d.idle_timeout)?,
+            max_connections: count("max_connections", f.max_connections, d.max_connections)?,
+            max_connections_per_address: count(
+                "max_connections_per_address",
+                f.max_connections_per_address,
+                d.max_connections_per_address,
+            )?,
+        })
+    }
 }
 
 /// Output format of the logs.
@@ -131,6 +207,8 @@ pub struct Config {
     pub pinned: Pinned,
     /// How much the Akismet API takes from one key or one address before it answers `429`.
     pub akismet_quotas: AkismetQuotas,
+    /// Connection timeouts and caps.
+    pub limits: EdgeLimits,
 }
 
 /// The Akismet API's allowances (see `web::akismet::FloodLimits`); the defaults
@@ -245,6 +323,7 @@ impl Config {
             trusted_proxies,
             pinned,
             akismet_quotas: AkismetQuotas::default(),
+            limits: EdgeLimits::from_file(file.limits)?,
         })
     }
 

@@ -149,19 +149,38 @@ impl Store {
         .bind(article_id)
         .fetch_all(&self.pool)
         .await?;
-        for id in own_pending {
-            let pending: Option<PublicComment> = sqlx::query_as(
+        if !own_pending.is_empty() {
+            let sql = format!(
                 "SELECT id, parent_id, author_name, author_url, body_html, status, is_staff, created_at FROM comments
-                 WHERE id = $1 AND article_id = $2 AND status = 'pending'",
-            )
-            .bind(id)
-            .bind(article_id)
-            .fetch_optional(&self.pool)
-            .await?;
+                 WHERE article_id = $1 AND status = 'pending' AND id IN ({})",
+                placeholders(2, own_pending.len())
+            );
+            // Only numbered placeholders are formatted in; the ids are bound.
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(article_id);
+            for id in own_pending {
+                query = query.bind(id);
+            }
+            let pending: Vec<PublicComment> = query.fetch_all(&self.pool).await?;
             comments.extend(pending);
         }
         comments.sort_by_key(|c| c.id);
         Ok(comments)
+    }
+
+    /// Those of `ids` that are still held for moderation.
+    pub async fn still_pending(&self, ids: &[i64]) -> StoreResult<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id FROM comments WHERE status = 'pending' AND id IN ({}) ORDER BY id",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id);
+        }
+        Ok(query.fetch_all(&self.pool).await?.into_iter().map(|(id,)| id).collect())
     }
 
     /// When the article's discussion last changed: a comment posted, or one
@@ -558,4 +577,9 @@ async fn log_discussion_change(
     };
     let rows: Vec<(String, i64)> = tags.into_iter().map(|tag| (tag, now)).collect();
     invalidations::log(tx, &rows).await
+}
+
+/// `$first, $first+1, …`: `n` numbered placeholders for an `IN` list.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }

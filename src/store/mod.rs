@@ -30,6 +30,7 @@ pub use spam::{ApiKey, Lesson};
 pub use stats::{Day, Totals};
 pub use taxonomy::{Taxonomy, Term};
 pub use users::{Session, User};
+pub use users::{SignInAttack, SignInFailures};
 
 use std::path::Path;
 use std::str::FromStr;

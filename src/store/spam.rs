@@ -43,9 +43,11 @@ impl Store {
             .await?)
     }
 
-    /// Every key that has not been revoked, with its site number.
-    pub async fn active_api_keys(&self) -> StoreResult<Vec<(String, i64)>> {
-        Ok(sqlx::query_as("SELECT key, id FROM api_keys WHERE revoked_at IS NULL").fetch_all(&self.pool).await?)
+    /// Every key that has not been revoked, with its site number and address.
+    pub async fn active_api_keys(&self) -> StoreResult<Vec<(String, i64, String)>> {
+        Ok(sqlx::query_as("SELECT key, id, site_url FROM api_keys WHERE revoked_at IS NULL")
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Revokes a key by its value or its number.

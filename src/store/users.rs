@@ -233,29 +233,50 @@ impl Store {
         Ok(())
     }
 
-    /// Failed sign-ins since `since`: (for this email address, from this IP
-    /// address), and the oldest of them that still counts.
-    pub async fn sign_in_failures(&self, email: &str, ip: &str, since: i64) -> StoreResult<(i64, i64, Option<i64>)> {
-        let row: (i64, i64, Option<i64>) = sqlx::query_as(
+    /// Failed sign-ins since `since` that concern an attempt on `email` from `ip`.
+    pub async fn sign_in_failures(&self, email: &str, ip: &str, since: i64) -> StoreResult<SignInFailures> {
+        let row: (i64, i64, i64, Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM sign_in_failures WHERE email = $1 AND at >= $3),
                     (SELECT COUNT(*) FROM sign_in_failures WHERE ip = $2 AND at >= $3),
-                    (SELECT MIN(at) FROM sign_in_failures WHERE (email = $1 OR ip = $2) AND at >= $3)",
+                    (SELECT COUNT(*) FROM sign_in_failures WHERE email = $1 AND ip = $2 AND at >= $3),
+                    (SELECT MAX(at) FROM sign_in_failures WHERE email = $1 AND ip = $2 AND at >= $3),
+                    (SELECT MIN(at) FROM sign_in_failures WHERE ip = $2 AND at >= $3)",
         )
         .bind(email.trim().to_lowercase())
         .bind(ip)
         .bind(since)
         .fetch_one(&self.pool)
         .await?;
-        Ok(row)
+        let (account, address, pair, pair_last, address_oldest) = row;
+        Ok(SignInFailures { account, address, pair, pair_last, address_oldest })
     }
 
-    /// Forgets an address's failed sign-ins (after a successful one).
-    pub async fn clear_sign_in_failures(&self, email: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
+    /// Forgets one address's failed sign-ins for an account (after it signed
+    /// in): an attacker's failures from elsewhere still count.
+    pub async fn clear_sign_in_failures(&self, email: &str, ip: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE email = $1 AND ip = $2")
             .bind(email.trim().to_lowercase())
+            .bind(ip)
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Accounts with at least `least` failed sign-ins since `since`, the most
+    /// attacked first: (email, failures, addresses, last failure).
+    pub async fn sign_in_attacks(&self, since: i64, least: i64) -> StoreResult<Vec<SignInAttack>> {
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT email, COUNT(*), COUNT(DISTINCT ip), MAX(at) FROM sign_in_failures WHERE at >= $1
+             GROUP BY email HAVING COUNT(*) >= $2 ORDER BY COUNT(*) DESC, email LIMIT 20",
+        )
+        .bind(since)
+        .bind(least)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(email, failures, addresses, last)| SignInAttack { email, failures, addresses, last })
+            .collect())
     }
 
     /// Drops expired sessions and failed sign-ins older than `before`.
@@ -265,4 +286,28 @@ impl Store {
             sqlx::query("DELETE FROM sign_in_failures WHERE at < $1").bind(before).execute(&self.pool).await?;
         Ok(sessions.rows_affected() + failures.rows_affected())
     }
+}
+
+/// Failed sign-ins that bear on one attempt (see `web::admin::throttle`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignInFailures {
+    /// For the account, from every address.
+    pub account: i64,
+    /// From the address, for every account.
+    pub address: i64,
+    /// For the account from the address.
+    pub pair: i64,
+    /// The latest of those.
+    pub pair_last: Option<i64>,
+    /// The oldest failure from the address that still counts.
+    pub address_oldest: Option<i64>,
+}
+
+/// Many failed sign-ins for one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInAttack {
+    pub email: String,
+    pub failures: i64,
+    pub addresses: i64,
+    pub last: i64,
 }

@@ -57,15 +57,39 @@ pub struct KeySet {
 /// The keys as last read, and when.
 #[derive(Default)]
 struct KeyCopy {
-    sites: HashMap<String, i64>,
+    sites: HashMap<String, KeySite>,
     read_at: Option<Instant>,
+}
+
+/// The site a key was made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeySite {
+    /// Its number.
+    id: i64,
+    /// Its host name, as [`blog_host`] reads it.
+    host: String,
+}
+
+/// The host of a site's address, as keys and `blog` values are matched:
+/// without scheme, port, path, case or a leading `www.`.
+fn blog_host(url: &str) -> String {
+    let url = url.trim();
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host.strip_prefix("www.").map(str::to_owned).unwrap_or(host)
 }
 
 impl KeySet {
     /// The site of `key` in the copy in hand, and the copy's age (`Duration::MAX` before the first read).
-    fn lookup(&self, key: &str) -> (Option<i64>, Duration) {
+    fn lookup(&self, key: &str) -> (Option<KeySite>, Duration) {
         let copy = self.copy.read().unwrap_or_else(|p| p.into_inner());
-        (copy.sites.get(key).copied(), copy.read_at.map_or(Duration::MAX, |at| at.elapsed()))
+        (copy.sites.get(key).cloned(), copy.read_at.map_or(Duration::MAX, |at| at.elapsed()))
     }
 
     fn age(&self) -> Duration {
@@ -83,13 +107,18 @@ impl KeySet {
         if self.age() < max_age {
             return Ok(());
         }
-        let sites = store.active_api_keys().await?.into_iter().collect();
+        let sites = store
+            .active_api_keys()
+            .await?
+            .into_iter()
+            .map(|(key, id, url)| (key, KeySite { id, host: blog_host(&url) }))
+            .collect();
         *self.copy.write().unwrap_or_else(|p| p.into_inner()) = KeyCopy { sites, read_at: Some(Instant::now()) };
         Ok(())
     }
 
     /// The site of an active key, `None` for an unknown or revoked one.
-    async fn site_of(&self, store: &Store, key: &str, ttl: Duration) -> Result<Option<i64>, StoreError> {
+    async fn site_of(&self, store: &Store, key: &str, ttl: Duration) -> Result<Option<KeySite>, StoreError> {
         let (mut site, mut age) = self.lookup(key);
         if age >= ttl {
             self.refresh(store, ttl).await?;
@@ -243,8 +272,13 @@ pub async fn handle(
             return too_many(wait, "Too many calls with keys that are not valid from your address; check your key.");
         }
     }
+    // A key works for the site it was made for, as Akismet's keys do.
+    let other_site = |site: &KeySite| get("blog").is_some_and(|blog| blog_host(blog) != site.host);
+    const OTHER_SITE: &str = "This API key was made for another site: use the key made for this one, \
+                              or create one with `broadsheet apikey create --site URL`.";
     if method == "verify-key" {
         return match site {
+            Some(site) if other_site(&site) => invalid(StatusCode::OK, OTHER_SITE),
             Some(_) => answer(StatusCode::OK, "valid", &[]),
             None => invalid(StatusCode::OK, "We were unable to verify your API key."),
         };
@@ -258,6 +292,10 @@ pub async fn handle(
     if get("blog").is_none() {
         return invalid(StatusCode::OK, "Empty \"blog\" value");
     }
+    if other_site(&site) {
+        return invalid(StatusCode::OK, OTHER_SITE);
+    }
+    let site = site.id;
     if method == "comment-check" && get("user_ip").is_none() {
         return answer(
             StatusCode::OK,
@@ -339,6 +377,16 @@ fn spam_input(params: &HashMap<String, String>) -> SpamInput {
 
 #[cfg(test)]
 mod tests {
+    use super::blog_host;
+
+    #[test]
+    fn blogs_match_by_host() {
+        assert_eq!(blog_host("https://www.Blog.Example.org:8443/news/?x=1"), "blog.example.org");
+        assert_eq!(blog_host("blog.example.org"), "blog.example.org");
+        assert_eq!(blog_host("http://user@[2001:db8::1]:80/"), "2001:db8::1");
+        assert_ne!(blog_host("https://blog.example.org.evil.test"), blog_host("https://blog.example.org"));
+    }
+
     use super::*;
 
     #[test]

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::{Cookie, SameSite, SignedCookieJar};
+use axum_extra::extract::cookie::{Cookie, PrivateCookieJar, SameSite};
 use chrono::Utc;
 
 use super::error::AppError;
@@ -29,8 +29,8 @@ use crate::store::{Inserted, NewComment, StoreError, StoreResult};
 pub const HELD_COOKIE: &str = "bs_held";
 /// Name, email and website, kept when the reader ticks "save my name…".
 pub const COMMENTER_COOKIE: &str = "bs_commenter";
-/// Held comments a browser remembers.
-const MAX_HELD: usize = 20;
+/// Held comments a browser remembers: those still held, at most this many.
+const MAX_HELD: usize = 200;
 
 /// What one reader's request adds to an article page.
 #[derive(Default)]
@@ -48,7 +48,7 @@ pub struct Viewer {
 impl Viewer {
     /// Reads the reader's cookies and query; `None` when nothing is personal,
     /// so the shared cached page fits.
-    pub fn from_request(jar: &SignedCookieJar, query: Option<&str>) -> Option<Viewer> {
+    pub fn from_request(jar: &PrivateCookieJar, query: Option<&str>) -> Option<Viewer> {
         let held: Vec<i64> = jar
             .get(HELD_COOKIE)
             .map(|c| c.value().split(',').filter_map(|id| id.parse().ok()).collect())
@@ -101,7 +101,7 @@ pub async fn post_comment(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     uri: Uri,
     headers: HeaderMap,
-    jar: SignedCookieJar,
+    jar: PrivateCookieJar,
     form: Result<Form<CommentForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let now = Utc::now();
@@ -199,7 +199,7 @@ pub async fn post_comment(
 
     let secure = state.config.base_url.starts_with("https://");
     let jar = remember(jar, &form, &valid, secure);
-    let jar = if status == Status::Pending { hold(jar, id, secure) } else { jar };
+    let jar = if status == Status::Pending { hold(&state, jar, id, secure).await } else { jar };
     let article_path = PublicRoute::article_path(&route);
     // `?posted=` makes the address new to the browser, so that a copy of the
     // page it cached before the comment is not what the reader sees.
@@ -235,7 +235,12 @@ pub(crate) fn cross_site(headers: &HeaderMap, base_url: &str) -> Option<&'static
 }
 
 /// Sets or clears the remember-me cookie, as the reader chose.
-fn remember(jar: SignedCookieJar, form: &CommentForm, valid: &comment::ValidComment, secure: bool) -> SignedCookieJar {
+fn remember(
+    jar: PrivateCookieJar,
+    form: &CommentForm,
+    valid: &comment::ValidComment,
+    secure: bool,
+) -> PrivateCookieJar {
     if form.remember.is_some() {
         let value = Remembered {
             name: valid.author_name.clone(),
@@ -249,13 +254,21 @@ fn remember(jar: SignedCookieJar, form: &CommentForm, valid: &comment::ValidComm
     }
 }
 
-/// Lets this browser see its held comment.
-fn hold(jar: SignedCookieJar, id: i64, secure: bool) -> SignedCookieJar {
-    let mut ids: Vec<String> =
-        jar.get(HELD_COOKIE).map(|c| c.value().split(',').map(str::to_owned).collect()).unwrap_or_default();
-    ids.push(id.to_string());
+/// Lets this browser see its held comment, and the others it holds that are
+/// still held (approved ones are public; spam and trash are gone).
+async fn hold(state: &AppState, jar: PrivateCookieJar, id: i64, secure: bool) -> PrivateCookieJar {
+    let mut ids: Vec<i64> = jar
+        .get(HELD_COOKIE)
+        .map(|c| c.value().split(',').filter_map(|id| id.parse().ok()).collect())
+        .unwrap_or_default();
+    ids.truncate(MAX_HELD);
+    match state.store.still_pending(&ids).await {
+        Ok(pending) => ids = pending,
+        Err(err) => tracing::warn!(error = %err, "cannot check which held comments are still held"),
+    }
+    ids.push(id);
     let start = ids.len().saturating_sub(MAX_HELD);
-    let value = ids[start..].join(",");
+    let value = ids[start..].iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     jar.add(cookie(HELD_COOKIE, value, 30, secure))
 }
 

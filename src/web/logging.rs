@@ -2,17 +2,24 @@
 
 use std::time::Instant;
 
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::AppError;
 use super::routes::MAX_PATH;
 
+/// Which security headers depend on the site's configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct SecurityHeaders {
+    /// The site is served over HTTPS: browsers are told to keep to it.
+    pub https: bool,
+}
+
 /// Logs method, path, status and time taken; refuses over-long addresses
 /// before any handler reads them; adds the security headers.
-pub async fn log_request(request: Request, next: Next) -> Response {
+pub async fn log_request(State(security): State<SecurityHeaders>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     // A cheap copy: the URI's bytes are shared, not duplicated.
@@ -26,6 +33,14 @@ pub async fn log_request(request: Request, next: Next) -> Response {
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    headers.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"),
+    );
+    if security.https {
+        // A year; subdomains are left to their own choice.
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
         "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
          object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'",

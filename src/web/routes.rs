@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use percent_encoding::percent_decode_str;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{AppState, admin, akismet, comments, logging, media, pages};
+use super::{AppState, admin, akismet, comments, edge, hygiene, logging, media, pages};
 use crate::domain::slug::Slug;
 use crate::web::error::AppError;
 
@@ -39,7 +39,14 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::public_page))
         // Every other public address; POST to an article's address posts a comment.
         .route("/{*path}", get(pages::public_page).post(comments::post_comment))
-        .layer(middleware::from_fn(logging::log_request))
+        // No control characters in any field; a form over the size limit gets 413.
+        .layer(middleware::from_fn(hygiene::refuse_control_characters))
+        .layer(middleware::from_fn_with_state(
+            logging::SecurityHeaders { https: state.config.base_url.starts_with("https://") },
+            logging::log_request,
+        ))
+        // A body that stops arriving halfway is cut off.
+        .layer(middleware::from_fn_with_state(state.config.limits.body_timeout, edge::body_deadline))
         // A bug must cost one request a 500, never the connection or the process.
         .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
         .with_state(state)

@@ -14,9 +14,9 @@
 // it from the queue and the reader sees it published; another comment is
 // marked spam. The editor signs out. Every admin page passes axe-core with no
 // serious or critical violation; the sign-in form is reached, filled and
-// sent with the keyboard alone. Desktop
-// screenshots of the main admin pages are taken. Console errors and failed
-// requests fail the run. Exit code 0 means everything passed.
+// sent with the keyboard alone. Desktop screenshots of the main admin pages
+// are taken (kept when SCREENSHOT_DIR is set or the check fails). Console
+// errors and failed requests fail the run. Exit code 0 means everything passed.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -244,4 +244,9 @@ try {
     await exited;
   }
   rmSync(DATA, { recursive: true, force: true });
+  // Screenshots in a folder of our own making are kept only to look into a failure.
+  if (!process.env.SCREENSHOT_DIR) {
+    if (process.exitCode) console.error(`# screenshots kept in ${SHOTS}`);
+    else rmSync(SHOTS, { recursive: true, force: true });
+  }
 }

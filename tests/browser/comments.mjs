@@ -189,4 +189,9 @@ try {
     await exited;
   }
   rmSync(DATA, { recursive: true, force: true });
+  // Screenshots in a folder of our own making are kept only to look into a failure.
+  if (!process.env.SCREENSHOT_DIR) {
+    if (process.exitCode) console.error(`# screenshots kept in ${SHOTS}`);
+    else rmSync(SHOTS, { recursive: true, force: true });
+  }
 }

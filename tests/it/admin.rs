@@ -161,20 +161,76 @@ async fn a_session_planted_before_sign_in_is_never_promoted() {
 }
 
 #[tokio::test]
-async fn repeated_failed_sign_ins_are_slowed_down() {
+async fn repeated_failed_sign_ins_are_slowed_down_for_the_failing_address() {
     let app = TestApp::spawn().await;
     let password = app.add_user("sam@example.org", Role::Author).await;
     let browser = app.browser();
-    for _ in 0..5 {
+    for _ in 0..3 {
         assert_eq!(app.sign_in(&browser, "sam@example.org", "guess").await.status(), 200);
     }
     let limited = app.sign_in(&browser, "sam@example.org", &password).await;
-    assert_eq!(limited.status(), 429, "even the right password waits");
-    assert!(limited.headers().contains_key("retry-after"));
-    assert!(limited.text().await.expect("body").contains("Too many failed sign-ins"));
-    // Another account from the same address is not locked by one account's failures.
+    assert_eq!(limited.status(), 429, "from the failing address even the right password waits");
+    let wait = limited.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<i64>().ok());
+    assert!(wait.is_some_and(|s| (1..=5).contains(&s)), "a short first delay, not a lockout: {wait:?}");
+    assert!(limited.text().await.expect("body").contains("Too many failed sign-ins from your address"));
+    // Another account from the same address is not held up by one account's failures.
     let other = app.add_user("ana@example.org", Role::Author).await;
     assert_eq!(app.sign_in(&app.browser(), "ana@example.org", &other).await.status(), 303);
+    // And the account itself is not locked: its owner signs in from elsewhere.
+    assert_eq!(app.sign_in(&app.browser_from([127, 0, 0, 2]), "sam@example.org", &password).await.status(), 303);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_right_password_from_a_clean_address_signs_in_while_an_attacker_hammers_the_account() {
+    let app = TestApp::spawn().await;
+    let password = app.add_user("editor@example.org", Role::Editor).await;
+    // Attackers on five addresses guess, all at once, until each is held off.
+    let mut attacks = Vec::new();
+    for host in 10..15u8 {
+        let attacker = app.browser_from([127, 0, 0, host]);
+        let url = app.url("/admin/sign-in");
+        attacks.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for n in 0..8 {
+                let form = attacker.get(&url).send().await.expect("form").text().await.expect("body");
+                let token = hidden(&form, "token");
+                let guess = format!("guess number {n}");
+                let fields = [
+                    ("token", token.as_str()),
+                    ("next", "/admin/"),
+                    ("email", "editor@example.org"),
+                    ("password", &guess),
+                ];
+                statuses.push(attacker.post(&url).form(&fields).send().await.expect("post").status().as_u16());
+            }
+            statuses
+        }));
+    }
+    let mut failed = 0;
+    let mut held_off = 0;
+    for attack in attacks {
+        for status in attack.await.expect("attacker") {
+            match status {
+                200 => failed += 1,
+                429 => held_off += 1,
+                other => panic!("an attacker got {other}"),
+            }
+        }
+    }
+    assert_eq!(failed, 15, "three free guesses per address, then each waits");
+    assert_eq!(held_off, 25);
+    // The editor, on an address that has not been failing, signs in.
+    let editor = app.browser_from([127, 0, 0, 2]);
+    let signed_in = app.sign_in(&editor, "editor@example.org", &password).await;
+    assert_eq!(signed_in.status(), 303, "the account under attack is not locked");
+    // The attackers are still held off, even with the right password.
+    let attacker = app.browser_from([127, 0, 0, 10]);
+    assert_eq!(app.sign_in(&attacker, "editor@example.org", &password).await.status(), 429);
+    // The dashboard names the attack.
+    let dashboard = editor.get(app.url("/admin/")).send().await.expect("get").text().await.expect("body");
+    assert!(dashboard.contains("Sign-in attacks in the last 24 hours"), "{dashboard}");
+    assert!(dashboard.contains("15 failed sign-ins from 5 addresses"), "{dashboard}");
     app.stop().await;
 }
 

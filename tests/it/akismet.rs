@@ -11,6 +11,7 @@ use crate::helpers::TestApp;
 const KEY: &str = "k3ysiteone12";
 const OTHER_KEY: &str = "k3ysitetwo34";
 const BLOG: &str = "https://blog.example.org";
+const OTHER_BLOG: &str = "https://other.example.net";
 const SPAMMY: &str = "Check out my channel!!! subscribe to me http://bit.ly/freemoney make money fast";
 const HAM: &str = "The council should publish the ferry timetable before the trial starts next month.";
 
@@ -26,7 +27,7 @@ async fn with_keys_and(quotas: AkismetQuotas) -> TestApp {
     let app = TestApp::spawn_configured(StartOptions { demo: false }, |config| config.akismet_quotas = quotas).await;
     let now = Utc::now().timestamp();
     app.store.create_api_key(KEY, BLOG, "site one", now).await.expect("key");
-    app.store.create_api_key(OTHER_KEY, "https://other.example.net", "site two", now).await.expect("key");
+    app.store.create_api_key(OTHER_KEY, OTHER_BLOG, "site two", now).await.expect("key");
     app
 }
 
@@ -38,7 +39,7 @@ async fn call(app: &TestApp, method: &str, form: &[(&str, &str)]) -> reqwest::Re
 fn comment<'a>(key: &'a str, content: &'a str) -> [(&'static str, &'a str); 7] {
     [
         ("api_key", key),
-        ("blog", BLOG),
+        ("blog", if key == OTHER_KEY { OTHER_BLOG } else { BLOG }),
         ("user_ip", "203.0.113.7"),
         ("user_agent", "Mozilla/5.0"),
         ("comment_type", "comment"),
@@ -47,8 +48,33 @@ fn comment<'a>(key: &'a str, content: &'a str) -> [(&'static str, &'a str); 7] {
     ]
 }
 
+/// Akismet's line of help in an answer.
+fn help(response: &reqwest::Response) -> Option<String> {
+    response.headers().get("x-akismet-debug-help").map(|v| v.to_str().unwrap_or("").to_owned())
+}
+
 async fn check(app: &TestApp, key: &str, content: &str) -> String {
     call(app, "comment-check", &comment(key, content)).await.text().await.expect("body")
+}
+
+#[tokio::test]
+async fn a_key_works_only_for_the_site_it_was_made_for() {
+    let app = with_keys().await;
+    let other_site = "This API key was made for another site: use the key made for this one, \
+                      or create one with `broadsheet apikey create --site URL`.";
+    let verify = call(&app, "verify-key", &[("key", KEY), ("blog", OTHER_BLOG)]).await;
+    assert_eq!(help(&verify).as_deref(), Some(other_site));
+    assert_eq!(verify.text().await.expect("body"), "invalid");
+    let form = [("api_key", KEY), ("blog", OTHER_BLOG), ("user_ip", "1.2.3.4"), ("comment_content", HAM)];
+    let check = call(&app, "comment-check", &form).await;
+    assert_eq!(help(&check).as_deref(), Some(other_site));
+    assert_eq!(check.text().await.expect("body"), "invalid");
+    // The same site however its address is written: www, case, port, a page on it.
+    for blog in ["https://www.Blog.Example.org", "http://blog.example.org:8080/news/", "blog.example.org"] {
+        let form = [("api_key", KEY), ("blog", blog), ("user_ip", "1.2.3.4"), ("comment_content", HAM)];
+        assert_eq!(call(&app, "comment-check", &form).await.text().await.expect("body"), "false", "{blog}");
+    }
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -186,8 +212,6 @@ async fn only_a_confident_verdict_is_spam() {
 #[tokio::test]
 async fn bad_requests_get_documented_answers() {
     let app = with_keys().await;
-    let help =
-        |r: &reqwest::Response| r.headers().get("x-akismet-debug-help").map(|v| v.to_str().unwrap_or("").to_owned());
     let no_key = call(&app, "comment-check", &[("blog", BLOG), ("user_ip", "1.2.3.4")]).await;
     assert_eq!(help(&no_key).as_deref(), Some("Empty \"api_key\" value"));
     assert_eq!(no_key.text().await.expect("body"), "invalid");

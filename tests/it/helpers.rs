@@ -180,7 +180,14 @@ pub fn link_to(html: &str, slug: &str) -> String {
 impl TestApp {
     /// A reader's browser: keeps cookies, does not follow redirects.
     pub fn browser(&self) -> reqwest::Client {
+        self.browser_from([127, 0, 0, 1])
+    }
+
+    /// A browser connecting from another loopback address (127.x.y.z):
+    /// another reader, as far as the server can tell.
+    pub fn browser_from(&self, address: [u8; 4]) -> reqwest::Client {
         reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(address))
             .user_agent(BROWSER_UA)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())

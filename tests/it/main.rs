@@ -9,6 +9,7 @@ mod bad_input;
 mod cache;
 mod comments;
 mod helpers;
+mod hostile;
 mod news_comments;
 mod pages;
 mod postgres;

@@ -14,6 +14,7 @@ use crate::media::{self, MAX_IMAGE_BYTES};
 use crate::store::{MediaItem, NewMedia};
 use crate::web::AppState;
 use crate::web::error::AppError;
+use crate::web::hygiene;
 
 /// The upload form's body limit: the image plus its words.
 pub const MAX_UPLOAD: usize = MAX_IMAGE_BYTES + 64 * 1024;
@@ -148,6 +149,9 @@ pub async fn upload(
             }
         };
         let text = || String::from_utf8_lossy(&data).trim().to_owned();
+        if file_name.is_none() && hygiene::first_control(&String::from_utf8_lossy(&data)).is_some() {
+            return hygiene::refuse(&name);
+        }
         match name.as_str() {
             "csrf" => csrf = text(),
             "alt" => form.alt = text(),

@@ -11,6 +11,7 @@ pub mod session;
 mod settings;
 mod sign_in;
 mod taxonomy;
+pub mod throttle;
 mod users;
 
 use askama::Template;

@@ -11,6 +11,7 @@ use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 
 use super::session::{self, Admin, SESSION_COOKIE, SESSION_IDLE};
+use super::throttle::{self, Verdict};
 use super::{AdminChrome, page};
 use crate::auth;
 use crate::store::StoreError;
@@ -18,10 +19,6 @@ use crate::web::AppState;
 use crate::web::client_ip::client_ip;
 use crate::web::error::AppError;
 
-/// Failed sign-ins allowed per account, and per IP address, in the window.
-const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-const MAX_FAILURES_PER_ADDRESS: i64 = 20;
-const FAILURE_WINDOW: i64 = 15 * 60;
 /// The shortest password the newsroom may choose.
 pub const MIN_PASSWORD: usize = 12;
 
@@ -140,23 +137,41 @@ pub async fn sign_in(
         return sign_in_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &form.next, email, Some(message.into())).await;
     }
     let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies).to_string();
-    let (by_account, by_address, oldest) = match state.store.sign_in_failures(email, &ip, now - FAILURE_WINDOW).await {
-        Ok(counts) => counts,
+    let failures = match state.store.sign_in_failures(email, &ip, now - throttle::WINDOW).await {
+        Ok(failures) => failures,
         Err(err) => return AppError::from(err).into_response(),
     };
-    if by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
-        let wait = oldest.map_or(FAILURE_WINDOW, |at| at + FAILURE_WINDOW - now).max(60);
-        let minutes = (wait + 59) / 60;
-        tracing::warn!(ip = %ip, "sign-in refused: too many failed attempts");
-        let message = format!(
-            "Too many failed sign-ins for this account or from your address. Try again in {minutes} minute{}.",
-            if minutes == 1 { "" } else { "s" }
-        );
-        let mut response = sign_in_page(&state, StatusCode::TOO_MANY_REQUESTS, &form.next, email, Some(message)).await;
-        if let Ok(value) = wait.to_string().parse() {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+    match throttle::verdict(&failures, now) {
+        Verdict::Wait(wait) => {
+            tracing::warn!(
+                ip = %ip,
+                account_failures = failures.account,
+                address_failures = failures.address,
+                retry_after = wait,
+                "sign-in refused for now: repeated failures from this address"
+            );
+            let message = if wait < 60 {
+                format!("Too many failed sign-ins from your address. Try again in {wait} seconds.")
+            } else {
+                let minutes = (wait + 59) / 60;
+                format!(
+                    "Too many failed sign-ins from your address. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                )
+            };
+            let mut response =
+                sign_in_page(&state, StatusCode::TOO_MANY_REQUESTS, &form.next, email, Some(message)).await;
+            if let Ok(value) = wait.to_string().parse() {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+            }
+            return response;
         }
-        return response;
+        Verdict::Check { slowdown } => {
+            if !slowdown.is_zero() {
+                tracing::warn!(ip = %ip, account_failures = failures.account, "sign-in slowed: the account is under attack");
+                tokio::time::sleep(slowdown).await;
+            }
+        }
     }
     let found = match state.store.user_for_sign_in(email).await {
         Ok(found) => Some(found),
@@ -171,7 +186,7 @@ pub async fn sign_in(
             if let Err(err) = state.store.record_sign_in_failure(email, &ip, now).await {
                 return AppError::from(err).into_response();
             }
-            tracing::info!(ip = %ip, "failed sign-in");
+            tracing::info!(ip = %ip, account_failures = failures.account + 1, "failed sign-in");
             let message = "The email address or password is not right. Please try again.";
             return sign_in_page(&state, StatusCode::OK, &form.next, email, Some(message.into())).await;
         }
@@ -187,7 +202,7 @@ pub async fn sign_in(
     if let Err(err) = state.store.create_session(&token_hash, user.id, &csrf, now, now + SESSION_IDLE).await {
         return AppError::from(err).into_response();
     }
-    if let Err(err) = state.store.clear_sign_in_failures(email).await {
+    if let Err(err) = state.store.clear_sign_in_failures(email, &ip).await {
         tracing::warn!(error = %err, "cannot clear failed sign-ins");
     }
     tracing::info!(user.id = user.id, role = %user.role, "signed in");

@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::SignedCookieJar;
+use axum_extra::extract::cookie::PrivateCookieJar;
 use chrono::{DateTime, Utc};
 
 use super::AppState;
@@ -55,7 +55,7 @@ pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: Heade
     // their own version of an article page, never cached.
     if (headers.contains_key(header::COOKIE) || uri.query().is_some())
         && let Some(viewer) = Viewer::from_request(
-            &SignedCookieJar::from_headers(&headers, state.signer.cookie_key().clone()),
+            &PrivateCookieJar::from_headers(&headers, state.signer.cookie_key().clone()),
             uri.query(),
         )
         && let Parsed::Route(route @ PublicRoute::Article { .. }) = PublicRoute::parse(path)
