@@ -49,3 +49,10 @@ for check in tests/clients/*.mjs tests/browser/*.mjs; do
   echo "== node $check"
   node "$check"
 done
+
+# The deployment examples (deploy/): the systemd unit's command and nginx in front.
+BROADSHEET_BIN="$BROADSHEET_BIN" scripts/deploy-check.sh
+
+# Every parser that takes outside input, fuzzed for a short budget each
+# (scripts/fuzz.sh 60 for the full run).
+scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

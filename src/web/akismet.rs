@@ -215,6 +215,18 @@ fn invalid(status: StatusCode, help: &str) -> Response {
     answer(status, "invalid", &[("x-akismet-debug-help", help.to_owned())])
 }
 
+/// The parameters of a request body, or what is wrong with it. Later values
+/// win, as in PHP; parameters we do not know are kept and ignored.
+pub fn read_params(body: &[u8]) -> Result<HashMap<String, String>, &'static str> {
+    if std::str::from_utf8(body).is_err() {
+        return Err("The request body is not valid UTF-8.");
+    }
+    match serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) {
+        Ok(pairs) => Ok(pairs.into_iter().collect()),
+        Err(_) => Err("The request body is not valid form encoding."),
+    }
+}
+
 /// `POST /1.1/{method}`.
 pub async fn handle(
     State(state): State<AppState>,
@@ -230,13 +242,9 @@ pub async fn handle(
             "Send the parameters form-encoded, with Content-Type: application/x-www-form-urlencoded.",
         );
     }
-    if std::str::from_utf8(&body).is_err() {
-        return invalid(StatusCode::BAD_REQUEST, "The request body is not valid UTF-8.");
-    }
-    let params: HashMap<String, String> = match serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) {
-        // Later values win, as in PHP; parameters we do not know are ignored.
-        Ok(pairs) => pairs.into_iter().collect(),
-        Err(_) => return invalid(StatusCode::BAD_REQUEST, "The request body is not valid form encoding."),
+    let params = match read_params(&body) {
+        Ok(params) => params,
+        Err(help) => return invalid(StatusCode::BAD_REQUEST, help),
     };
     let get = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     // Keys come as a parameter or, from older clients, as the first label of the host name.
@@ -361,7 +369,7 @@ fn comment_check(state: &AppState, site: i64, params: &HashMap<String, String>, 
 }
 
 /// What the filter reads from Akismet's parameters.
-fn spam_input(params: &HashMap<String, String>) -> SpamInput {
+pub fn spam_input(params: &HashMap<String, String>) -> SpamInput {
     let get = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     SpamInput {
         user_agent_missing: get("user_agent").is_none(),

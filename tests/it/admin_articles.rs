@@ -306,3 +306,65 @@ async fn the_live_preview_renders_and_needs_the_form_token() {
     assert!(script.text().await.expect("body").contains("/admin/preview"));
     app.stop().await;
 }
+
+/// A field's value in a form as the server rendered it (an input's `value`,
+/// a textarea's text, the checked boxes of a group).
+fn form_fields(page: &str) -> Vec<(String, String)> {
+    let unescape = |s: &str| {
+        s.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    };
+    let attribute = |tag: &str, name: &str| {
+        tag.split(&format!(" {name}=\"")).nth(1).and_then(|rest| rest.split('"').next()).map(unescape)
+    };
+    let mut fields = Vec::new();
+    for tag in page.split('<').skip(1) {
+        let tag_text = tag.split('>').next().unwrap_or("");
+        let Some(name) = attribute(tag_text, "name") else { continue };
+        if tag_text.starts_with("input") {
+            let kind = attribute(tag_text, "type").unwrap_or_default();
+            if (kind == "checkbox" && !tag_text.contains(" checked")) || kind == "submit" {
+                continue;
+            }
+            fields.push((name, attribute(tag_text, "value").unwrap_or_default()));
+        } else if tag_text.starts_with("textarea") {
+            fields.push((name, unescape(tag.split_once('>').map_or("", |(_, text)| text))));
+        }
+    }
+    fields
+}
+
+#[tokio::test]
+async fn a_published_article_keeps_its_image_through_an_edit_in_the_admin() {
+    let app = TestApp::spawn().await;
+    let (editor, _) = app.signed_in("ed@example.org", Role::Editor).await;
+    // A demo article, published from a Markdown file with its featured image.
+    let article = app
+        .store
+        .article_by_slug(broadsheet::domain::article::Kind::Article, "harbour-night-ferry-trial")
+        .await
+        .expect("demo article");
+    let path = format!("/admin/articles/{}", article.id);
+    let page = editor.get(app.url(&path)).send().await.expect("get").text().await.expect("body");
+    let mut fields: Vec<(String, String)> =
+        form_fields(page.split("class=\"admin-form editor\"").nth(1).expect("the editor form"));
+    assert!(fields.iter().any(|(k, v)| k == "image_src" && !v.is_empty()), "the article has an image: {fields:?}");
+    for (name, value) in &mut fields {
+        if name == "standfirst" {
+            value.push_str(" Updated at noon.");
+        }
+    }
+    fields.push(("intent".into(), "publish".into()));
+    let saved = editor.post(app.url(&path)).form(&fields).send().await.expect("post");
+    assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap_or_default());
+    assert!(app.page(&article_path(&app, &article)).await.contains("Updated at noon."));
+    app.stop().await;
+}
+
+fn article_path(app: &TestApp, article: &broadsheet::store::ArticleRecord) -> String {
+    broadsheet::publishing::permalink(
+        broadsheet::domain::article::Kind::Article,
+        &article.slug,
+        article.published_at,
+        app.config.time_zone,
+    )
+}

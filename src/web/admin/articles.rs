@@ -454,8 +454,12 @@ async fn save(
             }
         }
     }
+    // The article's own image may stay, library or not: images published from
+    // Markdown files (and the demo's) are stored without a library entry.
+    let keeps_its_image =
+        existing.as_ref().and_then(|a| a.image_src.as_deref()).is_some_and(|src| src == form.image_src.trim());
     let checked = form.to_draft(context.kind, intent, &known).and_then(|draft| match library_image {
-        Some(None) => {
+        Some(None) if !keeps_its_image => {
             let mut errors = FieldErrors::new();
             errors.insert("image_src", "This image is not in the media library: upload it there first.".into());
             Err(errors)
