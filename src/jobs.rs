@@ -1,7 +1,8 @@
 //! Background work of a running server: the cache-invalidation poll (which
 //! also releases scheduled articles, and forgets Akismet API clients whose
-//! allowance is full again), pruning that log, and purging commenters' IP
-//! addresses after the retention period.
+//! allowance is full again), pruning that log, purging commenters' IP
+//! addresses after the retention period, and emptying SQLite's write-ahead log
+//! every minute.
 
 use std::time::Duration;
 
@@ -13,6 +14,8 @@ use crate::store::{Store, StoreResult};
 
 /// How often the invalidation log is read even when nothing hinted at a change.
 const POLL_EVERY: Duration = Duration::from_secs(2);
+/// How often the SQLite write-ahead log is emptied into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
 /// Log rows older than this have been applied by every server.
 const KEEP_LOG_SECONDS: i64 = 24 * 3600;
 
@@ -35,6 +38,21 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
             }
         })
     };
+    let checkpoint = {
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match store.checkpoint().await {
+                    Ok(Some(pages)) => tracing::debug!(pages, "write-ahead log checkpointed"),
+                    Ok(None) => {}
+                    Err(err) => tracing::warn!(error = %err, "cannot checkpoint the write-ahead log"),
+                }
+            }
+        })
+    };
     let hourly = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
@@ -53,7 +71,7 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
             }
         }
     });
-    vec![poll, hourly]
+    vec![poll, checkpoint, hourly]
 }
 
 /// Forgets commenters' IP addresses and browsers after the retention period.

@@ -119,6 +119,8 @@ impl Store {
                                 "PRAGMA synchronous = FULL",
                                 "PRAGMA foreign_keys = ON",
                                 "PRAGMA busy_timeout = 10000",
+                                // After a checkpoint resets it, the WAL file is cut back to 64 MiB.
+                                "PRAGMA journal_size_limit = 67108864",
                             ] {
                                 conn.execute(pragma).await?;
                             }
@@ -173,6 +175,22 @@ impl Store {
     /// The SQLite database file, when that is the backend.
     pub fn sqlite_file(&self) -> Option<&Path> {
         self.sqlite_file.as_deref()
+    }
+
+    /// On SQLite, copies the write-ahead log into the database and empties it.
+    ///
+    /// SQLite's own checkpoints run after each write but cannot restart the
+    /// log while a reader is still using it; a busy site always has one, so
+    /// the log would grow without end. This one waits (briefly, holding off
+    /// writers) for those readers, then truncates the file. Returns the pages
+    /// copied, or `None` on PostgreSQL or when readers kept it from finishing.
+    pub async fn checkpoint(&self) -> StoreResult<Option<i64>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let (busy, _log, copied): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+        Ok((busy == 0).then_some(copied))
     }
 
     /// A cheap round trip, for the health endpoint.

@@ -226,3 +226,39 @@ async fn the_remember_me_cookie_keeps_the_email_unreadable_and_every_held_commen
     assert!(page.contains(email), "the form is filled in again for its owner");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_write_ahead_log_is_emptied_while_readers_keep_reading() {
+    let app = TestApp::spawn().await;
+    app.relax_timing().await;
+    let article = link_to(&app.page("/").await, "harbour-night-ferry-trial");
+    let wal = app.store.sqlite_file().map(|db| format!("{}-wal", db.display())).expect("a SQLite database");
+    // Readers, and writes beside them.
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let client = app.client.clone();
+            let url = app.url("/");
+            tokio::spawn(async move {
+                for _ in 0..50 {
+                    let _ = client.get(&url).header("cache-control", "no-cache").send().await;
+                }
+            })
+        })
+        .collect();
+    let reader = app.browser();
+    for n in 0..20 {
+        let text = format!("Remark {n} on the night ferry.");
+        assert_eq!(app.comment(&reader, &article, &fields(&text, "Ana", "ana@example.org")).await.status(), 303);
+    }
+    assert!(std::fs::metadata(&wal).expect("the WAL").len() > 0, "writes went to the WAL");
+    let copied = app.store.checkpoint().await.expect("checkpoint");
+    assert!(copied.is_some(), "readers let the checkpoint finish");
+    assert_eq!(std::fs::metadata(&wal).expect("the WAL").len(), 0, "the WAL file is emptied");
+    for reader in readers {
+        reader.await.expect("reader");
+    }
+    // And the site reads on, with every comment there (held ones for their author).
+    let page = reader.get(app.url(&article)).send().await.expect("page").text().await.expect("body");
+    assert!(page.contains("Remark 19 on the night ferry."));
+    app.stop().await;
+}
