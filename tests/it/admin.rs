@@ -208,29 +208,33 @@ async fn the_right_password_from_a_clean_address_signs_in_while_an_attacker_hamm
         }));
     }
     let mut failed = 0;
-    let mut held_off = 0;
     for attack in attacks {
-        for status in attack.await.expect("attacker") {
-            match status {
-                200 => failed += 1,
-                429 => held_off += 1,
-                other => panic!("an attacker got {other}"),
-            }
-        }
+        let statuses = attack.await.expect("attacker");
+        // Three free guesses, then the address waits. (The delay runs out after
+        // 5 s, so on a slow machine a later guess may get through; at most a few.)
+        assert_eq!(&statuses[..4], &[200, 200, 200, 429], "three free guesses per address, then each waits");
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+        failed += statuses.iter().filter(|s| **s == 200).count();
     }
-    assert_eq!(failed, 15, "three free guesses per address, then each waits");
-    assert_eq!(held_off, 25);
+    assert!(failed < 20, "{failed} guesses got through");
     // The editor, on an address that has not been failing, signs in.
     let editor = app.browser_from([127, 0, 0, 2]);
     let signed_in = app.sign_in(&editor, "editor@example.org", &password).await;
     assert_eq!(signed_in.status(), 303, "the account under attack is not locked");
-    // The attackers are still held off, even with the right password.
-    let attacker = app.browser_from([127, 0, 0, 10]);
-    assert_eq!(app.sign_in(&attacker, "editor@example.org", &password).await.status(), 429);
     // The dashboard names the attack.
     let dashboard = editor.get(app.url("/admin/")).send().await.expect("get").text().await.expect("body");
     assert!(dashboard.contains("Sign-in attacks in the last 24 hours"), "{dashboard}");
-    assert!(dashboard.contains("15 failed sign-ins from 5 addresses"), "{dashboard}");
+    assert!(dashboard.contains(&format!("{failed} failed sign-ins from 5 addresses")), "{dashboard}");
+    // An attacker that has just failed again is held off, even with the right password.
+    let attacker = app.browser_from([127, 0, 0, 10]);
+    loop {
+        match app.sign_in(&attacker, "editor@example.org", "one more guess").await.status().as_u16() {
+            200 => break,
+            429 => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+            other => panic!("the attacker got {other}"),
+        }
+    }
+    assert_eq!(app.sign_in(&attacker, "editor@example.org", &password).await.status(), 429);
     app.stop().await;
 }
 

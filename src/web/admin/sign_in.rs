@@ -183,7 +183,9 @@ pub async fn sign_in(
     let user = match found {
         Some((user, _)) if matches => user,
         _ => {
-            if let Err(err) = state.store.record_sign_in_failure(email, &ip, now).await {
+            // Dated when it failed, after the check (which an attack slows down), so
+            // that the delay it earns runs from the answer the attacker sees.
+            if let Err(err) = state.store.record_sign_in_failure(email, &ip, Utc::now().timestamp()).await {
                 return AppError::from(err).into_response();
             }
             tracing::info!(ip = %ip, account_failures = failures.account + 1, "failed sign-in");
