@@ -7,7 +7,7 @@
 //! reader's own software and proves nothing. With no trusted proxies (the
 //! default) the header is ignored and the connection's address is used.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use axum::http::HeaderMap;
 use ipnet::IpNet;
@@ -48,6 +48,16 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.rsplit_once(':').and_then(|(ip, _port)| ip.parse().ok())
 }
 
+/// The address that limits count a client by: an IPv4 address as it is, or
+/// the /64 an IPv6 address is in (one subscriber usually holds a whole /64,
+/// and could otherwise pick a fresh address for each try).
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        v4 => v4,
+    }
+}
+
 /// IPv4 addresses seen through an IPv6 socket (`::ffff:192.0.2.1`) as IPv4.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -59,6 +69,17 @@ fn canonical(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_count_an_ipv4_address_or_an_ipv6_64() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("an address");
+        assert_eq!(limit_key(ip("203.0.113.7")), ip("203.0.113.7"));
+        assert_eq!(limit_key(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("2001:db8:1:2:aaaa::1")), limit_key(ip("2001:db8:1:2:bbbb::2")));
+        assert_ne!(limit_key(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));
+        assert_eq!(limit_key(ip("::ffff:203.0.113.7")), ip("203.0.113.7"));
+    }
 
     fn headers(values: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();

@@ -49,10 +49,7 @@ impl Viewer {
     /// Reads the reader's cookies and query; `None` when nothing is personal,
     /// so the shared cached page fits.
     pub fn from_request(jar: &PrivateCookieJar, query: Option<&str>) -> Option<Viewer> {
-        let held: Vec<i64> = jar
-            .get(HELD_COOKIE)
-            .map(|c| c.value().split(',').filter_map(|id| id.parse().ok()).collect())
-            .unwrap_or_default();
+        let held = held_ids(jar);
         let form =
             jar.get(COMMENTER_COOKIE).and_then(|c| serde_json::from_str::<Remembered>(c.value()).ok()).map(|r| {
                 CommentForm {
@@ -254,13 +251,15 @@ fn remember(
     }
 }
 
+/// The held comments this browser may see, as its cookie lists them.
+fn held_ids(jar: &PrivateCookieJar) -> Vec<i64> {
+    jar.get(HELD_COOKIE).map(|c| c.value().split(',').filter_map(|id| id.parse().ok()).collect()).unwrap_or_default()
+}
+
 /// Lets this browser see its held comment, and the others it holds that are
 /// still held (approved ones are public; spam and trash are gone).
 async fn hold(state: &AppState, jar: PrivateCookieJar, id: i64, secure: bool) -> PrivateCookieJar {
-    let mut ids: Vec<i64> = jar
-        .get(HELD_COOKIE)
-        .map(|c| c.value().split(',').filter_map(|id| id.parse().ok()).collect())
-        .unwrap_or_default();
+    let mut ids = held_ids(&jar);
     ids.truncate(MAX_HELD);
     match state.store.still_pending(&ids).await {
         Ok(pending) => ids = pending,

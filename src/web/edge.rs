@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,6 +41,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 use tower_http::timeout::{TimeoutBody, TimeoutError};
 
+use super::client_ip;
 use crate::config::EdgeLimits;
 
 /// Seconds a client turned away should wait before trying again.
@@ -161,7 +162,7 @@ impl Gate {
             self.total.fetch_sub(1, Ordering::AcqRel);
             return Err(Refusal::Full);
         }
-        let key = address_key(ip);
+        let key = client_ip::limit_key(ip);
         let counted = !self.trusted.iter().any(|net| net.contains(&key));
         if counted {
             let mut map = self.per_address.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -237,21 +238,6 @@ impl Drop for Permit {
             }
         }
         self.gate.total.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-/// An IPv4 address as it is; an IPv6 address as its /64, which one subscriber
-/// usually holds whole.
-pub fn address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-        v4 => v4,
     }
 }
 
@@ -461,16 +447,5 @@ mod tests {
         drop(held);
         assert_eq!(gate.open(), 0);
         assert!(gate.per_address.lock().expect("lock").is_empty());
-    }
-
-    #[test]
-    fn ipv6_addresses_count_by_their_64() {
-        let a = address_key("2001:db8:1:2:aaaa::1".parse().expect("address"));
-        let b = address_key("2001:db8:1:2:bbbb::2".parse().expect("address"));
-        assert_eq!(a, b);
-        assert_eq!(
-            address_key("::ffff:192.0.2.1".parse().expect("address")),
-            "192.0.2.1".parse::<IpAddr>().expect("address")
-        );
     }
 }
