@@ -23,6 +23,19 @@ pub struct PublicComment {
     pub created_at: i64,
 }
 
+/// An approved comment with the article it is under, for the comments feed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedComment {
+    pub id: i64,
+    pub author_name: String,
+    pub body_html: String,
+    pub created_at: i64,
+    pub article_kind: String,
+    pub article_slug: String,
+    pub article_headline: String,
+    pub article_published_at: Option<i64>,
+}
+
 /// A comment in the moderation queue: everything stored, and where it was left.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct QueuedComment {
@@ -165,6 +178,21 @@ impl Store {
         }
         comments.sort_by_key(|c| c.id);
         Ok(comments)
+    }
+
+    /// The newest approved comments under public articles and pages, newest first.
+    pub async fn recent_comments(&self, now: i64, limit: u32) -> StoreResult<Vec<FeedComment>> {
+        Ok(sqlx::query_as(
+            "SELECT c.id, c.author_name, c.body_html, c.created_at, a.kind AS article_kind, a.slug AS article_slug,
+                    a.headline AS article_headline, a.published_at AS article_published_at
+             FROM comments c JOIN articles a ON a.id = c.article_id
+             WHERE c.status = 'approved' AND a.status = 'published' AND a.published_at <= $1
+             ORDER BY c.id DESC LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Those of `ids` that are still held for moderation.
@@ -575,7 +603,8 @@ async fn log_discussion_change(
         Some(_) => placement(tx, kind, article_id, published_at, author_id, tz).await?.tags(),
         None => vec![cache_tags::article(article_id)],
     };
-    let rows: Vec<(String, i64)> = tags.into_iter().map(|tag| (tag, now)).collect();
+    let mut rows: Vec<(String, i64)> = tags.into_iter().map(|tag| (tag, now)).collect();
+    rows.push((cache_tags::COMMENTS.to_owned(), now));
     invalidations::log(tx, &rows).await
 }
 

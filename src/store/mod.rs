@@ -11,6 +11,7 @@ mod feed;
 mod invalidations;
 mod media;
 mod settings;
+mod sitemap;
 mod spam;
 mod stats;
 mod taxonomy;
@@ -20,12 +21,15 @@ pub use articles::{
     ArticleRecord, ArticleSummary, CategoryRow, Edit, Listing, NamedRef, PublishAt, SaveArticle, Saved, SavedImage,
     Target,
 };
-pub use comments::{Checks, History, Inserted, NewComment, Probe, PublicComment, QueuedComment, StoredComment};
+pub use comments::{
+    Checks, FeedComment, History, Inserted, NewComment, Probe, PublicComment, QueuedComment, StoredComment,
+};
 pub use editing::{ArticleFilter, ArticleRow, EditableArticle, Revision};
 pub use feed::LogCursor;
 pub use invalidations::Invalidation;
 pub use media::{MediaItem, NewMedia};
 pub use settings::{SiteSettings, check_discussion_setting};
+pub use sitemap::{ArchiveChange, SitemapEntry};
 pub use spam::{ApiKey, Lesson};
 pub use stats::{Day, Totals};
 pub use taxonomy::{Taxonomy, Term};

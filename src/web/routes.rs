@@ -23,6 +23,8 @@ use crate::web::error::AppError;
 /// | `/{yyyy}/{mm}/{dd}/{slug}/` | article |
 /// | `/category/{slug}/…`, `/tag/{slug}/`, `/author/{slug}/`, `/{yyyy}/{mm}/` (each with `page/{n}/`) | archives |
 /// | `/{slug}/` | static page |
+/// | `/feed/`, `…/feed/atom/`, `/comments/feed/`, `{article}/feed/`, `/{category,tag,author}/{slug}/feed/` | feeds |
+/// | `/sitemap.xml`, `/sitemap-*.xml`, `/news-sitemap.xml`, `/robots.txt` | for crawlers |
 /// | `/static/{name}.{hash}.{ext}` | built-in assets |
 /// | `/media/{file}` | published images |
 /// | `/1.1/{verify-key,comment-check,submit-spam,submit-ham}` | Akismet-compatible spam API |
@@ -105,6 +107,90 @@ pub enum PublicRoute {
     Page {
         slug: String,
     },
+    /// `/sitemap.xml` and the sitemaps it lists.
+    Sitemap(Sitemap),
+    /// `/news-sitemap.xml`: Google News's sitemap of the last 48 hours.
+    NewsSitemap,
+    /// `/robots.txt`.
+    Robots,
+    /// A feed of articles or comments, RSS 2.0 or Atom.
+    Feed {
+        scope: FeedScope,
+        format: FeedFormat,
+    },
+}
+
+/// One of the sitemaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sitemap {
+    /// `/sitemap.xml`: the index of the others.
+    Index,
+    /// `/sitemap-articles-{yyyy}-{mm}.xml`: one month's articles.
+    Articles { year: i32, month: u32 },
+    /// `/sitemap-pages.xml`.
+    Pages,
+    /// `/sitemap-categories.xml`.
+    Categories,
+    /// `/sitemap-tags.xml`.
+    Tags,
+    /// `/sitemap-authors.xml`.
+    Authors,
+}
+
+impl Sitemap {
+    /// Its address.
+    pub fn path(self) -> String {
+        match self {
+            Sitemap::Index => "/sitemap.xml".to_owned(),
+            Sitemap::Articles { year, month } => format!("/sitemap-articles-{year:04}-{month:02}.xml"),
+            Sitemap::Pages => "/sitemap-pages.xml".to_owned(),
+            Sitemap::Categories => "/sitemap-categories.xml".to_owned(),
+            Sitemap::Tags => "/sitemap-tags.xml".to_owned(),
+            Sitemap::Authors => "/sitemap-authors.xml".to_owned(),
+        }
+    }
+
+    fn parse(path: &str) -> Option<Sitemap> {
+        Some(match path {
+            "/sitemap.xml" => Sitemap::Index,
+            "/sitemap-pages.xml" => Sitemap::Pages,
+            "/sitemap-categories.xml" => Sitemap::Categories,
+            "/sitemap-tags.xml" => Sitemap::Tags,
+            "/sitemap-authors.xml" => Sitemap::Authors,
+            _ => {
+                let (year, month) = path.strip_prefix("/sitemap-articles-")?.strip_suffix(".xml")?.split_once('-')?;
+                let (year, month) = (number(year, 4)?, number(month, 2)?);
+                if !(1..=12).contains(&month) {
+                    return None;
+                }
+                Sitemap::Articles { year: year as i32, month }
+            }
+        })
+    }
+}
+
+/// What a feed lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedScope {
+    /// The newest articles of the site: `/feed/`.
+    Site,
+    /// A category's articles (the slugs from the top down): `/category/{slug}/feed/`.
+    Category(Vec<String>),
+    /// `/tag/{slug}/feed/`.
+    Tag(String),
+    /// `/author/{slug}/feed/`.
+    Author(String),
+    /// The newest approved comments of the whole site: `/comments/feed/`.
+    Comments,
+    /// One article's approved comments: `{article}/feed/`.
+    ArticleComments { year: i32, month: u32, day: u32, slug: String },
+}
+
+/// The two feed formats; WordPress's addresses: `…/feed/` is RSS 2.0, `…/feed/atom/` Atom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedFormat {
+    Rss,
+    Atom,
 }
 
 /// What a public path turns out to be.
@@ -132,6 +218,15 @@ impl PublicRoute {
         if !decoded.starts_with('/') {
             return Parsed::NotFound;
         }
+        // The files of the site's root keep their names, without a slash.
+        let file = match decoded.as_ref() {
+            "/robots.txt" => Some(PublicRoute::Robots),
+            "/news-sitemap.xml" => Some(PublicRoute::NewsSitemap),
+            path => Sitemap::parse(path).map(PublicRoute::Sitemap),
+        };
+        if let Some(route) = file {
+            return if raw == decoded { Parsed::Route(route) } else { Parsed::Redirect(decoded.into_owned()) };
+        }
         if !decoded.ends_with('/') {
             // Add the slash only where that leads to a page of ours.
             let with_slash = format!("{raw}/");
@@ -144,6 +239,25 @@ impl PublicRoute {
             if decoded == "/" { Vec::new() } else { decoded[1..decoded.len() - 1].split('/').collect() };
         if segments.iter().any(|s| s.is_empty()) {
             return Parsed::NotFound;
+        }
+        if let Some(at) = segments.iter().rposition(|s| *s == "feed") {
+            let format = match &segments[at + 1..] {
+                [] => FeedFormat::Rss,
+                ["atom"] => FeedFormat::Atom,
+                // WordPress's other name for the RSS 2.0 feed.
+                ["rss2"] => {
+                    let prefix: String = segments[..=at].iter().map(|s| format!("/{s}")).collect();
+                    return Parsed::Redirect(format!("{prefix}/"));
+                }
+                _ => return Parsed::NotFound,
+            };
+            let Some(scope) = FeedScope::parse(&segments[..at]) else {
+                return Parsed::NotFound;
+            };
+            if raw != decoded {
+                return Parsed::Redirect(decoded.into_owned());
+            }
+            return Parsed::Route(PublicRoute::Feed { scope, format });
         }
         let mut page = 1;
         if segments.len() >= 2 && segments[segments.len() - 2] == "page" {
@@ -216,6 +330,27 @@ impl PublicRoute {
     }
 }
 
+impl FeedScope {
+    /// What the segments before `feed/` name, if they name something with a feed.
+    fn parse(segments: &[&str]) -> Option<FeedScope> {
+        let is_slug = |s: &str| Slug::parse(s).is_ok();
+        Some(match segments {
+            [] => FeedScope::Site,
+            ["comments"] => FeedScope::Comments,
+            ["category", rest @ ..] if !rest.is_empty() && rest.iter().all(|s| is_slug(s)) => {
+                FeedScope::Category(rest.iter().map(|s| (*s).to_owned()).collect())
+            }
+            ["tag", slug] if is_slug(slug) => FeedScope::Tag((*slug).to_owned()),
+            ["author", slug] if is_slug(slug) => FeedScope::Author((*slug).to_owned()),
+            [year, month, day, slug] if is_slug(slug) => {
+                let (year, month, day) = (number(year, 4)?, number(month, 2)?, number(day, 2)?);
+                FeedScope::ArticleComments { year: year as i32, month, day, slug: (*slug).to_owned() }
+            }
+            _ => return None,
+        })
+    }
+}
+
 /// Exactly `digits` ASCII digits.
 fn number(text: &str, digits: usize) -> Option<u32> {
     (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok()).flatten()
@@ -253,6 +388,52 @@ mod tests {
         assert_eq!(route("/tag/ferries/page/2/"), PublicRoute::Tag { slug: "ferries".into(), page: 2 });
         assert_eq!(route("/author/ana-ruiz/"), PublicRoute::Author { slug: "ana-ruiz".into(), page: 1 });
         assert_eq!(route("/privacy/"), PublicRoute::Page { slug: "privacy".into() });
+    }
+
+    #[test]
+    fn feed_addresses() {
+        let feed = |scope, format| PublicRoute::Feed { scope, format };
+        assert_eq!(route("/feed/"), feed(FeedScope::Site, FeedFormat::Rss));
+        assert_eq!(route("/feed/atom/"), feed(FeedScope::Site, FeedFormat::Atom));
+        assert_eq!(route("/comments/feed/"), feed(FeedScope::Comments, FeedFormat::Rss));
+        assert_eq!(
+            route("/category/news/local/feed/atom/"),
+            feed(FeedScope::Category(vec!["news".into(), "local".into()]), FeedFormat::Atom)
+        );
+        assert_eq!(route("/tag/ferries/feed/"), feed(FeedScope::Tag("ferries".into()), FeedFormat::Rss));
+        assert_eq!(route("/author/ana-ruiz/feed/"), feed(FeedScope::Author("ana-ruiz".into()), FeedFormat::Rss));
+        assert_eq!(
+            route("/2026/11/20/night-ferry/feed/"),
+            feed(
+                FeedScope::ArticleComments { year: 2026, month: 11, day: 20, slug: "night-ferry".into() },
+                FeedFormat::Rss
+            )
+        );
+        assert_eq!(PublicRoute::parse("/feed"), Parsed::Redirect("/feed/".into()));
+        assert_eq!(PublicRoute::parse("/feed/rss2/"), Parsed::Redirect("/feed/".into()));
+        assert_eq!(PublicRoute::parse("/tag/x/feed/rss2/"), Parsed::Redirect("/tag/x/feed/".into()));
+        for path in ["/feed/x/", "/page/2/feed/", "/privacy/feed/", "/feed/atom/atom/", "/2026/1/20/a/feed/"] {
+            assert_eq!(PublicRoute::parse(path), Parsed::NotFound, "{path}");
+        }
+    }
+
+    #[test]
+    fn discovery_files() {
+        assert_eq!(route("/robots.txt"), PublicRoute::Robots);
+        assert_eq!(route("/news-sitemap.xml"), PublicRoute::NewsSitemap);
+        assert_eq!(route("/sitemap.xml"), PublicRoute::Sitemap(Sitemap::Index));
+        assert_eq!(route("/sitemap-tags.xml"), PublicRoute::Sitemap(Sitemap::Tags));
+        assert_eq!(
+            route("/sitemap-articles-2026-11.xml"),
+            PublicRoute::Sitemap(Sitemap::Articles { year: 2026, month: 11 })
+        );
+        for sitemap in [Sitemap::Index, Sitemap::Articles { year: 2026, month: 1 }, Sitemap::Pages, Sitemap::Authors] {
+            assert_eq!(route(&sitemap.path()), PublicRoute::Sitemap(sitemap));
+        }
+        for path in ["/sitemap-articles-2026-13.xml", "/sitemap-articles-26-11.xml", "/sitemap.xml/", "/sitemap-x.xml"]
+        {
+            assert_eq!(PublicRoute::parse(path), Parsed::NotFound, "{path}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod akismet;
 mod bad_input;
 mod cache;
 mod comments;
+mod feeds;
 mod helpers;
 mod hostile;
 mod news_comments;

@@ -43,7 +43,24 @@ async fn the_site_and_its_discussion_on_postgresql() {
     let front = app.page("/").await;
     assert!(front.contains("night-time ferry trial"), "the demo site is installed");
     let article = link_to(&front, "harbour-night-ferry-trial");
-    for path in [article.as_str(), "/category/news/", "/tag/harbour/", "/privacy/"] {
+    let discovery = [
+        "/feed/",
+        "/feed/atom/",
+        "/comments/feed/",
+        "/category/news/feed/",
+        "/tag/harbour/feed/atom/",
+        "/robots.txt",
+        "/sitemap.xml",
+        "/sitemap-pages.xml",
+        "/sitemap-categories.xml",
+        "/sitemap-tags.xml",
+        "/sitemap-authors.xml",
+        "/news-sitemap.xml",
+    ];
+    let article_feed = format!("{article}feed/");
+    for path in
+        [article.as_str(), "/category/news/", "/tag/harbour/", "/privacy/", &article_feed].iter().chain(&discovery)
+    {
         assert_eq!(app.get(path).await.status(), 200, "{path}");
     }
     assert_eq!(app.get("/no-such-page/").await.status(), 404);

@@ -108,7 +108,9 @@ pub async fn show_article(
     };
     let page_path = if *comment_page > 1 { format!("{path}comment-page-{comment_page}/") } else { path.clone() };
     let section = record.categories.first().and_then(|c| site.section_of(c.id));
-    let chrome = Chrome::new(state, site, now, section, &page_path, record.headline.clone(), record.standfirst.clone());
+    let mut chrome =
+        Chrome::new(state, site, now, section, &page_path, record.headline.clone(), record.standfirst.clone());
+    chrome.feeds.extend(super::FeedLink::both(&path, &format!("Comments on: {}", record.headline)));
     let categories: Vec<Link> = record
         .categories
         .iter()
@@ -141,10 +143,12 @@ pub async fn show_article(
     };
     Ok(Outcome::Page(Rendered {
         status: StatusCode::OK,
+        content_type: super::HTML,
         html: page.render()?,
         tags: vec![cache_tags::article(record.id)],
         // The page changes with its discussion too (If-Modified-Since).
         last_modified: record.updated_at.max(discussion_changed.unwrap_or(0)),
+        expires_at: None,
     }))
 }
 
@@ -164,9 +168,11 @@ pub async fn show_page(state: &AppState, site: &SiteData, now: DateTime<Utc>, sl
     };
     Ok(Outcome::Page(Rendered {
         status: StatusCode::OK,
+        content_type: super::HTML,
         html: page.render()?,
         tags: vec![cache_tags::article(record.id)],
         last_modified: record.updated_at,
+        expires_at: None,
     }))
 }
 

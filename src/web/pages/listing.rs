@@ -133,7 +133,9 @@ pub async fn show_listing(
                 *page,
             )
         }
-        PublicRoute::Article { .. } | PublicRoute::Page { .. } => return Err(AppError::NotFound),
+        _ => {
+            return Err(AppError::NotFound);
+        }
     };
     let total = state.store.count_articles(listing, now.timestamp()).await?;
     let pages = u32::try_from(total).unwrap_or(u32::MAX).div_ceil(PAGE_SIZE).max(1);
@@ -152,7 +154,10 @@ pub async fn show_listing(
         (Some(_), 1) => heading.clone(),
         (Some(_), n) => format!("{heading}, page {n}"),
     };
-    let chrome = Chrome::new(state, site, now, section, &path, title, String::new());
+    let mut chrome = Chrome::new(state, site, now, section, &path, title, String::new());
+    if is_archive && !matches!(listing, Listing::Between(..)) {
+        chrome.feeds.extend(super::FeedLink::both(&base, &format!("{heading} — {}", site.site_name)));
+    }
     let listing_page = ListingPage {
         chrome: &chrome,
         label,
@@ -166,7 +171,14 @@ pub async fn show_listing(
             pages,
         },
     };
-    Ok(Outcome::Page(Rendered { status: StatusCode::OK, html: listing_page.render()?, tags: vec![tag], last_modified }))
+    Ok(Outcome::Page(Rendered {
+        status: StatusCode::OK,
+        content_type: super::HTML,
+        html: listing_page.render()?,
+        tags: vec![tag],
+        last_modified,
+        expires_at: None,
+    }))
 }
 
 /// `base` for page 1, `base` + `page/{n}/` after.
@@ -175,7 +187,7 @@ fn with_page(base: &str, page: u32) -> String {
 }
 
 /// The Unix seconds a local calendar month spans: `[first day, first of next)`.
-fn month_bounds(year: i32, month: u32, tz: chrono_tz::Tz) -> Option<(i64, i64)> {
+pub(super) fn month_bounds(year: i32, month: u32, tz: chrono_tz::Tz) -> Option<(i64, i64)> {
     let first = NaiveDate::from_ymd_opt(year, month, 1)?;
     let next = if month == 12 {
         NaiveDate::from_ymd_opt(year + 1, 1, 1)?

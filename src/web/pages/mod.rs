@@ -3,7 +3,9 @@
 
 mod article;
 pub mod discussion;
+mod feeds;
 mod listing;
+mod sitemaps;
 
 use std::sync::Arc;
 
@@ -25,17 +27,21 @@ use crate::store::{CategoryRow, NamedRef};
 
 pub use article::comments_open;
 
-const HTML: &str = "text/html; charset=utf-8";
+pub const HTML: &str = "text/html; charset=utf-8";
 /// The 404 page is the same for every address; it is cached under this key.
 const NOT_FOUND_KEY: &str = "\0not-found";
 
 /// A rendered page and what it depends on.
 pub struct Rendered {
     pub status: StatusCode,
+    /// `text/html` for pages; feeds name their own.
+    pub content_type: &'static str,
     pub html: String,
     pub tags: Vec<String>,
     /// Unix second of the newest content it shows.
     pub last_modified: i64,
+    /// When it goes stale by itself (besides at midnight, for its dates).
+    pub expires_at: Option<i64>,
 }
 
 pub enum Outcome {
@@ -98,11 +104,11 @@ fn serve_fresh(
     let today_start = (midnight - chrono::Duration::days(1)).timestamp();
     let page = Arc::new(CachedPage::new(
         rendered.status,
-        HTML,
+        rendered.content_type,
         HTML_CACHE_CONTROL,
         rendered.html,
         rendered.last_modified.max(today_start),
-        midnight.timestamp(),
+        rendered.expires_at.map_or(midnight.timestamp(), |at| at.min(midnight.timestamp())),
     ));
     state.cache.insert(key, Arc::clone(&page), rendered.tags, generation);
     let compress = Arc::clone(&page);
@@ -112,7 +118,7 @@ fn serve_fresh(
 
 /// A page for one reader: not stored by the cache, browsers or CDNs.
 pub fn private_response(page: Rendered) -> Response {
-    let mut response = (page.status, [(header::CONTENT_TYPE, HTML)], page.html).into_response();
+    let mut response = (page.status, [(header::CONTENT_TYPE, page.content_type)], page.html).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-store"));
     response
 }
@@ -131,7 +137,14 @@ async fn not_found(state: &AppState, now: DateTime<Utc>, headers: &HeaderMap) ->
         let site = SiteData::load(state, now).await?;
         let chrome = Chrome::new(state, &site, now, None, "/", "Page not found".into(), String::new());
         let html = NotFoundPage { chrome: &chrome }.render()?;
-        Ok::<_, AppError>(Rendered { status: StatusCode::NOT_FOUND, html, tags: vec![], last_modified: 0 })
+        Ok::<_, AppError>(Rendered {
+            status: StatusCode::NOT_FOUND,
+            content_type: HTML,
+            html,
+            tags: vec![],
+            last_modified: 0,
+            expires_at: None,
+        })
     };
     match rendered.await {
         Ok(rendered) => serve_fresh(state, NOT_FOUND_KEY, rendered, now, generation, headers),
@@ -151,6 +164,10 @@ pub async fn render_path(state: &AppState, path: &str, now: DateTime<Utc>) -> Re
     match &route {
         PublicRoute::Article { .. } => article::show_article(state, &site, now, &route, &Viewer::default()).await,
         PublicRoute::Page { slug } => article::show_page(state, &site, now, slug).await,
+        PublicRoute::Sitemap(sitemap) => sitemaps::show_sitemap(state, &site, now, *sitemap).await,
+        PublicRoute::NewsSitemap => sitemaps::show_news_sitemap(state, &site, now).await,
+        PublicRoute::Robots => Ok(sitemaps::robots(state)),
+        PublicRoute::Feed { scope, format } => feeds::show_feed(state, &site, now, path, scope, *format).await,
         _ => listing::show_listing(state, &site, now, &route).await,
     }
 }
@@ -232,6 +249,28 @@ pub struct Link {
     pub current: bool,
 }
 
+/// A feed named in a page's head, for feed readers to discover.
+#[derive(Debug, Clone)]
+pub struct FeedLink {
+    pub href: String,
+    pub title: String,
+    pub mime: &'static str,
+}
+
+impl FeedLink {
+    /// The RSS and Atom feeds at `base` (`/`, `/tag/x/`, an article's address).
+    pub fn both(base: &str, title: &str) -> [FeedLink; 2] {
+        [
+            FeedLink { href: format!("{base}feed/"), title: format!("{title} (RSS)"), mime: "application/rss+xml" },
+            FeedLink {
+                href: format!("{base}feed/atom/"),
+                title: format!("{title} (Atom)"),
+                mime: "application/atom+xml",
+            },
+        ]
+    }
+}
+
 /// The layout every page shares: masthead, date bar, navigation, footer.
 pub struct Chrome {
     pub site_name: String,
@@ -245,6 +284,8 @@ pub struct Chrome {
     pub favicon: String,
     pub nav: Vec<Link>,
     pub footer: Vec<Link>,
+    /// The site's feeds, then the feed of what this page lists.
+    pub feeds: Vec<FeedLink>,
 }
 
 impl Chrome {
@@ -280,6 +321,14 @@ impl Chrome {
                 .pages
                 .iter()
                 .map(|p| Link { href: format!("/{}/", p.slug), name: p.name.clone(), current: false })
+                .collect(),
+            feeds: FeedLink::both("/", &site.site_name)
+                .into_iter()
+                .chain([FeedLink {
+                    href: "/comments/feed/".to_owned(),
+                    title: format!("Comments on {} (RSS)", site.site_name),
+                    mime: "application/rss+xml",
+                }])
                 .collect(),
         }
     }

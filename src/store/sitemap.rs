@@ -1,0 +1,86 @@
+//! What the sitemaps list: public articles and pages with their dates, and
+//! when each archive last changed.
+
+use super::{Store, StoreResult};
+
+/// A public article or page as a sitemap lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SitemapEntry {
+    pub kind: String,
+    pub slug: String,
+    pub headline: String,
+    pub published_at: i64,
+    pub updated_at: i64,
+}
+
+/// An archive (category, tag or author) and the newest change among its articles.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ArchiveChange {
+    pub id: i64,
+    pub slug: String,
+    pub updated_at: i64,
+}
+
+const PUBLIC: &str = "a.status = 'published' AND a.published_at <= $1";
+
+impl Store {
+    /// Public articles (`kind` "article") or pages ("page") published in
+    /// `[from, to)`, newest first, at most `limit`.
+    pub async fn sitemap_entries(
+        &self,
+        kind: &str,
+        now: i64,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<SitemapEntry>> {
+        let sql = format!(
+            "SELECT a.kind, a.slug, a.headline, a.published_at, a.updated_at FROM articles a
+             WHERE a.kind = $2 AND {PUBLIC} AND a.published_at >= $3 AND a.published_at < $4
+             ORDER BY a.published_at DESC, a.id DESC LIMIT {limit}"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(now)
+            .bind(kind)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// `(published_at, updated_at)` of every public article, for the index's months.
+    pub async fn article_dates(&self, now: i64) -> StoreResult<Vec<(i64, i64)>> {
+        let sql = format!("SELECT a.published_at, a.updated_at FROM articles a WHERE a.kind = 'article' AND {PUBLIC}");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?)
+    }
+
+    /// Categories with public articles filed directly under them.
+    pub async fn category_changes(&self, now: i64) -> StoreResult<Vec<ArchiveChange>> {
+        let sql = format!(
+            "SELECT c.id, c.slug, MAX(a.updated_at) AS updated_at FROM article_categories ac
+             JOIN categories c ON c.id = ac.category_id JOIN articles a ON a.id = ac.article_id
+             WHERE a.kind = 'article' AND {PUBLIC} GROUP BY c.id, c.slug ORDER BY c.slug"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?)
+    }
+
+    /// Tags with public articles.
+    pub async fn tag_changes(&self, now: i64) -> StoreResult<Vec<ArchiveChange>> {
+        let sql = format!(
+            "SELECT t.id, t.slug, MAX(a.updated_at) AS updated_at FROM article_tags at
+             JOIN tags t ON t.id = at.tag_id JOIN articles a ON a.id = at.article_id
+             WHERE a.kind = 'article' AND {PUBLIC} GROUP BY t.id, t.slug ORDER BY t.slug"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?)
+    }
+
+    /// Authors with public articles.
+    pub async fn author_changes(&self, now: i64) -> StoreResult<Vec<ArchiveChange>> {
+        let sql = format!(
+            "SELECT au.id, au.slug, MAX(a.updated_at) AS updated_at FROM articles a
+             JOIN authors au ON au.id = a.author_id
+             WHERE a.kind = 'article' AND {PUBLIC} GROUP BY au.id, au.slug ORDER BY au.slug"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?)
+    }
+}
