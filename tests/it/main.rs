@@ -17,5 +17,6 @@ mod postgres;
 mod privacy;
 mod publish;
 mod serve;
+mod structured;
 mod validator;
 mod xss;

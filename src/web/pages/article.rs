@@ -111,6 +111,8 @@ pub async fn show_article(
     let mut chrome =
         Chrome::new(state, site, now, section, &page_path, record.headline.clone(), record.standfirst.clone());
     chrome.feeds.extend(super::FeedLink::both(&path, &format!("Comments on: {}", record.headline)));
+    let base = state.config.base_url.trim_end_matches('/');
+    super::structured::article(&mut chrome, base, site, &record, &format!("{base}{path}"));
     let categories: Vec<Link> = record
         .categories
         .iter()

@@ -155,6 +155,10 @@ pub async fn show_listing(
         (Some(_), n) => format!("{heading}, page {n}"),
     };
     let mut chrome = Chrome::new(state, site, now, section, &path, title, String::new());
+    let site_url = state.config.base_url.trim_end_matches('/');
+    let page_name = if heading.is_empty() { site.site_name.clone() } else { heading.clone() };
+    let canonical = chrome.canonical.clone();
+    super::structured::listing(&mut chrome, site_url, site, &canonical, &page_name);
     if is_archive && !matches!(listing, Listing::Between(..)) {
         chrome.feeds.extend(super::FeedLink::both(&base, &format!("{heading} — {}", site.site_name)));
     }

@@ -6,6 +6,7 @@ pub mod discussion;
 mod feeds;
 mod listing;
 mod sitemaps;
+mod structured;
 
 use std::sync::Arc;
 
@@ -286,6 +287,10 @@ pub struct Chrome {
     pub footer: Vec<Link>,
     /// The site's feeds, then the feed of what this page lists.
     pub feeds: Vec<FeedLink>,
+    /// Open Graph and Twitter card tags.
+    pub meta: Vec<structured::Meta>,
+    /// schema.org JSON-LD blocks, each already safe inside a `<script>`.
+    pub json_ld: Vec<String>,
 }
 
 impl Chrome {
@@ -330,6 +335,8 @@ impl Chrome {
                     mime: "application/rss+xml",
                 }])
                 .collect(),
+            meta: Vec::new(),
+            json_ld: Vec::new(),
         }
     }
 }
