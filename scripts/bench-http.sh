@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# HTTP throughput: Broadsheet's cached article page against nginx serving the
-# same bytes from a static file, side by side in one run, with wrk.
+# HTTP throughput: Broadsheet's cached article page and site feed (/feed/)
+# against nginx serving the same bytes from static files, side by side in one
+# run, with wrk.
 #
 #   scripts/bench-http.sh [seconds] [connections] [comments]
 #
@@ -57,9 +58,10 @@ if [ "$COMMENTS" -gt 0 ]; then
   SHOWN=$(curl -fs "http://127.0.0.1:$PORT_OURS$ARTICLE" | grep -c 'class="comment-body"' || true)
   echo "the article shows $SHOWN comments"
 fi
-mkdir -p "$WORK/www$ARTICLE"
-curl -fs "http://127.0.0.1:$PORT_OURS$ARTICLE" -o "$WORK/www${ARTICLE}index.html"
-BYTES=$(wc -c <"$WORK/www${ARTICLE}index.html")
+for page in "$ARTICLE" /feed/; do
+  mkdir -p "$WORK/www$page"
+  curl -fs "http://127.0.0.1:$PORT_OURS$page" -o "$WORK/www${page}index.html"
+done
 
 cat >"$WORK/nginx.conf" <<CONF
 worker_processes auto;
@@ -78,14 +80,17 @@ http {
     listen 127.0.0.1:$PORT_NGINX;
     root $WORK/www;
     location / { add_header Cache-Control "public, max-age=60"; }
+    location /feed/ { types { } default_type "application/rss+xml; charset=utf-8"; add_header Cache-Control "public, max-age=60"; }
   }
 }
 CONF
 mkdir -p "$WORK/tmp"
 "$NGINX" -c "$WORK/nginx.conf"
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT_NGINX$ARTICLE" >/dev/null 2>&1 && break; sleep 0.1; done
-cmp <(curl -fs "http://127.0.0.1:$PORT_NGINX$ARTICLE") <(curl -fs "http://127.0.0.1:$PORT_OURS$ARTICLE") \
-  || { echo "the two servers do not serve the same bytes" >&2; exit 1; }
+for page in "$ARTICLE" /feed/; do
+  cmp <(curl -fs "http://127.0.0.1:$PORT_NGINX$page") <(curl -fs "http://127.0.0.1:$PORT_OURS$page") \
+    || { echo "the two servers do not serve the same bytes for $page" >&2; exit 1; }
+done
 
 run() { # name url -> "requests/s p50 p99"
   wrk -t2 -c"$CONNECTIONS" -d2s "$2" >/dev/null # warm up
@@ -98,9 +103,12 @@ run() { # name url -> "requests/s p50 p99"
   echo "$rps $p50 $p99"
 }
 
-echo "article page $ARTICLE ($BYTES bytes), wrk -t2 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores"
-read -r NGINX_RPS NGINX_P50 NGINX_P99 < <(run nginx "http://127.0.0.1:$PORT_NGINX$ARTICLE")
-read -r OURS_RPS OURS_P50 OURS_P99 < <(run broadsheet "http://127.0.0.1:$PORT_OURS$ARTICLE")
-printf '%-12s %12s req/s   p50 %8s   p99 %8s\n' nginx "$NGINX_RPS" "$NGINX_P50" "$NGINX_P99"
-printf '%-12s %12s req/s   p50 %8s   p99 %8s\n' broadsheet "$OURS_RPS" "$OURS_P50" "$OURS_P99"
-awk -v a="$OURS_RPS" -v b="$NGINX_RPS" 'BEGIN { printf "ratio broadsheet/nginx: %.2f\n", a / b }'
+for page in "$ARTICLE" /feed/; do
+  BYTES=$(wc -c <"$WORK/www${page}index.html")
+  echo "$page ($BYTES bytes), wrk -t2 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores"
+  read -r NGINX_RPS NGINX_P50 NGINX_P99 < <(run nginx "http://127.0.0.1:$PORT_NGINX$page")
+  read -r OURS_RPS OURS_P50 OURS_P99 < <(run broadsheet "http://127.0.0.1:$PORT_OURS$page")
+  printf '%-12s %12s req/s   p50 %8s   p99 %8s\n' nginx "$NGINX_RPS" "$NGINX_P50" "$NGINX_P99"
+  printf '%-12s %12s req/s   p50 %8s   p99 %8s\n' broadsheet "$OURS_RPS" "$OURS_P50" "$OURS_P99"
+  awk -v a="$OURS_RPS" -v b="$NGINX_RPS" 'BEGIN { printf "ratio broadsheet/nginx: %.2f\n\n", a / b }'
+done

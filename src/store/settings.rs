@@ -52,6 +52,8 @@ pub struct SiteSettings {
     /// Take effect at the next start, unless the configuration sets them.
     pub time_zone: Option<String>,
     pub base_url: Option<String>,
+    /// Feeds carry the standfirst only, not the full text ("true" / "false").
+    pub feed_summary: Option<String>,
 }
 
 impl Store {
@@ -64,6 +66,7 @@ impl Store {
             tagline: get("site.tagline"),
             time_zone: get("site.time_zone"),
             base_url: get("site.base_url"),
+            feed_summary: get("site.feed_summary"),
         })
     }
 
@@ -75,6 +78,7 @@ impl Store {
             ("site.tagline", &settings.tagline),
             ("site.time_zone", &settings.time_zone),
             ("site.base_url", &settings.base_url),
+            ("site.feed_summary", &settings.feed_summary),
         ];
         for (key, value) in pairs {
             let Some(value) = value else { continue };

@@ -405,7 +405,10 @@ async fn administrators_change_the_discussion_settings_and_no_one_else_does() {
         ("flood_seconds", "0"),
         ("min_seconds_to_submit", "0"),
         ("ip_retention_days", "30"),
+        ("feed_summary", "1"),
     ];
+    let full_text = app.page("/feed/").await;
+    assert!(full_text.contains("<content:encoded>"), "feeds carry the full text by default");
     let refused = admin.post(app.url("/admin/settings")).form(&form).send().await.expect("post");
     assert_eq!(refused.status(), 422);
     let page = refused.text().await.expect("body");
@@ -428,6 +431,8 @@ async fn administrators_change_the_discussion_settings_and_no_one_else_does() {
         front.contains("The Alden Courier") && front.contains("News from the harbour, every day"),
         "renamed at once"
     );
+    let summaries = app.page("/feed/").await;
+    assert!(!summaries.contains("<content:encoded>") && summaries.contains("<description>"), "summaries only");
 
     // In effect at once: a first-time commenter is no longer held.
     let article = crate::helpers::link_to(&app.page("/").await, "harbour-night-ferry-trial");

@@ -51,6 +51,8 @@ struct SiteForm {
     tagline: String,
     time_zone: String,
     base_url: String,
+    /// Feeds carry summaries only.
+    feed_summary: bool,
 }
 
 impl SettingsPage {
@@ -172,6 +174,7 @@ async fn settings_page(
                 tagline: site.tagline.clone(),
                 time_zone: saved.time_zone.unwrap_or_else(|| config.time_zone.to_string()),
                 base_url: saved.base_url.unwrap_or_else(|| config.base_url.clone()),
+                feed_summary: site.feed_summary,
             }
         }
     };
@@ -242,6 +245,7 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
         tagline: text("tagline"),
         time_zone: text("time_zone"),
         base_url: text("base_url"),
+        feed_summary: sent("feed_summary").is_some(),
     };
     // Check everything first: nothing is saved unless everything is right.
     let mut errors = FieldErrors::new();
@@ -287,7 +291,13 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
     }
     let restart = time_zone.as_deref().is_some_and(|tz| tz != config.time_zone.to_string())
         || base_url.as_deref().is_some_and(|url| url != config.base_url);
-    let saved = SiteSettings { name: Some(site.name), tagline: Some(site.tagline), time_zone, base_url };
+    let saved = SiteSettings {
+        name: Some(site.name),
+        tagline: Some(site.tagline),
+        time_zone,
+        base_url,
+        feed_summary: Some(site.feed_summary.to_string()),
+    };
     if let Err(err) = state.store.set_site_settings(&saved, chrono::Utc::now().timestamp()).await {
         return AppError::from(err).into_response();
     }

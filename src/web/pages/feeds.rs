@@ -181,7 +181,7 @@ pub async fn show_feed(
             let mut items = Vec::with_capacity(summaries.len());
             for summary in &summaries {
                 let record = state.store.article_by_slug(Kind::Article, &summary.slug).await?;
-                items.push(article_item(base, &record, tz));
+                items.push(article_item(base, &record, tz, site.feed_summary));
             }
             let feed = Feed {
                 site_name: site.site_name.clone(),
@@ -218,7 +218,8 @@ fn feed_suffix(format: FeedFormat) -> &'static str {
     }
 }
 
-fn article_item(base: &str, record: &ArticleRecord, tz: chrono_tz::Tz) -> Item {
+/// An article as a feed item: its full text unless the site's feeds carry summaries.
+fn article_item(base: &str, record: &ArticleRecord, tz: chrono_tz::Tz, summary_only: bool) -> Item {
     let link = format!("{base}{}", permalink(Kind::Article, &record.slug, record.published_at, tz));
     let image = record.image_src.as_ref().map(|src| Image {
         url: absolute(base, src),
@@ -236,7 +237,7 @@ fn article_item(base: &str, record: &ArticleRecord, tz: chrono_tz::Tz) -> Item {
         published: record.published_at.unwrap_or(record.created_at),
         updated: record.updated_at,
         summary: record.standfirst.clone(),
-        content_html: Some(absolute_links(base, &record.body_html)),
+        content_html: (!summary_only).then(|| absolute_links(base, &record.body_html)),
         author: record
             .author_name
             .clone()

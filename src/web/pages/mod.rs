@@ -191,6 +191,8 @@ pub struct SiteData {
     /// The name and tagline set in the admin, else the configuration's.
     pub site_name: String,
     pub tagline: String,
+    /// Feeds carry summaries, not the full text.
+    pub feed_summary: bool,
     pub categories: Vec<CategoryRow>,
     pub pages: Vec<NamedRef>,
     pub settings: DiscussionSettings,
@@ -206,6 +208,7 @@ impl SiteData {
         let site = Arc::new(SiteData {
             site_name: saved.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| state.config.site_name.clone()),
             tagline: saved.tagline.unwrap_or_else(|| state.config.tagline.clone()),
+            feed_summary: saved.feed_summary.as_deref() == Some("true"),
             categories: state.store.categories().await?,
             pages: state.store.public_pages(now.timestamp()).await?,
             settings: state.store.discussion_settings().await?,
