@@ -29,7 +29,7 @@ pub use feed::LogCursor;
 pub use invalidations::Invalidation;
 pub use media::{MediaItem, NewMedia};
 pub use settings::{SiteSettings, check_discussion_setting};
-pub use sitemap::{ArchiveChange, SitemapEntry};
+pub use sitemap::{Archive, ArchiveChange, SitemapEntry};
 pub use spam::{ApiKey, Lesson};
 pub use stats::{Day, Totals};
 pub use taxonomy::{Taxonomy, Term};

@@ -21,6 +21,14 @@ pub struct ArchiveChange {
     pub updated_at: i64,
 }
 
+/// The kinds of archive a sitemap lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archive {
+    Category,
+    Tag,
+    Author,
+}
+
 const PUBLIC: &str = "a.status = 'published' AND a.published_at <= $1";
 
 impl Store {
@@ -54,32 +62,20 @@ impl Store {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?)
     }
 
-    /// Categories with public articles filed directly under them.
-    pub async fn category_changes(&self, now: i64) -> StoreResult<Vec<ArchiveChange>> {
+    /// The archives of one kind that list public articles, and when each
+    /// last changed (a category: only the articles filed directly under it).
+    pub async fn archive_changes(&self, archive: Archive, now: i64) -> StoreResult<Vec<ArchiveChange>> {
+        let (table, join) = match archive {
+            Archive::Category => (
+                "categories",
+                "JOIN article_categories l ON l.category_id = t.id JOIN articles a ON a.id = l.article_id",
+            ),
+            Archive::Tag => ("tags", "JOIN article_tags l ON l.tag_id = t.id JOIN articles a ON a.id = l.article_id"),
+            Archive::Author => ("authors", "JOIN articles a ON a.author_id = t.id"),
+        };
         let sql = format!(
-            "SELECT c.id, c.slug, MAX(a.updated_at) AS updated_at FROM article_categories ac
-             JOIN categories c ON c.id = ac.category_id JOIN articles a ON a.id = ac.article_id
-             WHERE a.kind = 'article' AND {PUBLIC} GROUP BY c.id, c.slug ORDER BY c.slug"
-        );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?)
-    }
-
-    /// Tags with public articles.
-    pub async fn tag_changes(&self, now: i64) -> StoreResult<Vec<ArchiveChange>> {
-        let sql = format!(
-            "SELECT t.id, t.slug, MAX(a.updated_at) AS updated_at FROM article_tags at
-             JOIN tags t ON t.id = at.tag_id JOIN articles a ON a.id = at.article_id
+            "SELECT t.id, t.slug, MAX(a.updated_at) AS updated_at FROM {table} t {join}
              WHERE a.kind = 'article' AND {PUBLIC} GROUP BY t.id, t.slug ORDER BY t.slug"
-        );
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?)
-    }
-
-    /// Authors with public articles.
-    pub async fn author_changes(&self, now: i64) -> StoreResult<Vec<ArchiveChange>> {
-        let sql = format!(
-            "SELECT au.id, au.slug, MAX(a.updated_at) AS updated_at FROM articles a
-             JOIN authors au ON au.id = a.author_id
-             WHERE a.kind = 'article' AND {PUBLIC} GROUP BY au.id, au.slug ORDER BY au.slug"
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?)
     }

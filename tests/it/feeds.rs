@@ -115,7 +115,7 @@ async fn comment_feeds_show_approved_comments_and_never_an_email() {
     let path = app.article_at("harbour", "").await;
     let browser = app.browser();
     // The first comment is held (a first-time commenter); the feeds wait for a moderator.
-    let text = "The harbour & the quay <script>alert(1)</script> deserve better.";
+    let text = "The harbour & the quay <script>alert(1)</script> deserve [better](https://harbour.example.org/plan).";
     let response = app.comment(&browser, &path, &fields(text, "Ana", "ana.secret@example.org")).await;
     assert_eq!(response.status(), 303);
     let id = app.store.list_comments(None, 1).await.expect("list")[0].id;
@@ -131,7 +131,8 @@ async fn comment_feeds_show_approved_comments_and_never_an_email() {
         let entry = &parsed.entries[0];
         assert!(entry.links[0].href.ends_with(&format!("{path}#comment-{id}")), "{}", entry.links[0].href);
         let body = entry.content.as_ref().and_then(|c| c.body.clone()).unwrap_or_default();
-        assert!(body.contains("deserve better") && !body.contains("<script"), "{body}");
+        assert!(body.contains("deserve <a") && !body.contains("<script"), "{body}");
+        assert!(body.contains("href=\"https://harbour.example.org/plan\"") && body.contains("nofollow ugc"), "{body}");
         assert!(!text.contains("ana.secret") && !text.contains("example.org\""), "no email in {feed_path}");
         if let Some((bozo, _)) = feedparser(&text) {
             assert_eq!(bozo, 0, "{feed_path}");

@@ -237,7 +237,7 @@ fn article_item(base: &str, record: &ArticleRecord, tz: chrono_tz::Tz, summary_o
         published: record.published_at.unwrap_or(record.created_at),
         updated: record.updated_at,
         summary: record.standfirst.clone(),
-        content_html: (!summary_only).then(|| absolute_links(base, &record.body_html)),
+        content_html: (!summary_only).then(|| absolute_links(base, &record.body_html, Writer::Newsroom)),
         author: record
             .author_name
             .clone()
@@ -263,7 +263,7 @@ fn comment_item(
         published: created_at,
         updated: created_at,
         summary: String::new(),
-        content_html: Some(absolute_links(base, body_html)),
+        content_html: Some(absolute_links(base, body_html, Writer::Reader)),
         author: Some(Person { name: author.to_owned(), uri: None }),
         agency: None,
         categories: Vec::new(),
@@ -271,16 +271,27 @@ fn comment_item(
     }
 }
 
+/// Who wrote a piece of HTML: a reader's links get `rel="nofollow ugc"`.
+#[derive(Clone, Copy)]
+enum Writer {
+    Newsroom,
+    Reader,
+}
+
 /// Our HTML with every link and image made absolute, as feed readers need:
 /// cleaned again on the way, so nothing a reader wrote can slip through.
-fn absolute_links(base: &str, html: &str) -> String {
+fn absolute_links(base: &str, html: &str, writer: Writer) -> String {
+    let rel = match writer {
+        Writer::Newsroom => "noopener",
+        Writer::Reader => "nofollow ugc noopener",
+    };
     match ammonia::Url::parse(&format!("{base}/")) {
         Ok(url) => ammonia::Builder::default()
             .url_relative(ammonia::UrlRelative::RewriteWithBase(url))
-            .link_rel(Some("noopener nofollow ugc"))
+            .link_rel(Some(rel))
             .clean(html)
             .to_string(),
-        Err(_) => ammonia::clean(html),
+        Err(_) => ammonia::Builder::default().link_rel(Some(rel)).clean(html).to_string(),
     }
 }
 

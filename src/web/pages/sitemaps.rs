@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::domain::article::Kind;
 use crate::domain::cache_tags;
 use crate::publishing::permalink;
+use crate::store::{Archive, ArchiveChange};
 use crate::web::error::AppError;
 use crate::web::routes::Sitemap;
 
@@ -79,12 +80,12 @@ pub async fn show_sitemap(
                 .map(|((year, month), updated)| (Sitemap::Articles { year, month }, updated))
                 .collect();
             let pages = state.store.sitemap_entries(Kind::Page.as_str(), at, i64::MIN, i64::MAX, MAX_URLS).await?;
-            let newest = |changes: &[crate::store::ArchiveChange]| changes.iter().map(|c| c.updated_at).max();
+            let newest = |changes: &[ArchiveChange]| changes.iter().map(|c| c.updated_at).max();
             let archives = [
                 (Sitemap::Pages, pages.iter().map(|p| p.updated_at).max()),
-                (Sitemap::Categories, newest(&state.store.category_changes(at).await?)),
-                (Sitemap::Tags, newest(&state.store.tag_changes(at).await?)),
-                (Sitemap::Authors, newest(&state.store.author_changes(at).await?)),
+                (Sitemap::Categories, newest(&state.store.archive_changes(Archive::Category, at).await?)),
+                (Sitemap::Tags, newest(&state.store.archive_changes(Archive::Tag, at).await?)),
+                (Sitemap::Authors, newest(&state.store.archive_changes(Archive::Author, at).await?)),
             ];
             maps.extend(archives.into_iter().filter_map(|(map, updated)| Some((map, updated?))));
             let last = maps.iter().map(|(_, at)| *at).max().unwrap_or(0);
@@ -119,7 +120,7 @@ pub async fn show_sitemap(
         Sitemap::Categories => {
             // A parent's archive lists its children's articles too.
             let mut newest: BTreeMap<i64, i64> = BTreeMap::new();
-            for change in state.store.category_changes(at).await? {
+            for change in state.store.archive_changes(Archive::Category, at).await? {
                 let mut current = Some(change.id);
                 for _ in 0..16 {
                     let Some(id) = current else { break };
@@ -130,20 +131,12 @@ pub async fn show_sitemap(
             }
             newest.into_iter().map(|(id, updated)| (site.category_href(id), updated)).collect()
         }
-        Sitemap::Tags => state
-            .store
-            .tag_changes(at)
-            .await?
-            .into_iter()
-            .map(|t| (format!("/tag/{}/", t.slug), t.updated_at))
-            .collect(),
-        Sitemap::Authors => state
-            .store
-            .author_changes(at)
-            .await?
-            .into_iter()
-            .map(|a| (format!("/author/{}/", a.slug), a.updated_at))
-            .collect(),
+        Sitemap::Tags | Sitemap::Authors => {
+            let (archive, prefix) =
+                if sitemap == Sitemap::Tags { (Archive::Tag, "tag") } else { (Archive::Author, "author") };
+            let changes = state.store.archive_changes(archive, at).await?;
+            changes.into_iter().map(|c| (format!("/{prefix}/{}/", c.slug), c.updated_at)).collect()
+        }
     };
     let last = urls.iter().map(|(_, at)| *at).max().unwrap_or(0);
     let mut xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"{SITEMAP_NS}\">\n");
