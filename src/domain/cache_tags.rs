@@ -8,9 +8,10 @@ use super::article::Kind;
 pub const SITE: &str = "site";
 /// The front page and its numbered pages.
 pub const FRONT: &str = "front";
-/// The sitemaps: every change to a public article or page.
+/// The sitemaps and search results: every save of an article or page.
 pub const SITEMAPS: &str = "sitemaps";
-/// The site-wide comments feed: every change to a public discussion.
+/// The site-wide comments feed: every change to a discussion, and every
+/// save of an article or page (its headline and address are in the feed).
 pub const COMMENTS: &str = "comments";
 
 pub fn article(id: i64) -> String {
@@ -46,8 +47,7 @@ pub struct Placement {
 impl Placement {
     /// The tags of every page that shows this article.
     pub fn tags(&self) -> Vec<String> {
-        // The comments feed names the article its comments are under.
-        let mut tags = vec![article(self.id), COMMENTS.to_owned(), SITEMAPS.to_owned()];
+        let mut tags = vec![article(self.id)];
         if self.kind == Kind::Page {
             return tags;
         }
@@ -76,24 +76,14 @@ mod tests {
         };
         assert_eq!(
             placement.tags(),
-            [
-                "article:7",
-                "comments",
-                "sitemaps",
-                "front",
-                "month:2026-11",
-                "author:3",
-                "category:1",
-                "category:2",
-                "tag:9"
-            ]
+            ["article:7", "front", "month:2026-11", "author:3", "category:1", "category:2", "tag:9"]
         );
     }
 
     #[test]
-    fn a_page_touches_itself_the_comments_feed_and_the_sitemaps() {
+    fn a_page_touches_itself() {
         let placement =
             Placement { id: 2, kind: Kind::Page, month: None, author_id: None, category_ids: vec![], tag_ids: vec![] };
-        assert_eq!(placement.tags(), ["article:2", "comments", "sitemaps"]);
+        assert_eq!(placement.tags(), ["article:2"]);
     }
 }

@@ -499,6 +499,14 @@ impl Store {
                 tags.push((cache_tags::SITE.to_owned(), due));
             }
         }
+        // The sitemaps and the comments feed list it by address and headline:
+        // whenever a page that shows it changes, so do they.
+        let mut dues: Vec<i64> = tags.iter().map(|(_, due)| *due).collect();
+        dues.push(input.now);
+        for due in dues {
+            tags.push((cache_tags::SITEMAPS.to_owned(), due));
+            tags.push((cache_tags::COMMENTS.to_owned(), due));
+        }
         tags.sort();
         tags.dedup();
         invalidations::log(&mut tx, &tags).await?;

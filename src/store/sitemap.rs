@@ -13,6 +13,13 @@ pub struct SitemapEntry {
     pub updated_at: i64,
 }
 
+impl SitemapEntry {
+    /// When it last changed: edited, or went public (a scheduled article).
+    pub fn changed_at(&self) -> i64 {
+        self.updated_at.max(self.published_at)
+    }
+}
+
 /// An archive (category, tag or author) and the newest change among its articles.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ArchiveChange {
@@ -74,7 +81,7 @@ impl Store {
             Archive::Author => ("authors", "JOIN articles a ON a.author_id = t.id"),
         };
         let sql = format!(
-            "SELECT t.id, t.slug, MAX(a.updated_at) AS updated_at FROM {table} t {join}
+            "SELECT t.id, t.slug, MAX(CASE WHEN a.published_at > a.updated_at THEN a.published_at ELSE a.updated_at END) AS updated_at FROM {table} t {join}
              WHERE a.kind = 'article' AND {PUBLIC} GROUP BY t.id, t.slug ORDER BY t.slug"
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&self.pool).await?)

@@ -240,24 +240,26 @@ impl PublicRoute {
         if segments.iter().any(|s| s.is_empty()) {
             return Parsed::NotFound;
         }
-        if let Some(at) = segments.iter().rposition(|s| *s == "feed") {
-            let format = match &segments[at + 1..] {
-                [] => FeedFormat::Rss,
-                ["atom"] => FeedFormat::Atom,
-                // WordPress's other name for the RSS 2.0 feed.
-                ["rss2"] => {
-                    let prefix: String = segments[..=at].iter().map(|s| format!("/{s}")).collect();
-                    return Parsed::Redirect(format!("{prefix}/"));
-                }
-                _ => return Parsed::NotFound,
+        // A feed: the address of something with a feed, then `feed/`. Anything
+        // else named "feed" (an article, a tag) is routed as itself.
+        let feed = match segments.as_slice() {
+            [rest @ .., "feed"] => Some((rest, Some(FeedFormat::Rss))),
+            [rest @ .., "feed", "atom"] => Some((rest, Some(FeedFormat::Atom))),
+            // WordPress's other name for the RSS 2.0 feed.
+            [rest @ .., "feed", "rss2"] => Some((rest, None)),
+            _ => None,
+        };
+        if let Some((rest, format)) = feed
+            && let Some(scope) = FeedScope::parse(rest)
+        {
+            // Every segment of `rest` is a keyword, slug or number: the
+            // redirect cannot leave the site.
+            let prefix: String = rest.iter().map(|s| format!("/{s}")).collect();
+            return match format {
+                None => Parsed::Redirect(format!("{prefix}/feed/")),
+                Some(_) if raw != decoded => Parsed::Redirect(decoded.into_owned()),
+                Some(format) => Parsed::Route(PublicRoute::Feed { scope, format }),
             };
-            let Some(scope) = FeedScope::parse(&segments[..at]) else {
-                return Parsed::NotFound;
-            };
-            if raw != decoded {
-                return Parsed::Redirect(decoded.into_owned());
-            }
-            return Parsed::Route(PublicRoute::Feed { scope, format });
         }
         let mut page = 1;
         if segments.len() >= 2 && segments[segments.len() - 2] == "page" {
@@ -415,6 +417,15 @@ mod tests {
         for path in ["/feed/x/", "/page/2/feed/", "/privacy/feed/", "/feed/atom/atom/", "/2026/1/20/a/feed/"] {
             assert_eq!(PublicRoute::parse(path), Parsed::NotFound, "{path}");
         }
+        // Articles, tags and categories may be called "feed".
+        assert_eq!(
+            route("/2026/12/03/feed/"),
+            PublicRoute::Article { year: 2026, month: 12, day: 3, slug: "feed".into(), comment_page: 1 }
+        );
+        assert_eq!(route("/tag/feed/"), PublicRoute::Tag { slug: "feed".into(), page: 1 });
+        assert_eq!(route("/tag/feed/page/2/"), PublicRoute::Tag { slug: "feed".into(), page: 2 });
+        assert_eq!(route("/tag/feed/feed/"), feed(FeedScope::Tag("feed".into()), FeedFormat::Rss));
+        assert_eq!(route("/category/feed/"), PublicRoute::Category { path: vec!["feed".into()], page: 1 });
     }
 
     #[test]
@@ -447,7 +458,15 @@ mod tests {
 
     #[test]
     fn redirects_never_leave_the_site() {
-        for path in ["/%5Cevil.com/page/1/", "/%5Cevil.com/page/1", "//evil.com/page/1/", "/%2F%2Fevil.com/page/1/"] {
+        for path in [
+            "/%5Cevil.com/page/1/",
+            "/%5Cevil.com/page/1",
+            "//evil.com/page/1/",
+            "/%2F%2Fevil.com/page/1/",
+            "/%5Cevil.example/feed/rss2/",
+            "/%5Cevil.example/feed/rss2",
+            "/%2F%2Fevil.example/feed/rss2/",
+        ] {
             match PublicRoute::parse(path) {
                 Parsed::Redirect(to) => {
                     assert!(to.starts_with('/') && !to.starts_with("//") && !to.contains('\\'), "{path} -> {to}")

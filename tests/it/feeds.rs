@@ -258,3 +258,50 @@ async fn sitemaps_and_robots_follow_publish_edit_and_unpublish() {
     assert!(!has(&sitemap(&app, "/sitemap-authors.xml").await, "/author/ana-ruiz/"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn scheduled_articles_join_feeds_and_sitemaps_when_due_and_conditional_gets_see_it() {
+    let app = TestApp::spawn_empty().await;
+    app.publish(&article("Old news", "slug = \"old\"", "Old.")).await;
+    let due = Utc::now() + chrono::Duration::seconds(3);
+    let when = due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    app.publish(&article(
+        "Embargoed report",
+        &format!("slug = \"embargo\"\nstatus = \"scheduled\"\ndate = {when}"),
+        "Later.",
+    ))
+    .await;
+    let before = app.get("/feed/").await;
+    let last_modified = before.headers()["last-modified"].clone();
+    assert!(!before.text().await.expect("body").contains("Embargoed"), "not before it is due");
+    assert!(!app.page("/news-sitemap.xml").await.contains("embargo"));
+    let index = sitemap(&app, "/sitemap.xml").await;
+
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let after = app.client.get(app.url("/feed/")).header("if-modified-since", last_modified).send().await.expect("get");
+    assert_eq!(after.status(), 200, "a reader that only sends If-Modified-Since gets the new feed");
+    assert!(after.text().await.expect("body").contains("Embargoed report"));
+    assert!(app.page("/news-sitemap.xml").await.contains("embargo"));
+    assert_ne!(sitemap(&app, "/sitemap.xml").await, index, "the month's lastmod moves");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn characters_xml_forbids_never_break_a_feed() {
+    let app = TestApp::spawn_empty().await;
+    app.publish(&article(
+        "Odd \u{FFFE}headline",
+        "slug = \"odd\"\nstandfirst = \"Profits < costs & <i>more</i>\"",
+        "Body.",
+    ))
+    .await;
+    for path in ["/feed/", "/feed/atom/"] {
+        let (parsed, text) = feed(&app, path).await;
+        assert_eq!(titles(&parsed), ["Odd headline"], "{path}");
+        assert!(!text.contains("<i>more</i>"), "{path}: the standfirst is text, not markup");
+    }
+    let news = app.page("/news-sitemap.xml").await;
+    roxmltree::Document::parse(&news).expect("well-formed");
+    assert!(news.contains("<news:title>Odd headline</news:title>"));
+    app.stop().await;
+}

@@ -64,6 +64,12 @@ async fn the_site_and_its_discussion_on_postgresql() {
         assert_eq!(app.get(path).await.status(), 200, "{path}");
     }
     assert_eq!(app.get("/no-such-page/").await.status(), 404);
+    assert!(app.page("/feed/").await.contains("night-time ferry trial"), "the feed lists the demo articles");
+    let index = app.page("/sitemap.xml").await;
+    let month = index.split("<loc>").nth(1).and_then(|s| s.split("</loc>").next()).expect("a sitemap");
+    let month_path = month.trim_start_matches(app.config.base_url.trim_end_matches('/'));
+    assert!(app.page(month_path).await.contains("<url><loc>"), "{month_path} lists articles");
+    assert!(app.page("/sitemap-tags.xml").await.contains("/tag/harbour/"));
 
     // Concurrent readers: one group commit, every comment on its page.
     let posts = (0..12).map(|n| {

@@ -83,6 +83,34 @@ struct Image {
     credit: String,
 }
 
+impl Feed {
+    /// Every text as XML allows it, so that no title or name a writer or
+    /// reader typed can make the feed ill-formed.
+    fn xml_safe(self) -> Feed {
+        let items = self
+            .items
+            .into_iter()
+            .map(|item| Item {
+                title: xml_text(&item.title),
+                summary: xml_text(&item.summary),
+                content_html: item.content_html.as_deref().map(xml_text),
+                author: item.author.map(|a| Person { name: xml_text(&a.name), uri: a.uri }),
+                agency: item.agency.as_deref().map(xml_text),
+                categories: item.categories.iter().map(|c| xml_text(c)).collect(),
+                image: item.image.map(|i| Image { caption: xml_text(&i.caption), credit: xml_text(&i.credit), ..i }),
+                ..item
+            })
+            .collect();
+        Feed {
+            site_name: xml_text(&self.site_name),
+            title: xml_text(&self.title),
+            description: xml_text(&self.description),
+            items,
+            ..self
+        }
+    }
+}
+
 /// Renders the feed at `path`.
 pub async fn show_feed(
     state: &AppState,
@@ -196,7 +224,7 @@ pub async fn show_feed(
         }
     };
     let updated = feed.items.iter().map(|i| i.updated).chain([feed.updated]).max().unwrap_or(0);
-    let feed = Feed { updated, ..feed };
+    let feed = Feed { updated, ..feed }.xml_safe();
     let xml = match format {
         FeedFormat::Rss => write_rss(&feed),
         FeedFormat::Atom => write_atom(&feed),
@@ -206,7 +234,8 @@ pub async fn show_feed(
         content_type: format.content_type(),
         html: xml,
         tags: vec![tag],
-        last_modified: updated,
+        // When it was rendered: an article leaving the feed changes it too.
+        last_modified: now.timestamp(),
         expires_at: None,
     }))
 }
@@ -221,6 +250,7 @@ fn feed_suffix(format: FeedFormat) -> &'static str {
 /// An article as a feed item: its full text unless the site's feeds carry summaries.
 fn article_item(base: &str, record: &ArticleRecord, tz: chrono_tz::Tz, summary_only: bool) -> Item {
     let link = format!("{base}{}", permalink(Kind::Article, &record.slug, record.published_at, tz));
+    let content_html = (!summary_only).then(|| absolute_links(&link, &record.body_html, Writer::Newsroom));
     let image = record.image_src.as_ref().map(|src| Image {
         url: absolute(base, src),
         mime: image_type(src),
@@ -237,7 +267,7 @@ fn article_item(base: &str, record: &ArticleRecord, tz: chrono_tz::Tz, summary_o
         published: record.published_at.unwrap_or(record.created_at),
         updated: record.updated_at,
         summary: record.standfirst.clone(),
-        content_html: (!summary_only).then(|| absolute_links(base, &record.body_html, Writer::Newsroom)),
+        content_html,
         author: record
             .author_name
             .clone()
@@ -263,7 +293,7 @@ fn comment_item(
         published: created_at,
         updated: created_at,
         summary: String::new(),
-        content_html: Some(absolute_links(base, body_html, Writer::Reader)),
+        content_html: Some(absolute_links(&format!("{base}{article}"), body_html, Writer::Reader)),
         author: Some(Person { name: author.to_owned(), uri: None }),
         agency: None,
         categories: Vec::new(),
@@ -278,14 +308,15 @@ enum Writer {
     Reader,
 }
 
-/// Our HTML with every link and image made absolute, as feed readers need:
-/// cleaned again on the way, so nothing a reader wrote can slip through.
-fn absolute_links(base: &str, html: &str, writer: Writer) -> String {
+/// Our HTML with every link and image made absolute against the page it is
+/// on, as feed readers need: cleaned again on the way, so nothing a reader
+/// wrote can slip through.
+fn absolute_links(page_url: &str, html: &str, writer: Writer) -> String {
     let rel = match writer {
         Writer::Newsroom => "noopener",
         Writer::Reader => "nofollow ugc noopener",
     };
-    match ammonia::Url::parse(&format!("{base}/")) {
+    match ammonia::Url::parse(page_url) {
         Ok(url) => ammonia::Builder::default()
             .url_relative(ammonia::UrlRelative::RewriteWithBase(url))
             .link_rel(Some(rel))
@@ -293,6 +324,29 @@ fn absolute_links(base: &str, html: &str, writer: Writer) -> String {
             .to_string(),
         Err(_) => ammonia::Builder::default().link_rel(Some(rel)).clean(html).to_string(),
     }
+}
+
+/// Text as XML 1.0 allows it: characters it forbids (most C0 controls,
+/// U+FFFE, U+FFFF, lone surrogates) are dropped.
+pub(super) fn xml_text(text: &str) -> String {
+    text.chars()
+        .filter(|&c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..))
+        .collect()
+}
+
+/// Plain text for a field feed readers show as HTML (RSS `description`).
+fn html_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn absolute(base: &str, src: &str) -> String {
@@ -361,7 +415,8 @@ fn write_rss(feed: &Feed) -> String {
             rss::Item {
                 title: Some(item.title.clone()),
                 link: Some(item.link.clone()),
-                description: (!item.summary.is_empty()).then(|| item.summary.clone()),
+                // Readers show the description as HTML: the standfirst is text.
+                description: (!item.summary.is_empty()).then(|| html_text(&item.summary)),
                 content: item.content_html.clone(),
                 pub_date: Some(date(item.published).to_rfc2822()),
                 guid: Some(rss::Guid { value: item.link.clone(), permalink: true }),

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Datelike, Utc};
 use quick_xml::escape::escape;
 
+use super::feeds::xml_text;
 use super::listing::month_bounds;
 use super::{Outcome, Rendered, SiteData};
 use crate::app::AppState;
@@ -36,13 +37,15 @@ fn w3c(at: i64) -> String {
     DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn page(content_type: &'static str, body: String, tag: &str, last_modified: i64, expires_at: Option<i64>) -> Outcome {
+/// A rendered sitemap or robots.txt. `Last-Modified` is when it was rendered:
+/// an article leaving a sitemap changes it as much as one joining it.
+fn page(content_type: &'static str, body: String, tag: &str, rendered_at: i64, expires_at: Option<i64>) -> Outcome {
     Outcome::Page(Rendered {
         status: StatusCode::OK,
         content_type,
         html: body,
         tags: vec![tag.to_owned()],
-        last_modified,
+        last_modified: rendered_at,
         expires_at,
     })
 }
@@ -71,8 +74,9 @@ pub async fn show_sitemap(
             let mut months: BTreeMap<(i32, u32), i64> = BTreeMap::new();
             for (published, updated) in state.store.article_dates(at).await? {
                 let local = DateTime::<Utc>::from_timestamp(published, 0).unwrap_or_default().with_timezone(&tz);
-                let newest = months.entry((local.year(), local.month())).or_insert(updated);
-                *newest = (*newest).max(updated);
+                let changed = updated.max(published);
+                let newest = months.entry((local.year(), local.month())).or_insert(changed);
+                *newest = (*newest).max(changed);
             }
             let mut maps: Vec<(Sitemap, i64)> = months
                 .into_iter()
@@ -82,13 +86,12 @@ pub async fn show_sitemap(
             let pages = state.store.sitemap_entries(Kind::Page.as_str(), at, i64::MIN, i64::MAX, MAX_URLS).await?;
             let newest = |changes: &[ArchiveChange]| changes.iter().map(|c| c.updated_at).max();
             let archives = [
-                (Sitemap::Pages, pages.iter().map(|p| p.updated_at).max()),
+                (Sitemap::Pages, pages.iter().map(|p| p.changed_at()).max()),
                 (Sitemap::Categories, newest(&state.store.archive_changes(Archive::Category, at).await?)),
                 (Sitemap::Tags, newest(&state.store.archive_changes(Archive::Tag, at).await?)),
                 (Sitemap::Authors, newest(&state.store.archive_changes(Archive::Author, at).await?)),
             ];
             maps.extend(archives.into_iter().filter_map(|(map, updated)| Some((map, updated?))));
-            let last = maps.iter().map(|(_, at)| *at).max().unwrap_or(0);
             let mut xml =
                 format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"{SITEMAP_NS}\">\n");
             for (map, updated) in maps {
@@ -100,7 +103,7 @@ pub async fn show_sitemap(
                 );
             }
             xml.push_str("</sitemapindex>\n");
-            return Ok(page(XML, xml, cache_tags::SITEMAPS, last, None));
+            return Ok(page(XML, xml, cache_tags::SITEMAPS, at, None));
         }
         Sitemap::Articles { year, month } => {
             let (from, to) = month_bounds(year, month, tz).ok_or(AppError::NotFound)?;
@@ -110,12 +113,12 @@ pub async fn show_sitemap(
             }
             entries
                 .iter()
-                .map(|e| (permalink(Kind::Article, &e.slug, Some(e.published_at), tz), e.updated_at))
+                .map(|e| (permalink(Kind::Article, &e.slug, Some(e.published_at), tz), e.changed_at()))
                 .collect()
         }
         Sitemap::Pages => {
             let entries = state.store.sitemap_entries(Kind::Page.as_str(), at, i64::MIN, i64::MAX, MAX_URLS).await?;
-            entries.iter().map(|e| (permalink(Kind::Page, &e.slug, Some(e.published_at), tz), e.updated_at)).collect()
+            entries.iter().map(|e| (permalink(Kind::Page, &e.slug, Some(e.published_at), tz), e.changed_at())).collect()
         }
         Sitemap::Categories => {
             // A parent's archive lists its children's articles too.
@@ -138,14 +141,13 @@ pub async fn show_sitemap(
             changes.into_iter().map(|c| (format!("/{prefix}/{}/", c.slug), c.updated_at)).collect()
         }
     };
-    let last = urls.iter().map(|(_, at)| *at).max().unwrap_or(0);
     let mut xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"{SITEMAP_NS}\">\n");
     for (path, updated) in urls.iter().take(MAX_URLS as usize) {
         let _ =
             writeln!(xml, "<url><loc>{base}{}</loc><lastmod>{}</lastmod></url>", escape(path.as_str()), w3c(*updated));
     }
     xml.push_str("</urlset>\n");
-    Ok(page(XML, xml, cache_tags::SITEMAPS, last, None))
+    Ok(page(XML, xml, cache_tags::SITEMAPS, at, None))
 }
 
 /// `/news-sitemap.xml`: the articles of the last 48 hours, newest first.
@@ -165,15 +167,14 @@ pub async fn show_news_sitemap(state: &AppState, site: &SiteData, now: DateTime<
              <news:language>en</news:language></news:publication><news:publication_date>{}</news:publication_date>\
              <news:title>{}</news:title></news:news></url>",
             permalink(Kind::Article, &e.slug, Some(e.published_at), tz),
-            w3c(e.updated_at),
-            escape(site.site_name.as_str()),
+            w3c(e.changed_at()),
+            escape(xml_text(&site.site_name).as_str()),
             w3c(e.published_at),
-            escape(e.headline.as_str()),
+            escape(xml_text(&e.headline).as_str()),
         );
     }
     xml.push_str("</urlset>\n");
-    let last = entries.iter().map(|e| e.updated_at).max().unwrap_or(0);
-    // The oldest article leaves the sitemap when it turns 48 hours old.
-    let expires = entries.iter().map(|e| e.published_at + NEWS_WINDOW_SECONDS).min();
-    Ok(page(XML, xml, cache_tags::SITEMAPS, last, expires))
+    // The oldest article leaves the sitemap the second after it turns 48 hours old.
+    let expires = entries.iter().map(|e| e.published_at + NEWS_WINDOW_SECONDS + 1).min();
+    Ok(page(XML, xml, cache_tags::SITEMAPS, at, expires))
 }
