@@ -510,6 +510,7 @@ impl Store {
         tags.sort();
         tags.dedup();
         invalidations::log(&mut tx, &tags).await?;
+        super::search::index_article(&mut tx, self.backend, id).await?;
         let version = existing.as_ref().map_or(1, |old| old.version + 1);
         tx.commit().await?;
         Ok(Saved { id, created: existing.is_none(), version })

@@ -10,6 +10,7 @@ mod editing;
 mod feed;
 mod invalidations;
 mod media;
+mod search;
 mod settings;
 mod sitemap;
 mod spam;
@@ -28,6 +29,7 @@ pub use editing::{ArticleFilter, ArticleRow, EditableArticle, Revision};
 pub use feed::LogCursor;
 pub use invalidations::Invalidation;
 pub use media::{MediaItem, NewMedia};
+pub use search::{MARK_END, MARK_START, SearchHit, SearchQuery};
 pub use settings::{SiteSettings, check_discussion_setting};
 pub use sitemap::{Archive, ArchiveChange, SitemapEntry};
 pub use spam::{ApiKey, Lesson};
@@ -147,7 +149,12 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await.context("cannot apply database migrations")?;
-        Ok(Store { pool, backend, sqlite_file: sqlite_file.map(Arc::from), time_zone })
+        let store = Store { pool, backend, sqlite_file: sqlite_file.map(Arc::from), time_zone };
+        let indexed = store.index_missing_articles().await.context("cannot build the search index")?;
+        if indexed > 0 {
+            tracing::info!(articles = indexed, "search index built");
+        }
+        Ok(store)
     }
 
     /// A transaction that writes. On SQLite it takes the write lock at once

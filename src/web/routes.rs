@@ -23,6 +23,7 @@ use crate::web::error::AppError;
 /// | `/{yyyy}/{mm}/{dd}/{slug}/` | article |
 /// | `/category/{slug}/…`, `/tag/{slug}/`, `/author/{slug}/`, `/{yyyy}/{mm}/` (each with `page/{n}/`) | archives |
 /// | `/{slug}/` | static page |
+/// | `/search/{words}/` (and `/?s=`, `/search?q=`, which redirect there) | search |
 /// | `/feed/`, `…/feed/atom/`, `/comments/feed/`, `{article}/feed/`, `/{category,tag,author}/{slug}/feed/` | feeds |
 /// | `/sitemap.xml`, `/sitemap-*.xml`, `/news-sitemap.xml`, `/robots.txt` | for crawlers |
 /// | `/static/{name}.{hash}.{ext}` | built-in assets |
@@ -106,6 +107,11 @@ pub enum PublicRoute {
     },
     Page {
         slug: String,
+    },
+    /// `/search/{words}/`: search results (the words joined by `+`).
+    Search {
+        words: String,
+        page: u32,
     },
     /// `/sitemap.xml` and the sitemaps it lists.
     Sitemap(Sitemap),
@@ -260,6 +266,18 @@ impl PublicRoute {
                 Some(_) if raw != decoded => Parsed::Redirect(decoded.into_owned()),
                 Some(format) => Parsed::Route(PublicRoute::Feed { scope, format }),
             };
+        }
+        // A search's words may be any text: its address is not rewritten.
+        if segments.first() == Some(&"search") {
+            let page = match segments.as_slice() {
+                [_, _] => 1,
+                [_, _, "page", number] => match number.parse::<u32>() {
+                    Ok(n) if (2..=100_000).contains(&n) && !number.starts_with('0') => n,
+                    _ => return Parsed::NotFound,
+                },
+                _ => return Parsed::NotFound,
+            };
+            return Parsed::Route(PublicRoute::Search { words: segments[1].to_owned(), page });
         }
         let mut page = 1;
         if segments.len() >= 2 && segments[segments.len() - 2] == "page" {
@@ -426,6 +444,16 @@ mod tests {
         assert_eq!(route("/tag/feed/page/2/"), PublicRoute::Tag { slug: "feed".into(), page: 2 });
         assert_eq!(route("/tag/feed/feed/"), feed(FeedScope::Tag("feed".into()), FeedFormat::Rss));
         assert_eq!(route("/category/feed/"), PublicRoute::Category { path: vec!["feed".into()], page: 1 });
+    }
+
+    #[test]
+    fn search_addresses() {
+        assert_eq!(route("/search/night+ferry/"), PublicRoute::Search { words: "night+ferry".into(), page: 1 });
+        assert_eq!(route("/search/ferry/page/2/"), PublicRoute::Search { words: "ferry".into(), page: 2 });
+        assert_eq!(route("/search/Ib%C3%A1%C3%B1ez/"), PublicRoute::Search { words: "Ibáñez".into(), page: 1 });
+        assert_eq!(PublicRoute::parse("/search/x/page/1/"), Parsed::NotFound);
+        assert_eq!(PublicRoute::parse("/search/x/page/02/"), Parsed::NotFound);
+        assert_eq!(PublicRoute::parse("/search/"), Parsed::NotFound);
     }
 
     #[test]

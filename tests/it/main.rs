@@ -16,6 +16,7 @@ mod pages;
 mod postgres;
 mod privacy;
 mod publish;
+mod search;
 mod serve;
 mod structured;
 mod validator;

@@ -70,6 +70,11 @@ async fn the_site_and_its_discussion_on_postgresql() {
     let month_path = month.trim_start_matches(app.config.base_url.trim_end_matches('/'));
     assert!(app.page(month_path).await.contains("<url><loc>"), "{month_path} lists articles");
     assert!(app.page("/sitemap-tags.xml").await.contains("/tag/harbour/"));
+    // Search, as on SQLite: a word of one article's body only, diacritics folded.
+    let found = crate::search::search(&app, "DREDGING").await;
+    assert!(found.contains("Eelgrass meadows return") && found.contains("<mark>dredging</mark>"), "{found}");
+    assert!(crate::search::search(&app, "ibanez").await.contains("night-time ferry trial"), "the author's name");
+    assert!(crate::search::search(&app, "zeppelin ferry").await.contains("No articles match"));
 
     // Concurrent readers: one group commit, every comment on its page.
     let posts = (0..12).map(|n| {

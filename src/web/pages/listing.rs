@@ -202,7 +202,7 @@ pub(super) fn month_bounds(year: i32, month: u32, tz: chrono_tz::Tz) -> Option<(
     Some((start(first)?, start(next)?))
 }
 
-fn card(summary: &ArticleSummary, site: &SiteData, tz: chrono_tz::Tz) -> Card {
+pub(super) fn card(summary: &ArticleSummary, site: &SiteData, tz: chrono_tz::Tz) -> Card {
     let published = DateTime::<Utc>::from_timestamp(summary.published_at, 0).unwrap_or_default();
     let kicker = match (&summary.category_slug, &summary.category_name) {
         (Some(slug), Some(name)) => site.categories.iter().find(|c| &c.slug == slug).map(|c| Link {

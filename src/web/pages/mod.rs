@@ -5,6 +5,7 @@ mod article;
 pub mod discussion;
 mod feeds;
 mod listing;
+mod search;
 mod sitemaps;
 mod structured;
 
@@ -74,6 +75,10 @@ pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: Heade
             Err(err) => err.into_response(),
         };
     }
+    // WordPress's search addresses, `/?s=` and `/search?q=`, lead to `/search/{words}/`.
+    if let Some(target) = search_target(path, uri.query()) {
+        return (StatusCode::FOUND, [(header::LOCATION, target)]).into_response();
+    }
     if let Some(page) = state.cache.get(path, now.timestamp()) {
         return page.respond(&headers);
     }
@@ -89,6 +94,18 @@ pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: Heade
         Err(AppError::NotFound) => not_found(&state, now, &headers).await,
         Err(err) => err.into_response(),
     }
+}
+
+/// Where a search sent as a query string belongs: `/?s=…` and `/search?q=…`
+/// with at least one word.
+fn search_target(path: &str, query: Option<&str>) -> Option<String> {
+    let key = match path {
+        "/" => "s",
+        "/search" | "/search/" => "q",
+        _ => return None,
+    };
+    let (_, text) = form_urlencoded::parse(query?.as_bytes()).find(|(name, _)| name == key)?;
+    search::search_path(&text)
 }
 
 /// Caches a freshly rendered page, compresses it in the background, answers.
@@ -168,6 +185,7 @@ pub async fn render_path(state: &AppState, path: &str, now: DateTime<Utc>) -> Re
         PublicRoute::Sitemap(sitemap) => sitemaps::show_sitemap(state, &site, now, *sitemap).await,
         PublicRoute::NewsSitemap => sitemaps::show_news_sitemap(state, &site, now).await,
         PublicRoute::Robots => Ok(sitemaps::robots(state)),
+        PublicRoute::Search { words, page } => search::show_search(state, &site, now, words, *page).await,
         PublicRoute::Feed { scope, format } => feeds::show_feed(state, &site, now, path, scope, *format).await,
         _ => listing::show_listing(state, &site, now, &route).await,
     }
@@ -294,6 +312,8 @@ pub struct Chrome {
     pub meta: Vec<structured::Meta>,
     /// schema.org JSON-LD blocks, each already safe inside a `<script>`.
     pub json_ld: Vec<String>,
+    /// Kept out of search engines' indexes (search results).
+    pub noindex: bool,
 }
 
 impl Chrome {
@@ -340,6 +360,7 @@ impl Chrome {
                 .collect(),
             meta: Vec::new(),
             json_ld: Vec::new(),
+            noindex: false,
         }
     }
 }
