@@ -194,44 +194,36 @@ pub(crate) async fn index_article(tx: &mut Transaction<'static, Any>, backend: B
         tags: &tags,
         author: author.as_deref().unwrap_or(""),
     };
-    match backend {
+    let sql = match backend {
         Backend::Sqlite => {
             sqlx::query("DELETE FROM article_search WHERE rowid = $1").bind(id).execute(&mut **tx).await?;
-            sqlx::query(
-                "INSERT INTO article_search (rowid, headline, standfirst, body, tags, author) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id)
-            .bind(doc.headline)
-            .bind(doc.standfirst)
-            .bind(doc.body)
-            .bind(doc.tags)
-            .bind(doc.author)
-            .execute(&mut **tx)
-            .await?;
+            "INSERT INTO article_search (rowid, headline, standfirst, body, tags, author) VALUES ($1, $2, $3, $4, $5, $6)"
         }
         Backend::Postgres => {
-            sqlx::query(
-                "INSERT INTO article_search (article_id, headline, standfirst, body, tags, author, document)
-                 VALUES ($1, $2, $3, $4, $5, $6,
-                    setweight(to_tsvector('simple', $7), 'A') || setweight(to_tsvector('simple', $8), 'B')
-                    || setweight(to_tsvector('simple', $9), 'B') || setweight(to_tsvector('simple', $10), 'D'))
-                 ON CONFLICT (article_id) DO UPDATE SET headline = $2, standfirst = $3, body = $4, tags = $5,
-                    author = $6, document = EXCLUDED.document",
-            )
-            .bind(id)
-            .bind(doc.headline)
-            .bind(doc.standfirst)
-            .bind(doc.body)
-            .bind(doc.tags)
-            .bind(doc.author)
+            "INSERT INTO article_search (article_id, headline, standfirst, body, tags, author, document)
+             VALUES ($1, $2, $3, $4, $5, $6,
+                setweight(to_tsvector('simple', $7), 'A') || setweight(to_tsvector('simple', $8), 'B')
+                || setweight(to_tsvector('simple', $9), 'B') || setweight(to_tsvector('simple', $10), 'D'))
+             ON CONFLICT (article_id) DO UPDATE SET headline = $2, standfirst = $3, body = $4, tags = $5,
+                author = $6, document = EXCLUDED.document"
+        }
+    };
+    let mut query = sqlx::query(sql)
+        .bind(id)
+        .bind(doc.headline)
+        .bind(doc.standfirst)
+        .bind(doc.body)
+        .bind(doc.tags)
+        .bind(doc.author);
+    if backend == Backend::Postgres {
+        // PostgreSQL's document is of the folded text (SQLite's tokenizer folds by itself).
+        query = query
             .bind(fold(doc.headline))
             .bind(fold(doc.standfirst))
             .bind(fold(&format!("{} {}", doc.tags, doc.author)))
-            .bind(fold(doc.body))
-            .execute(&mut **tx)
-            .await?;
-        }
+            .bind(fold(doc.body));
     }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
