@@ -31,6 +31,12 @@ pub fn machine(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).to_rfc3339()
 }
 
+/// A Unix second as UTC RFC 3339 to the second (`2026-12-03T21:50:02Z`): the
+/// W3C date-time sitemaps, JSON-LD and Open Graph want.
+pub fn utc_seconds(at: i64) -> String {
+    DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// The next local midnight after `now`, when the date bar changes.
 pub fn next_midnight(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
     let tomorrow = now.with_timezone(&tz).date_naive().succ_opt().unwrap_or(chrono::NaiveDate::MAX);

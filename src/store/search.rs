@@ -79,15 +79,6 @@ pub struct SearchHit {
     pub snippet: String,
 }
 
-/// What an article is found by.
-pub(crate) struct Searchable<'a> {
-    pub headline: &'a str,
-    pub standfirst: &'a str,
-    pub body: &'a str,
-    pub tags: &'a str,
-    pub author: &'a str,
-}
-
 /// Recent news ranks higher: relevance is multiplied by 2 for an article
 /// published now, 1.5 at `RECENCY_SECONDS` old, 1.33 at twice that.
 const RECENCY_SECONDS: f64 = 14.0 * 86_400.0;
@@ -187,13 +178,7 @@ pub(crate) async fn index_article(tx: &mut Transaction<'static, Any>, backend: B
     .fetch_all(&mut **tx)
     .await?;
     let tags = tags.into_iter().map(|(t,)| t).collect::<Vec<_>>().join(" ");
-    let doc = Searchable {
-        headline: &headline,
-        standfirst: &standfirst,
-        body: &body,
-        tags: &tags,
-        author: author.as_deref().unwrap_or(""),
-    };
+    let author = author.unwrap_or_default();
     let sql = match backend {
         Backend::Sqlite => {
             sqlx::query("DELETE FROM article_search WHERE rowid = $1").bind(id).execute(&mut **tx).await?;
@@ -208,20 +193,14 @@ pub(crate) async fn index_article(tx: &mut Transaction<'static, Any>, backend: B
                 author = $6, document = EXCLUDED.document"
         }
     };
-    let mut query = sqlx::query(sql)
-        .bind(id)
-        .bind(doc.headline)
-        .bind(doc.standfirst)
-        .bind(doc.body)
-        .bind(doc.tags)
-        .bind(doc.author);
+    let mut query = sqlx::query(sql).bind(id).bind(&headline).bind(&standfirst).bind(&body).bind(&tags).bind(&author);
     if backend == Backend::Postgres {
         // PostgreSQL's document is of the folded text (SQLite's tokenizer folds by itself).
         query = query
-            .bind(fold(doc.headline))
-            .bind(fold(doc.standfirst))
-            .bind(fold(&format!("{} {}", doc.tags, doc.author)))
-            .bind(fold(doc.body));
+            .bind(fold(&headline))
+            .bind(fold(&standfirst))
+            .bind(fold(&format!("{tags} {author}")))
+            .bind(fold(&body));
     }
     query.execute(&mut **tx).await?;
     Ok(())

@@ -334,21 +334,6 @@ pub(super) fn xml_text(text: &str) -> String {
         .collect()
 }
 
-/// Plain text for a field feed readers show as HTML (RSS `description`).
-fn html_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn absolute(base: &str, src: &str) -> String {
     if src.starts_with('/') { format!("{base}{src}") } else { src.to_owned() }
 }
@@ -416,7 +401,8 @@ fn write_rss(feed: &Feed) -> String {
                 title: Some(item.title.clone()),
                 link: Some(item.link.clone()),
                 // Readers show the description as HTML: the standfirst is text.
-                description: (!item.summary.is_empty()).then(|| html_text(&item.summary)),
+                description: (!item.summary.is_empty())
+                    .then(|| quick_xml::escape::escape(item.summary.as_str()).into_owned()),
                 content: item.content_html.clone(),
                 pub_date: Some(date(item.published).to_rfc2822()),
                 guid: Some(rss::Guid { value: item.link.clone(), permalink: true }),

@@ -15,7 +15,7 @@ use super::listing::month_bounds;
 use super::{Outcome, Rendered, SiteData};
 use crate::app::AppState;
 use crate::domain::article::Kind;
-use crate::domain::cache_tags;
+use crate::domain::{cache_tags, dates};
 use crate::publishing::permalink;
 use crate::store::{Archive, ArchiveChange};
 use crate::web::error::AppError;
@@ -31,11 +31,6 @@ const XML: &str = "application/xml; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
 const SITEMAP_NS: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
 const NEWS_NS: &str = "http://www.google.com/schemas/sitemap-news/0.9";
-
-/// W3C date-time, as sitemaps want `lastmod`.
-fn w3c(at: i64) -> String {
-    DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 /// A rendered sitemap or robots.txt. `Last-Modified` is when it was rendered:
 /// an article leaving a sitemap changes it as much as one joining it.
@@ -99,7 +94,7 @@ pub async fn show_sitemap(
                     xml,
                     "<sitemap><loc>{base}{}</loc><lastmod>{}</lastmod></sitemap>",
                     map.path(),
-                    w3c(updated)
+                    dates::utc_seconds(updated)
                 );
             }
             xml.push_str("</sitemapindex>\n");
@@ -143,8 +138,12 @@ pub async fn show_sitemap(
     };
     let mut xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"{SITEMAP_NS}\">\n");
     for (path, updated) in urls.iter().take(MAX_URLS as usize) {
-        let _ =
-            writeln!(xml, "<url><loc>{base}{}</loc><lastmod>{}</lastmod></url>", escape(path.as_str()), w3c(*updated));
+        let _ = writeln!(
+            xml,
+            "<url><loc>{base}{}</loc><lastmod>{}</lastmod></url>",
+            escape(path.as_str()),
+            dates::utc_seconds(*updated)
+        );
     }
     xml.push_str("</urlset>\n");
     Ok(page(XML, xml, cache_tags::SITEMAPS, at, None))
@@ -167,9 +166,9 @@ pub async fn show_news_sitemap(state: &AppState, site: &SiteData, now: DateTime<
              <news:language>en</news:language></news:publication><news:publication_date>{}</news:publication_date>\
              <news:title>{}</news:title></news:news></url>",
             permalink(Kind::Article, &e.slug, Some(e.published_at), tz),
-            w3c(e.changed_at()),
+            dates::utc_seconds(e.changed_at()),
             escape(xml_text(&site.site_name).as_str()),
-            w3c(e.published_at),
+            dates::utc_seconds(e.published_at),
             escape(xml_text(&e.headline).as_str()),
         );
     }

@@ -3,10 +3,10 @@
 //! `CollectionPage` on the front page and archives), Open Graph and the
 //! Twitter card.
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::{Chrome, SiteData};
+use crate::domain::dates;
 use crate::store::ArticleRecord;
 
 /// One `<meta>` of a page's head: Open Graph uses `property`, Twitter `name`.
@@ -31,10 +31,6 @@ pub fn script_json(value: &Value) -> String {
     value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
 
-fn iso(at: i64) -> String {
-    DateTime::<Utc>::from_timestamp(at, 0).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// The site as publisher, with its logo.
 fn publisher(base: &str, site: &SiteData, logo: &str) -> Value {
     json!({
@@ -48,8 +44,8 @@ fn publisher(base: &str, site: &SiteData, logo: &str) -> Value {
 /// Adds an article's JSON-LD, Open Graph and Twitter card to `chrome`.
 /// `url` is the article's absolute address.
 pub fn article(chrome: &mut Chrome, base: &str, site: &SiteData, record: &ArticleRecord, url: &str) {
-    let published = iso(record.published_at.unwrap_or(record.created_at));
-    let modified = iso(record.updated_at.max(record.published_at.unwrap_or(0)));
+    let published = dates::utc_seconds(record.published_at.unwrap_or(record.created_at));
+    let modified = dates::utc_seconds(record.updated_at.max(record.published_at.unwrap_or(0)));
     let image = record.image_src.as_ref().map(|src| {
         let src = if src.starts_with('/') { format!("{base}{src}") } else { src.clone() };
         (src, record)
