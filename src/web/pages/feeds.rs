@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, Utc};
 use rss::extension::{Extension, ExtensionMap};
 
+use super::listing::{ArchiveRef, find_archive};
 use super::{Outcome, Rendered, SiteData};
 use crate::app::AppState;
 use crate::domain::article::Kind;
@@ -175,33 +176,17 @@ pub async fn show_feed(
                 FeedScope::Site => {
                     (Listing::Front, site.site_name.clone(), "/".to_owned(), cache_tags::FRONT.to_owned())
                 }
-                FeedScope::Category(slugs) => {
-                    let leaf = slugs
-                        .last()
-                        .and_then(|slug| site.categories.iter().find(|c| &c.slug == slug))
-                        .ok_or(AppError::NotFound)?;
-                    let href = site.category_href(leaf.id);
-                    let requested: String = slugs.iter().map(|s| format!("{s}/")).collect();
-                    if href != format!("/category/{requested}") {
-                        return Ok(Outcome::Redirect(format!("{href}{}", feed_suffix(format))));
+                FeedScope::Category(_) | FeedScope::Tag(_) | FeedScope::Author(_) => {
+                    let archive = match scope {
+                        FeedScope::Category(slugs) => ArchiveRef::Category(slugs),
+                        FeedScope::Tag(slug) => ArchiveRef::Tag(slug),
+                        FeedScope::Author(slug) => ArchiveRef::Author(slug),
+                        _ => return Err(AppError::NotFound),
+                    };
+                    match find_archive(state, site, archive).await? {
+                        Ok(a) => (a.listing, format!("{} — {}", a.name, site.site_name), a.href, a.tag),
+                        Err(href) => return Ok(Outcome::Redirect(format!("{href}{}", feed_suffix(format)))),
                     }
-                    let title = format!("{} — {}", leaf.name, site.site_name);
-                    (Listing::Category(leaf.id), title, href, cache_tags::category(leaf.id))
-                }
-                FeedScope::Tag(slug) => {
-                    let tag = state.store.tag_by_slug(slug).await?;
-                    let title = format!("{} — {}", tag.name, site.site_name);
-                    (Listing::Tag(tag.id), title, format!("/tag/{}/", tag.slug), cache_tags::tag(tag.id))
-                }
-                FeedScope::Author(slug) => {
-                    let author = state.store.author_by_slug(slug).await?;
-                    let title = format!("{} — {}", author.name, site.site_name);
-                    (
-                        Listing::Author(author.id),
-                        title,
-                        format!("/author/{}/", author.slug),
-                        cache_tags::author(author.id),
-                    )
                 }
                 FeedScope::Comments | FeedScope::ArticleComments { .. } => return Err(AppError::NotFound),
             };

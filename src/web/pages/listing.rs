@@ -65,6 +65,77 @@ struct ListingPage<'a> {
     pager: Pager,
 }
 
+/// A category, tag or author archive as its address names it.
+pub(super) enum ArchiveRef<'a> {
+    /// The slugs from the top category down.
+    Category(&'a [String]),
+    Tag(&'a str),
+    Author(&'a str),
+}
+
+/// An archive found: what it lists and where it lives.
+pub(super) struct Archive {
+    pub listing: Listing,
+    /// "Category", "Tag" or "Author".
+    pub label: &'static str,
+    pub name: String,
+    /// Its canonical address.
+    pub href: String,
+    pub section: Option<i64>,
+    pub tag: String,
+}
+
+/// Finds the archive an address names; `Err(href)` when a category was named
+/// by another path than its own (listings and feeds redirect there).
+pub(super) async fn find_archive(
+    state: &AppState,
+    site: &SiteData,
+    archive: ArchiveRef<'_>,
+) -> Result<Result<Archive, String>, AppError> {
+    Ok(Ok(match archive {
+        ArchiveRef::Category(path) => {
+            let Some(leaf) = path.last().and_then(|slug| site.categories.iter().find(|c| &c.slug == slug)) else {
+                return Err(AppError::NotFound);
+            };
+            let href = site.category_href(leaf.id);
+            let requested: String = path.iter().map(|s| format!("{s}/")).collect();
+            if href != format!("/category/{requested}") {
+                return Ok(Err(href));
+            }
+            Archive {
+                listing: Listing::Category(leaf.id),
+                label: "Category",
+                name: leaf.name.clone(),
+                href,
+                section: site.section_of(leaf.id),
+                tag: cache_tags::category(leaf.id),
+            }
+        }
+        ArchiveRef::Tag(slug) => {
+            let tag = state.store.tag_by_slug(slug).await?;
+            Archive {
+                listing: Listing::Tag(tag.id),
+                label: "Tag",
+                name: tag.name,
+                href: format!("/tag/{}/", tag.slug),
+                section: None,
+                tag: cache_tags::tag(tag.id),
+            }
+        }
+        ArchiveRef::Author(slug) => {
+            let author = state.store.author_by_slug(slug).await?;
+            Archive {
+                listing: Listing::Author(author.id),
+                label: "Author",
+                name: author.name,
+                href: format!("/author/{}/", author.slug),
+                section: None,
+                tag: cache_tags::author(author.id),
+            }
+        }
+    }))
+}
+
 /// Shows one page of a listing; a page past the last is not found.
 pub async fn show_listing(
     state: &AppState,
@@ -77,48 +148,17 @@ pub async fn show_listing(
         PublicRoute::Front { page } => {
             (Listing::Front, None, String::new(), "/".to_owned(), None, cache_tags::FRONT.to_owned(), *page)
         }
-        PublicRoute::Category { path, page } => {
-            let Some(leaf) = path.last().and_then(|slug| site.categories.iter().find(|c| &c.slug == slug)) else {
-                return Err(AppError::NotFound);
+        PublicRoute::Category { page, .. } | PublicRoute::Tag { page, .. } | PublicRoute::Author { page, .. } => {
+            let archive = match route {
+                PublicRoute::Category { path, .. } => ArchiveRef::Category(path),
+                PublicRoute::Tag { slug, .. } => ArchiveRef::Tag(slug),
+                PublicRoute::Author { slug, .. } => ArchiveRef::Author(slug),
+                _ => return Err(AppError::NotFound),
             };
-            let canonical = site.category_href(leaf.id);
-            let requested: String = path.iter().map(|s| format!("{s}/")).collect();
-            if canonical != format!("/category/{requested}") {
-                return Ok(Outcome::Redirect(with_page(&canonical, *page)));
+            match find_archive(state, site, archive).await? {
+                Ok(a) => (a.listing, Some(a.label), a.name, a.href, a.section, a.tag, *page),
+                Err(href) => return Ok(Outcome::Redirect(with_page(&href, *page))),
             }
-            (
-                Listing::Category(leaf.id),
-                Some("Category"),
-                leaf.name.clone(),
-                canonical,
-                site.section_of(leaf.id),
-                cache_tags::category(leaf.id),
-                *page,
-            )
-        }
-        PublicRoute::Tag { slug, page } => {
-            let tag = state.store.tag_by_slug(slug).await?;
-            (
-                Listing::Tag(tag.id),
-                Some("Tag"),
-                tag.name,
-                format!("/tag/{}/", tag.slug),
-                None,
-                cache_tags::tag(tag.id),
-                *page,
-            )
-        }
-        PublicRoute::Author { slug, page } => {
-            let author = state.store.author_by_slug(slug).await?;
-            (
-                Listing::Author(author.id),
-                Some("Author"),
-                author.name,
-                format!("/author/{}/", author.slug),
-                None,
-                cache_tags::author(author.id),
-                *page,
-            )
         }
         PublicRoute::Month { year, month, page } => {
             let (from, to) = month_bounds(*year, *month, tz).ok_or(AppError::NotFound)?;
