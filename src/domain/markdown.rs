@@ -1,22 +1,51 @@
 //! Markdown to safe HTML: pulldown-cmark renders, ammonia sanitizes.
 
-use pulldown_cmark::{Options, Parser, html};
+use pulldown_cmark::{Event, Options, Parser, TagEnd, html};
+
+const OPTIONS: Options = Options::ENABLE_TABLES
+    .union(Options::ENABLE_FOOTNOTES)
+    .union(Options::ENABLE_STRIKETHROUGH)
+    .union(Options::ENABLE_SMART_PUNCTUATION);
 
 /// Renders newsroom Markdown to sanitized HTML. Raw HTML in the source is
 /// cleaned like any other: scripts, event handlers and `javascript:` links go.
 pub fn render(markdown: &str) -> String {
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_SMART_PUNCTUATION;
+    let options = OPTIONS;
     let mut unsafe_html = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut unsafe_html, Parser::new_ext(markdown, options));
     ammonia::Builder::default().link_rel(Some("noopener")).clean(&unsafe_html).to_string()
 }
 
+/// The words a reader sees, without markup: what search indexes and quotes.
+/// Blocks (paragraphs, headings, items) end with a line break; link targets
+/// and raw HTML tags are left out.
+pub fn plain_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(markdown, OPTIONS) {
+        match event {
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock,
+            ) => text.push('\n'),
+            _ => {}
+        }
+    }
+    text.truncate(text.trim_end().len());
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_is_what_readers_read() {
+        let text = plain_text(
+            "## Why now\n\nThe [harbour board](https://example.org/board) said \"yes\"\nand *more*.\n\n- one\n- <b>two</b>",
+        );
+        assert_eq!(text, "Why now\nThe harbour board said “yes” and more.\none\ntwo");
+    }
 
     #[test]
     fn renders_and_sanitizes() {

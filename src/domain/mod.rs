@@ -8,5 +8,6 @@ pub mod dates;
 pub mod markdown;
 pub mod moderation;
 pub mod role;
+pub mod search_text;
 pub mod slug;
 pub mod source;

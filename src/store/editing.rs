@@ -1,6 +1,6 @@
 //! What the admin reads to list and edit articles, and their revisions.
 
-use super::{Store, StoreError, StoreResult};
+use super::{Backend, SearchQuery, Store, StoreError, StoreResult};
 
 /// Which articles the admin's list shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -10,7 +10,7 @@ pub struct ArticleFilter {
     pub category: Option<i64>,
     /// An author (byline) number.
     pub author: Option<i64>,
-    /// Words in the headline or text.
+    /// Words, or their beginnings, in the headline, standfirst, text, tags or byline.
     pub search: String,
     /// Only articles this account created.
     pub owner: Option<i64>,
@@ -79,25 +79,34 @@ impl Store {
             Some("published") => " AND a.status = 'published' AND a.published_at <= $1",
             _ => "",
         };
+        // Words go through the search index, which holds every article and
+        // page whatever its state; each word may be the start of one.
+        let (search, words) = match (SearchQuery::parse(&filter.search), self.backend) {
+            (None, _) => ("", String::new()),
+            (Some(query), Backend::Sqlite) => {
+                (" AND a.id IN (SELECT rowid FROM article_search WHERE article_search MATCH $4)", query.fts5_prefixes())
+            }
+            (Some(query), Backend::Postgres) => (
+                " AND a.id IN (SELECT article_id FROM article_search WHERE document @@ to_tsquery('simple', $4))",
+                query.tsquery_prefixes(),
+            ),
+        };
         let sql = format!(
             "SELECT a.id, a.kind, a.slug, a.headline, a.status, a.published_at, a.updated_at, au.name AS author_name,
                     a.created_by, a.comment_count
              FROM articles a LEFT JOIN authors au ON au.id = a.author_id
-             WHERE ($1 = $1){status}
+             WHERE ($1 = $1){status}{search}
                AND ($2 = 0 OR a.id IN (SELECT article_id FROM article_categories WHERE category_id = $2))
                AND ($3 = 0 OR a.author_id = $3)
-               AND ($4 = '' OR LOWER(a.headline) LIKE $4 OR LOWER(a.body_markdown) LIKE $4)
+               AND ($4 = $4)
                AND ($5 = 0 OR a.created_by = $5)
              ORDER BY a.updated_at DESC, a.id DESC LIMIT {limit} OFFSET {offset}"
         );
-        let search = filter.search.trim().to_lowercase();
-        let pattern =
-            if search.is_empty() { String::new() } else { format!("%{}%", search.replace(['\\', '%', '_'], "")) };
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(now)
             .bind(filter.category.unwrap_or(0))
             .bind(filter.author.unwrap_or(0))
-            .bind(pattern)
+            .bind(words)
             .bind(filter.owner.unwrap_or(0))
             .fetch_all(&self.pool)
             .await?)

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -33,6 +33,8 @@ pub struct CachedPage {
     body: Bytes,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
+    /// Whether someone has undertaken to compress it.
+    compression_claimed: AtomicBool,
     etags: [HeaderValue; 3],
     last_modified: HeaderValue,
     last_modified_secs: i64,
@@ -71,12 +73,18 @@ impl CachedPage {
             body,
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
+            compression_claimed: AtomicBool::new(false),
             etags: [etag(""), etag("-gz"), etag("-br")],
             last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(last_modified))
                 .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
             last_modified_secs,
             expires_at,
         }
+    }
+
+    /// True once, for whoever first asks: that caller compresses the page.
+    pub fn claim_compression(&self) -> bool {
+        !self.compression_claimed.swap(true, Ordering::Relaxed)
     }
 
     /// Compresses the body both ways; costly, so run off the request path.

@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::AppError;
-use super::routes::MAX_PATH;
+use super::routes::{MAX_PATH, MAX_QUERY};
 
 /// Which security headers depend on the site's configuration.
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +24,7 @@ pub async fn log_request(State(security): State<SecurityHeaders>, request: Reque
     let method = request.method().clone();
     // A cheap copy: the URI's bytes are shared, not duplicated.
     let uri = request.uri().clone();
-    let mut response = if uri.path().len() > MAX_PATH || uri.query().map_or(0, str::len) > 4 * MAX_PATH {
+    let mut response = if uri.path().len() > MAX_PATH || uri.query().map_or(0, str::len) > MAX_QUERY {
         AppError::UriTooLong.into_response()
     } else {
         next.run(request).await

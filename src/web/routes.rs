@@ -211,6 +211,9 @@ pub enum Parsed {
 
 /// Longest path we read; longer ones get 414.
 pub const MAX_PATH: usize = 2048;
+/// Longest query string we read: room for a search of 10 kB of any script
+/// (`/?s=`, percent-encoded to three times its size); longer ones get 414.
+pub const MAX_QUERY: usize = 48 * 1024;
 
 impl PublicRoute {
     /// Parses a raw (percent-encoded) request path.

@@ -85,6 +85,16 @@ async fn an_editor_writes_previews_publishes_and_edits() {
     let found =
         editor.get(app.url("/admin/articles?q=lighthouse")).send().await.expect("get").text().await.expect("body");
     assert!(found.contains("four decades") && !found.contains("night-time ferry trial"));
+    // By the beginnings of words, any case, whatever the punctuation.
+    let found = editor
+        .get(app.url("/admin/articles?q=KEEP+%22lightho*"))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("body");
+    assert!(found.contains("four decades") && !found.contains("night-time ferry trial"));
     let drafts =
         editor.get(app.url("/admin/articles?status=draft")).send().await.expect("get").text().await.expect("body");
     assert!(!drafts.contains("four decades"));

@@ -29,7 +29,7 @@ async fn matching_if_none_match_gets_304() {
 async fn pages_are_served_compressed() {
     let app = TestApp::spawn().await;
     let plain = app.get("/").await.bytes().await.expect("body");
-    // Compression runs in the background after the first render.
+    // Compression runs in the background once the page is read again.
     let mut encoding = None;
     for _ in 0..50 {
         let response =

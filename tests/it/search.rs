@@ -37,7 +37,7 @@ async fn search_finds_ranks_highlights_and_pages() {
     app.publish(&article(
         "Council news",
         "slug = \"council\"",
-        "Buried in the minutes: the quay's <b>bollards</b> & rails will be replaced by spring.",
+        "Buried in the minutes: the quay's <b>bollards</b> & rails (at < 5 years > old) will be replaced by spring.",
     ))
     .await;
     for n in 0..12 {
@@ -48,9 +48,10 @@ async fn search_finds_ranks_highlights_and_pages() {
     let page = search(&app, "bollards").await;
     let found = results(&page);
     assert!(found.iter().take(3).any(|h| h == "Council news"), "{found:?}");
-    // Highlighted, and the article's text stays text.
+    // Highlighted, and the article's text stays text: its HTML tags are not
+    // quoted, its brackets are escaped.
     assert!(page.contains("<mark>bollards</mark>"), "{page}");
-    assert!(page.contains("&lt;b&gt;") && !page.contains("<b>"), "the snippet is escaped");
+    assert!(page.contains("&amp; rails (at &lt; 5 years &gt; old)") && !page.contains("<b>"), "{page}");
     // Diacritics and case do not matter; the author is searchable.
     assert_eq!(results(&search(&app, "RUÍZ").await), ["Harbour board meets"]);
     // The headline outweighs the body.
@@ -109,6 +110,12 @@ async fn any_query_gets_results_or_none_never_an_error() {
     {
         let status = app.get(path).await.status();
         assert!(status.is_client_error() || status.is_redirection() || status == 200, "{path}: {status}");
+    }
+    // 10 kB of text, in any script, is a search like any other.
+    for text in ["ferry ".repeat(1_700), "مرحبا ".repeat(1_000), format!("ferry {}", "漢字".repeat(1_700))] {
+        assert!(text.len() >= 10_000);
+        let page = search(&app, &text).await;
+        assert!(results(&page).len() <= 1, "{}", &text[..20]);
     }
     // A query with no words leaves the reader on the front page.
     assert_eq!(app.get("/?s=%E2%9C%93").await.status(), 200);

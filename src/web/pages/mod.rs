@@ -80,7 +80,7 @@ pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: Heade
         return (StatusCode::FOUND, [(header::LOCATION, target)]).into_response();
     }
     if let Some(page) = state.cache.get(path, now.timestamp()) {
-        return page.respond(&headers);
+        return serve_cached(&page, &headers);
     }
     let generation = state.cache.generation();
     match render_path(&state, path, now).await {
@@ -108,7 +108,18 @@ fn search_target(path: &str, query: Option<&str>) -> Option<String> {
     search::search_path(&text)
 }
 
-/// Caches a freshly rendered page, compresses it in the background, answers.
+/// Answers from the cache. The first time a page is read again, its
+/// compressed copies are made in the background: brotli's best takes longer
+/// than rendering, and a page read once (as most searches are) never needs them.
+fn serve_cached(page: &Arc<CachedPage>, headers: &HeaderMap) -> Response {
+    if page.claim_compression() {
+        let compress = Arc::clone(page);
+        tokio::task::spawn_blocking(move || compress.compress());
+    }
+    page.respond(headers)
+}
+
+/// Caches a freshly rendered page and answers with it, uncompressed.
 fn serve_fresh(
     state: &AppState,
     key: &str,
@@ -129,8 +140,6 @@ fn serve_fresh(
         rendered.expires_at.map_or(midnight.timestamp(), |at| at.min(midnight.timestamp())),
     ));
     state.cache.insert(key, Arc::clone(&page), rendered.tags, generation);
-    let compress = Arc::clone(&page);
-    tokio::task::spawn_blocking(move || compress.compress());
     page.respond(headers)
 }
 
@@ -148,7 +157,7 @@ pub async fn not_found_page(state: &AppState, now: DateTime<Utc>) -> Response {
 
 async fn not_found(state: &AppState, now: DateTime<Utc>, headers: &HeaderMap) -> Response {
     if let Some(page) = state.cache.get(NOT_FOUND_KEY, now.timestamp()) {
-        return page.respond(headers);
+        return serve_cached(&page, headers);
     }
     let generation = state.cache.generation();
     let rendered = async {

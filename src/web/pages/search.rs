@@ -11,9 +11,10 @@ use super::listing::{Card, PAGE_SIZE, Pager, card};
 use super::{Chrome, HTML, Outcome, Rendered, SiteData};
 use crate::app::AppState;
 use crate::domain::article::Kind;
+use crate::domain::search_text::{MARK_END, MARK_START};
 use crate::domain::{cache_tags, dates};
 use crate::publishing::permalink;
-use crate::store::{Listing, MARK_END, MARK_START, SearchQuery};
+use crate::store::{Listing, SearchQuery};
 use crate::web::error::AppError;
 
 /// The canonical address of a search for `text`: its words joined by `+`,
