@@ -249,6 +249,45 @@ impl Store {
         Ok(record)
     }
 
+    /// The newest `limit` articles of a listing, whole (a feed's items): three
+    /// queries, however many articles.
+    pub async fn listed_records(&self, listing: Listing, now: i64, limit: u32) -> StoreResult<Vec<ArticleRecord>> {
+        let chosen = format!(
+            "SELECT a.id {PUBLIC_ARTICLES}{} ORDER BY a.published_at DESC, a.id DESC LIMIT {limit}",
+            listing.condition()
+        );
+        let sql = format!("{RECORD_COLUMNS} WHERE a.id IN ({chosen}) ORDER BY a.published_at DESC, a.id DESC");
+        let mut records: Vec<ArticleRecord> =
+            listing.bind(sqlx::query_as(AssertSqlSafe(sql)).bind(now)).fetch_all(&self.pool).await?;
+        let categories = self.listed_terms(listing, now, &chosen, "article_categories", "categories", "category_id");
+        let tags = self.listed_terms(listing, now, &chosen, "article_tags", "tags", "tag_id");
+        let (categories, tags) = tokio::try_join!(categories, tags)?;
+        for record in &mut records {
+            record.categories = categories.iter().filter(|(a, _)| *a == record.id).map(|(_, t)| t.clone()).collect();
+            record.tags = tags.iter().filter(|(a, _)| *a == record.id).map(|(_, t)| t.clone()).collect();
+        }
+        Ok(records)
+    }
+
+    /// The categories or tags of the articles `chosen` selects, in order, by article.
+    async fn listed_terms(
+        &self,
+        listing: Listing,
+        now: i64,
+        chosen: &str,
+        join: &str,
+        table: &str,
+        column: &str,
+    ) -> StoreResult<Vec<(i64, NamedRef)>> {
+        let sql = format!(
+            "SELECT j.article_id, t.id, t.slug, t.name FROM {join} j JOIN {table} t ON t.id = j.{column}
+             WHERE j.article_id IN ({chosen}) ORDER BY j.article_id, j.position"
+        );
+        let rows: Vec<(i64, i64, String, String)> =
+            listing.bind(sqlx::query_as(AssertSqlSafe(sql)).bind(now)).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|(article, id, slug, name)| (article, NamedRef { id, slug, name })).collect())
+    }
+
     /// A page of a listing, newest first.
     pub async fn list_articles(
         &self,

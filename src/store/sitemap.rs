@@ -40,19 +40,20 @@ const PUBLIC: &str = "a.status = 'published' AND a.published_at <= $1";
 
 impl Store {
     /// Public articles (`kind` "article") or pages ("page") published in
-    /// `[from, to)`, newest first, at most `limit`.
+    /// `[from, to)`, newest first, at most `limit` when given.
     pub async fn sitemap_entries(
         &self,
         kind: &str,
         now: i64,
         from: i64,
         to: i64,
-        limit: u32,
+        limit: Option<u32>,
     ) -> StoreResult<Vec<SitemapEntry>> {
+        let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
         let sql = format!(
             "SELECT a.kind, a.slug, a.headline, a.published_at, a.updated_at FROM articles a
              WHERE a.kind = $2 AND {PUBLIC} AND a.published_at >= $3 AND a.published_at < $4
-             ORDER BY a.published_at DESC, a.id DESC LIMIT {limit}"
+             ORDER BY a.published_at DESC, a.id DESC{limit}"
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(now)

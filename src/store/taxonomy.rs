@@ -1,7 +1,9 @@
 //! Categories and tags as the admin manages them. Every change here shows in
 //! every page's navigation or an archive, so it logs the site-wide cache tag.
 
-use super::{Store, StoreError, StoreResult, invalidations};
+use sqlx::{Any, Transaction};
+
+use super::{Store, StoreError, StoreResult, invalidations, search};
 use crate::domain::cache_tags;
 use crate::domain::slug::Slug;
 
@@ -97,6 +99,12 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        if table == Taxonomy::Tag {
+            // Tags are searched by name: their articles are found by the new one.
+            for article in tagged(&mut tx, id).await? {
+                search::index_article(&mut tx, self.backend, article).await?;
+            }
+        }
         invalidations::log(&mut tx, &[(cache_tags::SITE.to_owned(), now)]).await?;
         tx.commit().await?;
         Ok(())
@@ -118,7 +126,12 @@ impl Store {
                 sqlx::query("DELETE FROM article_categories WHERE category_id = $1").bind(id).execute(&mut *tx).await?;
             }
             Taxonomy::Tag => {
+                let articles = tagged(&mut tx, id).await?;
                 sqlx::query("DELETE FROM article_tags WHERE tag_id = $1").bind(id).execute(&mut *tx).await?;
+                // Nor found by it any more.
+                for article in articles {
+                    search::index_article(&mut tx, self.backend, article).await?;
+                }
             }
         }
         let sql = format!("DELETE FROM {} WHERE id = $1", table.table());
@@ -130,6 +143,14 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The articles that carry a tag.
+async fn tagged(tx: &mut Transaction<'static, Any>, tag: i64) -> StoreResult<Vec<i64>> {
+    Ok(sqlx::query_scalar("SELECT article_id FROM article_tags WHERE tag_id = $1")
+        .bind(tag)
+        .fetch_all(&mut **tx)
+        .await?)
 }
 
 /// Categories or tags.

@@ -114,7 +114,8 @@ pub enum PublicRoute {
         page: u32,
     },
     /// `/sitemap.xml` and the sitemaps it lists.
-    Sitemap(Sitemap),
+    /// A sitemap and which part of it (from 1; a part holds at most 50,000 URLs).
+    Sitemap(Sitemap, u32),
     /// `/news-sitemap.xml`: Google News's sitemap of the last 48 hours.
     NewsSitemap,
     /// `/robots.txt`.
@@ -154,6 +155,27 @@ impl Sitemap {
             Sitemap::Tags => "/sitemap-tags.xml".to_owned(),
             Sitemap::Authors => "/sitemap-authors.xml".to_owned(),
         }
+    }
+
+    /// The address of one part of it: the first is [`Sitemap::path`], the
+    /// others add their number (`/sitemap-tags-2.xml`).
+    pub fn part_path(self, part: u32) -> String {
+        let path = self.path();
+        if part <= 1 {
+            return path;
+        }
+        format!("{}-{part}.xml", path.trim_end_matches(".xml"))
+    }
+
+    /// The sitemap and part at `path`; the index has no parts.
+    fn parse_part(path: &str) -> Option<(Sitemap, u32)> {
+        if let Some(sitemap) = Sitemap::parse(path) {
+            return Some((sitemap, 1));
+        }
+        let (base, part) = path.strip_suffix(".xml")?.rsplit_once('-')?;
+        let part: u32 = part.parse().ok().filter(|n| *n >= 2 && !part.starts_with('0'))?;
+        let sitemap = Sitemap::parse(&format!("{base}.xml")).filter(|s| *s != Sitemap::Index)?;
+        Some((sitemap, part))
     }
 
     fn parse(path: &str) -> Option<Sitemap> {
@@ -231,7 +253,7 @@ impl PublicRoute {
         let file = match decoded.as_ref() {
             "/robots.txt" => Some(PublicRoute::Robots),
             "/news-sitemap.xml" => Some(PublicRoute::NewsSitemap),
-            path => Sitemap::parse(path).map(PublicRoute::Sitemap),
+            path => Sitemap::parse_part(path).map(|(sitemap, part)| PublicRoute::Sitemap(sitemap, part)),
         };
         if let Some(route) = file {
             return if raw == decoded { Parsed::Route(route) } else { Parsed::Redirect(decoded.into_owned()) };
@@ -463,14 +485,25 @@ mod tests {
     fn discovery_files() {
         assert_eq!(route("/robots.txt"), PublicRoute::Robots);
         assert_eq!(route("/news-sitemap.xml"), PublicRoute::NewsSitemap);
-        assert_eq!(route("/sitemap.xml"), PublicRoute::Sitemap(Sitemap::Index));
-        assert_eq!(route("/sitemap-tags.xml"), PublicRoute::Sitemap(Sitemap::Tags));
+        assert_eq!(route("/sitemap.xml"), PublicRoute::Sitemap(Sitemap::Index, 1));
+        assert_eq!(route("/sitemap-tags.xml"), PublicRoute::Sitemap(Sitemap::Tags, 1));
+        assert_eq!(route("/sitemap-tags-2.xml"), PublicRoute::Sitemap(Sitemap::Tags, 2));
+        assert_eq!(
+            route("/sitemap-articles-2026-11-3.xml"),
+            PublicRoute::Sitemap(Sitemap::Articles { year: 2026, month: 11 }, 3)
+        );
+        for path in ["/sitemap-2.xml", "/sitemap-tags-1.xml", "/sitemap-tags-02.xml", "/sitemap-tags-x.xml"] {
+            assert!(!matches!(PublicRoute::parse(path), Parsed::Route(_)), "{path}");
+        }
         assert_eq!(
             route("/sitemap-articles-2026-11.xml"),
-            PublicRoute::Sitemap(Sitemap::Articles { year: 2026, month: 11 })
+            PublicRoute::Sitemap(Sitemap::Articles { year: 2026, month: 11 }, 1)
         );
         for sitemap in [Sitemap::Index, Sitemap::Articles { year: 2026, month: 1 }, Sitemap::Pages, Sitemap::Authors] {
-            assert_eq!(route(&sitemap.path()), PublicRoute::Sitemap(sitemap));
+            assert_eq!(route(&sitemap.path()), PublicRoute::Sitemap(sitemap, 1));
+            if sitemap != Sitemap::Index {
+                assert_eq!(route(&sitemap.part_path(7)), PublicRoute::Sitemap(sitemap, 7));
+            }
         }
         for path in ["/sitemap-articles-2026-13.xml", "/sitemap-articles-26-11.xml", "/sitemap.xml/", "/sitemap-x.xml"]
         {

@@ -557,15 +557,23 @@ async fn editors_manage_categories_and_tags() {
     let tags = app.store.tags_with_counts().await.expect("tags");
     let harbour = tags.iter().find(|t| t.slug == "harbour").expect("harbour tag");
     assert!(app.page("/tag/harbour/").await.contains("harbour"));
-    let rename =
-        vec![("csrf", csrf.clone()), ("do", format!("rename-tag:{}", harbour.id)), ("rename", "Harbour life".into())];
+    let rename = vec![
+        ("csrf", csrf.clone()),
+        ("do", format!("rename-tag:{}", harbour.id)),
+        ("rename", "Harbour Zephyrs".into()),
+    ];
     assert_eq!(location(&send(rename).await.expect("post")), "/admin/categories?done=renamed");
-    assert!(app.page("/tag/harbour/").await.contains("Harbour life"), "the cached archive was refreshed");
+    assert!(app.page("/tag/harbour/").await.contains("Harbour Zephyrs"), "the cached archive was refreshed");
+    // Search finds its articles by the new name.
+    let ferry = "night-time ferry trial";
+    assert!(crate::search::search(&app, "zephyrs").await.contains(ferry), "found by the tag's new name");
 
-    // Delete it: its archive is gone, the articles stay.
+    // Delete it: its archive is gone, the articles stay, no longer found by it.
     let delete = vec![("csrf", csrf.clone()), ("do", format!("delete-tag:{}", harbour.id))];
     assert_eq!(location(&send(delete).await.expect("post")), "/admin/categories?done=deleted");
     assert_eq!(app.get("/tag/harbour/").await.status(), 404);
+    let none = crate::search::search(&app, "zephyrs").await;
+    assert!(none.contains("No articles match “zephyrs”"), "not found by a deleted tag");
     assert!(app.page("/").await.contains("night-time ferry trial"));
     // Without the CSRF token: refused.
     let forged = vec![("do", format!("delete-category:{}", news.id))];

@@ -305,3 +305,47 @@ async fn characters_xml_forbids_never_break_a_feed() {
     assert!(news.contains("<news:title>Odd headline</news:title>"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_sitemap_over_50_000_urls_is_cut_into_parts() {
+    let app = TestApp::spawn().await;
+    // 50,002 tags on the lead story, written straight into the database
+    // (publishing them one by one would take minutes); nothing is cached yet.
+    let file = app.dir.path().join("broadsheet.db");
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display())).await.expect("database");
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50002)
+         INSERT INTO tags (slug, name) SELECT 'bulk-' || i, 'Bulk ' || i FROM n",
+    )
+    .execute(&db)
+    .await
+    .expect("tags");
+    sqlx::query(
+        "INSERT INTO article_tags (article_id, tag_id, position)
+         SELECT (SELECT id FROM articles WHERE slug = 'harbour-night-ferry-trial'), id, 100 + id
+         FROM tags WHERE slug LIKE 'bulk-%'",
+    )
+    .execute(&db)
+    .await
+    .expect("article tags");
+    db.close().await;
+
+    let index = sitemap(&app, "/sitemap.xml").await;
+    assert!(has(&index, "/sitemap-tags.xml") && has(&index, "/sitemap-tags-2.xml"), "{index:?}");
+    assert!(!has(&index, "/sitemap-tags-3.xml") && !has(&index, "/sitemap-pages-2.xml"));
+    let first = sitemap(&app, "/sitemap-tags.xml").await;
+    let second = sitemap(&app, "/sitemap-tags-2.xml").await;
+    assert_eq!(first.len(), 50_000);
+    let mut all: Vec<&str> = first.iter().chain(&second).map(|(loc, _)| loc.as_str()).collect();
+    let count = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), count, "no URL in both parts");
+    assert!(
+        all.contains(&"https://news.example.org/tag/bulk-50002/")
+            && all.contains(&"https://news.example.org/tag/harbour/")
+    );
+    assert_eq!(app.get("/sitemap-tags-3.xml").await.status(), 404);
+    assert_eq!(app.get("/sitemap-2.xml").await.status(), 404);
+    app.stop().await;
+}

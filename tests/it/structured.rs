@@ -55,6 +55,7 @@ async fn an_article_carries_news_article_breadcrumbs_and_previews() {
     assert!(news["image"]["url"].as_str().is_some_and(|u| u.starts_with("https://news.example.org/media/")));
     assert_eq!(news["image"]["caption"], "High water at the quay.");
     assert_eq!(news["image"]["creditText"], "Photo: Jo Lee");
+    assert_eq!(news["image"]["creator"], serde_json::json!({ "@type": "Person", "name": "Jo Lee" }));
     assert!(news["image"]["width"].is_number() && news["image"]["height"].is_number());
     assert_eq!(news["articleSection"], "Local");
     assert_eq!(news["keywords"], serde_json::json!(["sea", "port"]));

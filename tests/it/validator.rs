@@ -17,6 +17,8 @@ async fn public_and_admin_pages_are_valid_html() {
         ("category.html", "/category/news/".to_owned()),
         ("tag.html", "/tag/harbour/".to_owned()),
         ("privacy.html", "/privacy/".to_owned()),
+        ("search.html", "/search/ferry/".to_owned()),
+        ("search-none.html", "/search/zeppelin/".to_owned()),
     ];
     let out = app.dir.path().join("html");
     std::fs::create_dir_all(&out).expect("mkdir");

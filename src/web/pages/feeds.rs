@@ -190,12 +190,8 @@ pub async fn show_feed(
                 }
                 FeedScope::Comments | FeedScope::ArticleComments { .. } => return Err(AppError::NotFound),
             };
-            let summaries = state.store.list_articles(listing, now.timestamp(), ARTICLES, 0).await?;
-            let mut items = Vec::with_capacity(summaries.len());
-            for summary in &summaries {
-                let record = state.store.article_by_slug(Kind::Article, &summary.slug).await?;
-                items.push(article_item(base, &record, tz, site.feed_summary));
-            }
+            let records = state.store.listed_records(listing, now.timestamp(), ARTICLES).await?;
+            let items = records.iter().map(|record| article_item(base, record, tz, site.feed_summary)).collect();
             let feed = Feed {
                 site_name: site.site_name.clone(),
                 title,

@@ -191,7 +191,7 @@ pub async fn render_path(state: &AppState, path: &str, now: DateTime<Utc>) -> Re
     match &route {
         PublicRoute::Article { .. } => article::show_article(state, &site, now, &route, &Viewer::default()).await,
         PublicRoute::Page { slug } => article::show_page(state, &site, now, slug).await,
-        PublicRoute::Sitemap(sitemap) => sitemaps::show_sitemap(state, &site, now, *sitemap).await,
+        PublicRoute::Sitemap(sitemap, part) => sitemaps::show_sitemap(state, &site, now, *sitemap, *part).await,
         PublicRoute::NewsSitemap => sitemaps::show_news_sitemap(state, &site, now).await,
         PublicRoute::Robots => Ok(sitemaps::robots(state)),
         PublicRoute::Search { words, page } => search::show_search(state, &site, now, words, *page).await,

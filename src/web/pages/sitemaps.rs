@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::domain::article::Kind;
 use crate::domain::{cache_tags, dates};
 use crate::publishing::permalink;
-use crate::store::{Archive, ArchiveChange};
+use crate::store::Archive;
 use crate::web::error::AppError;
 use crate::web::routes::Sitemap;
 
@@ -53,66 +53,97 @@ pub fn robots(state: &AppState) -> Outcome {
     page(TEXT, body, cache_tags::SITE, 0, None)
 }
 
-/// One of the sitemaps; a month without articles is not found.
+/// One part of one of the sitemaps (each part at most [`MAX_URLS`] URLs); a
+/// month without articles, or a part beyond the last, is not found.
 pub async fn show_sitemap(
     state: &AppState,
     site: &SiteData,
     now: DateTime<Utc>,
     sitemap: Sitemap,
+    part: u32,
 ) -> Result<Outcome, AppError> {
     let base = state.config.base_url.trim_end_matches('/');
-    let tz = state.config.time_zone;
     let at = now.timestamp();
-    // (address, lastmod) of every URL.
-    let urls: Vec<(String, i64)> = match sitemap {
-        Sitemap::Index => {
-            let mut months: BTreeMap<(i32, u32), i64> = BTreeMap::new();
-            for (published, updated) in state.store.article_dates(at).await? {
-                let local = DateTime::<Utc>::from_timestamp(published, 0).unwrap_or_default().with_timezone(&tz);
-                let changed = updated.max(published);
-                let newest = months.entry((local.year(), local.month())).or_insert(changed);
-                *newest = (*newest).max(changed);
-            }
-            let mut maps: Vec<(Sitemap, i64)> = months
-                .into_iter()
-                .rev()
-                .map(|((year, month), updated)| (Sitemap::Articles { year, month }, updated))
-                .collect();
-            let pages = state.store.sitemap_entries(Kind::Page.as_str(), at, i64::MIN, i64::MAX, MAX_URLS).await?;
-            let newest = |changes: &[ArchiveChange]| changes.iter().map(|c| c.updated_at).max();
-            let archives = [
-                (Sitemap::Pages, pages.iter().map(|p| p.changed_at()).max()),
-                (Sitemap::Categories, newest(&state.store.archive_changes(Archive::Category, at).await?)),
-                (Sitemap::Tags, newest(&state.store.archive_changes(Archive::Tag, at).await?)),
-                (Sitemap::Authors, newest(&state.store.archive_changes(Archive::Author, at).await?)),
-            ];
-            maps.extend(archives.into_iter().filter_map(|(map, updated)| Some((map, updated?))));
-            let mut xml =
-                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"{SITEMAP_NS}\">\n");
-            for (map, updated) in maps {
-                let _ = writeln!(
-                    xml,
-                    "<sitemap><loc>{base}{}</loc><lastmod>{}</lastmod></sitemap>",
-                    map.path(),
-                    dates::utc_seconds(updated)
-                );
-            }
-            xml.push_str("</sitemapindex>\n");
-            return Ok(page(XML, xml, cache_tags::SITEMAPS, at, None));
+    if sitemap == Sitemap::Index {
+        return Ok(page(XML, index(state, site, at).await?, cache_tags::SITEMAPS, at, None));
+    }
+    let urls = urls_of(state, site, sitemap, at).await?;
+    if matches!(sitemap, Sitemap::Articles { .. }) && urls.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let mut parts = urls.chunks(MAX_URLS as usize);
+    let chunk = match parts.nth(part.saturating_sub(1) as usize) {
+        Some(chunk) => chunk,
+        None if part == 1 => &[],
+        None => return Err(AppError::NotFound),
+    };
+    let mut xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"{SITEMAP_NS}\">\n");
+    for (path, updated) in chunk {
+        let _ = writeln!(
+            xml,
+            "<url><loc>{base}{}</loc><lastmod>{}</lastmod></url>",
+            escape(path.as_str()),
+            dates::utc_seconds(*updated)
+        );
+    }
+    xml.push_str("</urlset>\n");
+    Ok(page(XML, xml, cache_tags::SITEMAPS, at, None))
+}
+
+/// `/sitemap.xml`: every part of every sitemap, with the newest change in it.
+async fn index(state: &AppState, site: &SiteData, at: i64) -> Result<String, AppError> {
+    let base = state.config.base_url.trim_end_matches('/');
+    let tz = state.config.time_zone;
+    // Per month: how many articles, and the newest change.
+    let mut months: BTreeMap<(i32, u32), (usize, i64)> = BTreeMap::new();
+    for (published, updated) in state.store.article_dates(at).await? {
+        let local = DateTime::<Utc>::from_timestamp(published, 0).unwrap_or_default().with_timezone(&tz);
+        let month = months.entry((local.year(), local.month())).or_insert((0, i64::MIN));
+        *month = (month.0 + 1, month.1.max(updated.max(published)));
+    }
+    let mut parts: Vec<(String, i64)> = Vec::new();
+    for ((year, month), (count, newest)) in months.into_iter().rev() {
+        // A month's later parts are dated by its newest change (one a crawler can trust).
+        for part in 1..=count.div_ceil(MAX_URLS as usize) {
+            parts.push((Sitemap::Articles { year, month }.part_path(part as u32), newest));
         }
+    }
+    for sitemap in [Sitemap::Pages, Sitemap::Categories, Sitemap::Tags, Sitemap::Authors] {
+        let urls = urls_of(state, site, sitemap, at).await?;
+        for (n, chunk) in urls.chunks(MAX_URLS as usize).enumerate() {
+            if let Some(newest) = chunk.iter().map(|(_, updated)| *updated).max() {
+                parts.push((sitemap.part_path(n as u32 + 1), newest));
+            }
+        }
+    }
+    let mut xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"{SITEMAP_NS}\">\n");
+    for (path, updated) in parts {
+        let _ = writeln!(
+            xml,
+            "<sitemap><loc>{base}{path}</loc><lastmod>{}</lastmod></sitemap>",
+            dates::utc_seconds(updated)
+        );
+    }
+    xml.push_str("</sitemapindex>\n");
+    Ok(xml)
+}
+
+/// Every (address, lastmod) a sitemap lists, in a stable order, before it is
+/// cut into parts.
+async fn urls_of(state: &AppState, site: &SiteData, sitemap: Sitemap, at: i64) -> Result<Vec<(String, i64)>, AppError> {
+    let tz = state.config.time_zone;
+    Ok(match sitemap {
+        Sitemap::Index => Vec::new(),
         Sitemap::Articles { year, month } => {
             let (from, to) = month_bounds(year, month, tz).ok_or(AppError::NotFound)?;
-            let entries = state.store.sitemap_entries(Kind::Article.as_str(), at, from, to, MAX_URLS).await?;
-            if entries.is_empty() {
-                return Err(AppError::NotFound);
-            }
+            let entries = state.store.sitemap_entries(Kind::Article.as_str(), at, from, to, None).await?;
             entries
                 .iter()
                 .map(|e| (permalink(Kind::Article, &e.slug, Some(e.published_at), tz), e.changed_at()))
                 .collect()
         }
         Sitemap::Pages => {
-            let entries = state.store.sitemap_entries(Kind::Page.as_str(), at, i64::MIN, i64::MAX, MAX_URLS).await?;
+            let entries = state.store.sitemap_entries(Kind::Page.as_str(), at, i64::MIN, i64::MAX, None).await?;
             entries.iter().map(|e| (permalink(Kind::Page, &e.slug, Some(e.published_at), tz), e.changed_at())).collect()
         }
         Sitemap::Categories => {
@@ -135,18 +166,7 @@ pub async fn show_sitemap(
             let changes = state.store.archive_changes(archive, at).await?;
             changes.into_iter().map(|c| (format!("/{prefix}/{}/", c.slug), c.updated_at)).collect()
         }
-    };
-    let mut xml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"{SITEMAP_NS}\">\n");
-    for (path, updated) in urls.iter().take(MAX_URLS as usize) {
-        let _ = writeln!(
-            xml,
-            "<url><loc>{base}{}</loc><lastmod>{}</lastmod></url>",
-            escape(path.as_str()),
-            dates::utc_seconds(*updated)
-        );
-    }
-    xml.push_str("</urlset>\n");
-    Ok(page(XML, xml, cache_tags::SITEMAPS, at, None))
+    })
 }
 
 /// `/news-sitemap.xml`: the articles of the last 48 hours, newest first.
@@ -154,8 +174,10 @@ pub async fn show_news_sitemap(state: &AppState, site: &SiteData, now: DateTime<
     let base = state.config.base_url.trim_end_matches('/');
     let tz = state.config.time_zone;
     let at = now.timestamp();
-    let entries =
-        state.store.sitemap_entries(Kind::Article.as_str(), at, at - NEWS_WINDOW_SECONDS, at + 1, NEWS_MAX).await?;
+    let entries = state
+        .store
+        .sitemap_entries(Kind::Article.as_str(), at, at - NEWS_WINDOW_SECONDS, at + 1, Some(NEWS_MAX))
+        .await?;
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"{SITEMAP_NS}\" xmlns:news=\"{NEWS_NS}\">\n"
     );
