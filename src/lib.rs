@@ -7,6 +7,7 @@
 //! - `demo`: the built-in demo site
 //! - `discussion`: moderation and privacy requests
 //! - `domain`: plain types and rules (slugs, articles, source files, dates, Markdown, cache tags)
+//! - `import`: reading other platforms' exports (WordPress WXR)
 //! - `publishing`: from a draft to a stored, public article
 //! - `spam`: the spam engine: shipped model, per-site learning, lessons
 //! - `media`: image files checked by content and stored by hash
@@ -23,6 +24,7 @@ pub mod config;
 pub mod demo;
 pub mod discussion;
 pub mod domain;
+pub mod import;
 pub mod jobs;
 pub mod logs;
 pub mod media;

@@ -11,6 +11,7 @@ mod comments;
 mod feeds;
 mod helpers;
 mod hostile;
+mod import;
 mod news_comments;
 mod pages;
 mod postgres;
