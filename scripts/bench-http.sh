@@ -25,7 +25,8 @@ for tool in nginx wrk curl; do
     break
   fi
 done
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+# shellcheck source=scripts/lib/nginx.sh
+. scripts/lib/nginx.sh
 
 cargo build --release --quiet
 WORK=$(mktemp -d)
@@ -63,30 +64,8 @@ for page in "$ARTICLE" /feed/; do
   curl -fs "http://127.0.0.1:$PORT_OURS$page" -o "$WORK/www${page}index.html"
 done
 
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes auto;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log $WORK/nginx-access.log;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  default_type text/html;
-  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
-  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
-  server {
-    listen 127.0.0.1:$PORT_NGINX;
-    root $WORK/www;
-    location / { add_header Cache-Control "public, max-age=60"; }
-    location /feed/ { types { } default_type "application/rss+xml; charset=utf-8"; add_header Cache-Control "public, max-age=60"; }
-  }
-}
-CONF
-mkdir -p "$WORK/tmp"
-"$NGINX" -c "$WORK/nginx.conf"
-for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT_NGINX$ARTICLE" >/dev/null 2>&1 && break; sleep 0.1; done
+start_nginx "$WORK" "$PORT_NGINX" \
+  'location /feed/ { types { } default_type "application/rss+xml; charset=utf-8"; add_header Cache-Control "public, max-age=60"; }'
 for page in "$ARTICLE" /feed/; do
   cmp <(curl -fs "http://127.0.0.1:$PORT_NGINX$page") <(curl -fs "http://127.0.0.1:$PORT_OURS$page") \
     || { echo "the two servers do not serve the same bytes for $page" >&2; exit 1; }

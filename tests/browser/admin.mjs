@@ -18,19 +18,16 @@
 // are taken (kept when SCREENSHOT_DIR is set or the check fails). Console
 // errors and failed requests fail the run. Exit code 0 means everything passed.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+import { BIN, CHROMIUM, check, serve } from './lib/harness.mjs';
 
-const BIN = process.env.BROADSHEET_BIN || 'target/debug/broadsheet';
 const DATA = mkdtempSync(join(tmpdir(), 'broadsheet-admin-'));
 const SHOTS = process.env.SCREENSHOT_DIR || mkdtempSync(join(tmpdir(), 'broadsheet-admin-shots-'));
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const EDITOR = { email: 'eda@newsroom.example.org', name: 'Eda Editor', password: 'a harbour of one’s own 2026' };
 const HEADLINE = 'Lighthouse keeper hands over the Alden Heads light';
@@ -38,23 +35,7 @@ const HELD = 'Thank you, Morag, for forty years of keeping us safe.';
 const SPAM = 'Cheap watches!!! Visit http://spam.example.com/buy now';
 
 const cli = (...args) => execFileSync(BIN, ['--data-dir', DATA, ...args], { encoding: 'utf8' });
-const check = (ok, what) => { if (!ok) throw new Error(what); console.log(`ok - ${what}`); };
 
-function serve() {
-  const server = spawn(BIN, ['--data-dir', DATA, '--addr', '127.0.0.1:0', '--log-format', 'json', 'serve'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const addr = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no "serving" log line within 30 s')), 30_000);
-    server.on('error', (err) => reject(new Error(`cannot start ${BIN}: ${err.message}`)));
-    server.on('exit', (code) => reject(new Error(`server exited early (code ${code})`)));
-    createInterface({ input: server.stdout }).on('line', (line) => {
-      let log;
-      try { log = JSON.parse(line); } catch { return; }
-      if (log.fields?.message === 'serving') { clearTimeout(timer); resolve(log.fields.addr); }
-    });
-  });
-  return { server, addr };
-}
 
 const problems = [];
 function watch(page) {
@@ -96,7 +77,7 @@ async function writingTime(page) {
   await page.waitForTimeout(3500);
 }
 
-const { server, addr } = serve();
+const { server, addr } = serve(DATA);
 let browser;
 try {
   const base = `http://${await addr}`;
@@ -105,7 +86,7 @@ try {
   cli('settings', 'set', 'flood_seconds', '0');
   const oneTime = cli('user', 'add', EDITOR.email, '--name', EDITOR.name, '--role', 'editor').trim();
   check(oneTime.length === 20, 'user add prints a one-time password');
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await chromium.launch(CHROMIUM);
   // axe-core is evaluated into the page: the admin's Content-Security-Policy
   // (script-src 'self') would rightly refuse it otherwise.
   const desk = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });

@@ -13,41 +13,21 @@
 // full-page phone and desktop screenshots of the discussion. Console errors and
 // failed requests anywhere fail the run. Exit code 0 means everything passed.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+import { BIN, CHROMIUM, check, serve } from './lib/harness.mjs';
 
-const BIN = process.env.BROADSHEET_BIN || 'target/debug/broadsheet';
 const DATA = mkdtempSync(join(tmpdir(), 'broadsheet-comments-'));
 const SHOTS = process.env.SCREENSHOT_DIR || mkdtempSync(join(tmpdir(), 'broadsheet-shots-'));
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const READER = { name: 'Ada Reader', email: 'ada@reader.example.org', url: 'https://reader.example.org' };
 const COMMENT = 'A clear and careful piece. The timeline in the third paragraph helped me a lot.';
 const REPLY = 'Thanks to everyone who read this far, and to the editors for approving it.';
 
 const cli = (...args) => execFileSync(BIN, ['--data-dir', DATA, ...args], { encoding: 'utf8' });
-const check = (ok, what) => { if (!ok) throw new Error(what); console.log(`ok - ${what}`); };
 
-// Starts `serve` and resolves with its address once the "serving" log line shows up.
-function serve() {
-  const server = spawn(BIN, ['--data-dir', DATA, '--addr', '127.0.0.1:0', '--log-format', 'json', 'serve'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const addr = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no "serving" log line within 30 s')), 30_000);
-    server.on('error', (err) => reject(new Error(`cannot start ${BIN}: ${err.message}`)));
-    server.on('exit', (code) => reject(new Error(`server exited early (code ${code})`)));
-    createInterface({ input: server.stdout }).on('line', (line) => {
-      let log;
-      try { log = JSON.parse(line); } catch { return; } // the first-start banner is plain text
-      if (log.fields?.message === 'serving') { clearTimeout(timer); resolve(log.fields.addr); }
-    });
-  });
-  return { server, addr };
-}
 
 const problems = [];
 let expect422 = false; // the invalid form is answered with 422 Unprocessable Entity, on purpose
@@ -71,14 +51,14 @@ async function writingTime(page) {
   await page.waitForTimeout(3500);
 }
 
-const { server, addr } = serve();
+const { server, addr } = serve(DATA);
 let browser;
 try {
   const base = `http://${await addr}`;
   console.log(`# serving ${base} from ${DATA}`);
   cli('settings', 'set', 'min_seconds_to_submit', '0');
   cli('settings', 'set', 'flood_seconds', '0');
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await chromium.launch(CHROMIUM);
 
   // 1. Front page -> lead story.
   const first = await browser.newContext();

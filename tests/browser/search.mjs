@@ -16,17 +16,13 @@
 // text, never as markup. Console errors and failed requests anywhere fail the
 // run. Exit code 0 means everything passed.
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, check, serve } from './lib/harness.mjs';
 
-const BIN = process.env.BROADSHEET_BIN || 'target/debug/broadsheet';
 const DATA = mkdtempSync(join(tmpdir(), 'broadsheet-search-'));
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 // demo/articles/09-alden-heads-meteor-record.md: the observatory secretary's
 // surname, twice in the body and in no headline, standfirst, tag, byline,
 // caption or other demo article.
@@ -36,24 +32,7 @@ const SLUG = 'alden-heads-meteor-record';
 const NONSENSE = 'zqxvortlump';
 const MARKUP_QUERY = `${NONSENSE} <b>x</b>`;
 
-const check = (ok, what) => { if (!ok) throw new Error(what); console.log(`ok - ${what}`); };
 
-// Starts `serve` and resolves with its address once the "serving" log line shows up.
-function serve() {
-  const server = spawn(BIN, ['--data-dir', DATA, '--addr', '127.0.0.1:0', '--log-format', 'json', 'serve'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const addr = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no "serving" log line within 30 s')), 30_000);
-    server.on('error', (err) => reject(new Error(`cannot start ${BIN}: ${err.message}`)));
-    server.on('exit', (code) => reject(new Error(`server exited early (code ${code})`)));
-    createInterface({ input: server.stdout }).on('line', (line) => {
-      let log;
-      try { log = JSON.parse(line); } catch { return; } // the first-start banner is plain text
-      if (log.fields?.message === 'serving') { clearTimeout(timer); resolve(log.fields.addr); }
-    });
-  });
-  return { server, addr };
-}
 
 const problems = [];
 function watch(page) {
@@ -68,13 +47,13 @@ function watch(page) {
   return page;
 }
 
-const { server, addr } = serve();
+const { server, addr } = serve(DATA);
 let browser;
 let page;
 try {
   const base = `http://${await addr}`;
   console.log(`# serving ${base} from ${DATA}`);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await chromium.launch(CHROMIUM);
   const context = await browser.newContext();
   page = watch(await context.newPage());
   const resultsPath = `/search/${WORD.toLowerCase()}/`;

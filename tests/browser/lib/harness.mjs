@@ -1,0 +1,33 @@
+// What every browser test shares: the server binary, Chromium's flags, the
+// "ok - …" checks, and starting `broadsheet serve` on a free loopback port.
+// (In lib/: scripts/test.sh runs tests/browser/*.mjs, not this file.)
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export const BIN = process.env.BROADSHEET_BIN || 'target/debug/broadsheet';
+
+// Debian's chromium, never a downloaded browser.
+export const CHROMIUM = {
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+};
+
+export const check = (ok, what) => { if (!ok) throw new Error(what); console.log(`ok - ${what}`); };
+
+// Starts `serve` on `dataDir`; `addr` resolves once the "serving" log line shows up.
+export function serve(dataDir) {
+  const server = spawn(BIN, ['--data-dir', dataDir, '--addr', '127.0.0.1:0', '--log-format', 'json', 'serve'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const addr = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no "serving" log line within 30 s')), 30_000);
+    server.on('error', (err) => reject(new Error(`cannot start ${BIN}: ${err.message}`)));
+    server.on('exit', (code) => reject(new Error(`server exited early (code ${code})`)));
+    createInterface({ input: server.stdout }).on('line', (line) => {
+      let log;
+      try { log = JSON.parse(line); } catch { return; } // the first-start banner is plain text
+      if (log.fields?.message === 'serving') { clearTimeout(timer); resolve(log.fields.addr); }
+    });
+  });
+  return { server, addr };
+}
