@@ -22,25 +22,9 @@ WORDS="${4:-800}"
 PORT_OURS=18082
 PORT_NGINX=18083
 
-for tool in nginx wrk curl python3; do
-  if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx wrk curl python3
-    break
-  fi
-done
-# shellcheck source=scripts/lib/nginx.sh
-. scripts/lib/nginx.sh
-
-cargo build --release --quiet
-WORK=$(mktemp -d)
-chmod 755 "$WORK" # nginx workers run as an unprivileged user
-cleanup() {
-  [ -n "${OURS_PID:-}" ] && kill "$OURS_PID" 2>/dev/null || true
-  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/bench.sh
+. scripts/lib/bench.sh
+bench_prepare nginx wrk curl python3
 
 python3 scripts/search-corpus.py "$WORK/corpus" "$ARTICLES" "$WORDS"
 QUERY_COUNT=$(wc -l <"$WORK/corpus/queries.txt")

@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { BIN, CHROMIUM, check, serve } from './lib/harness.mjs';
+import { BIN, CHROMIUM, check, serve, stop } from './lib/harness.mjs';
 
 const DATA = mkdtempSync(join(tmpdir(), 'broadsheet-admin-'));
 const SHOTS = process.env.SCREENSHOT_DIR || mkdtempSync(join(tmpdir(), 'broadsheet-admin-shots-'));
@@ -219,12 +219,7 @@ try {
   process.exitCode = 1;
 } finally {
   await browser?.close();
-  if (server.exitCode === null) {
-    const exited = new Promise((done) => server.once('exit', done));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(DATA, { recursive: true, force: true });
+  await stop(server, DATA);
   // Screenshots in a folder of our own making are kept only to look into a failure.
   if (!process.env.SCREENSHOT_DIR) {
     if (process.exitCode) console.error(`# screenshots kept in ${SHOTS}`);

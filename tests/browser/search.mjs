@@ -16,11 +16,11 @@
 // text, never as markup. Console errors and failed requests anywhere fail the
 // run. Exit code 0 means everything passed.
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, check, serve } from './lib/harness.mjs';
+import { CHROMIUM, check, serve, stop } from './lib/harness.mjs';
 
 const DATA = mkdtempSync(join(tmpdir(), 'broadsheet-search-'));
 // demo/articles/09-alden-heads-meteor-record.md: the observatory secretary's
@@ -146,10 +146,5 @@ try {
   }
 } finally {
   await browser?.close();
-  if (server.exitCode === null) {
-    const exited = new Promise((done) => server.once('exit', done));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(DATA, { recursive: true, force: true });
+  await stop(server, DATA);
 }

@@ -2,6 +2,7 @@
 // "ok - …" checks, and starting `broadsheet serve` on a free loopback port.
 // (In lib/: scripts/test.sh runs tests/browser/*.mjs, not this file.)
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export const BIN = process.env.BROADSHEET_BIN || 'target/debug/broadsheet';
@@ -30,4 +31,15 @@ export function serve(dataDir) {
     });
   });
   return { server, addr };
+}
+
+// Stops the server started by `serve` (waiting until it has exited) and
+// removes its data directory.
+export async function stop(server, dataDir) {
+  if (server.exitCode === null) {
+    const exited = new Promise((done) => server.once('exit', done));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
 }

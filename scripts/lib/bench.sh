@@ -1,12 +1,40 @@
-# Sourced by the benchmarks: nginx serving the files under $WORK/www on
-# 127.0.0.1:PORT as the baseline, logging every request, using both cores
-# and keeping connections alive, like Broadsheet.
+# Sourced by the benchmarks that compare Broadsheet with nginx.
+#
+#   bench_prepare TOOL...
+#
+# Installs the tools that are missing (Debian packages of the same names),
+# builds the release binary, and makes $WORK, a scratch folder nginx's
+# workers can read, removed at exit after stopping $OURS_PID and nginx.
 #
 #   start_nginx WORK PORT [EXTRA_LOCATION...]
+#
+# nginx serving the files under WORK/www on 127.0.0.1:PORT as the baseline,
+# logging every request, using both cores and keeping connections alive,
+# like Broadsheet.
 #
 # Each EXTRA_LOCATION is one more `location` line for the server block.
 # Writes WORK/nginx.conf, starts nginx (its pid in WORK/nginx.pid) and
 # returns once it answers.
+
+bench_prepare() {
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+      break
+    fi
+  done
+  cargo build --release --quiet
+  WORK=$(mktemp -d)
+  chmod 755 "$WORK" # nginx workers run as an unprivileged user
+  trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+  [ -n "${OURS_PID:-}" ] && kill "$OURS_PID" 2>/dev/null || true
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
 
 start_nginx() {
   local work=$1 port=$2
