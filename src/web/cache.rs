@@ -84,7 +84,9 @@ impl CachedPage {
 
     /// True once, for whoever first asks: that caller compresses the page.
     pub fn claim_compression(&self) -> bool {
-        !self.compression_claimed.swap(true, Ordering::Relaxed)
+        // Read before writing: every cache hit asks, and a write on each would
+        // bounce the flag's cache line between cores on the hottest path.
+        !self.compression_claimed.load(Ordering::Relaxed) && !self.compression_claimed.swap(true, Ordering::Relaxed)
     }
 
     /// Compresses the body both ways; costly, so run off the request path.
