@@ -63,6 +63,27 @@ pub enum Command {
     /// Manage newsroom accounts (who can sign in to /admin/).
     #[command(subcommand)]
     User(UserCommand),
+    /// Bring a site over from another platform.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a WordPress export (Tools → Export → All content): authors,
+    /// categories, tags, posts, pages, attachments and comments. Importing the
+    /// same site again adds and updates only what changed.
+    Wxr {
+        /// The export file (WordPress eXtended RSS).
+        file: PathBuf,
+        /// A copy of the old site's wp-content/uploads folder: its images go
+        /// into the media library.
+        #[arg(long, value_name = "DIR")]
+        uploads: Option<PathBuf>,
+        /// Report what would be imported, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,6 +237,12 @@ impl Cli {
                 store.close().await;
                 result
             }
+            Command::Import(ImportCommand::Wxr { file, uploads, dry_run }) => {
+                let store = crate::setup::open_store(&mut config).await?;
+                let result = import_wxr(&store, &config, &file, uploads, dry_run).await;
+                store.close().await;
+                result
+            }
             Command::Settings(command) => {
                 let store = crate::setup::open_store(&mut config).await?;
                 let result = match command {
@@ -234,6 +261,41 @@ impl Cli {
                 store.close().await;
                 result
             }
+        }
+    }
+}
+
+async fn import_wxr(
+    store: &Store,
+    config: &Config,
+    file: &Path,
+    uploads: Option<PathBuf>,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::import::wordpress::{self, Options};
+    if let Some(dir) = uploads.as_deref().filter(|d| !d.is_dir()) {
+        anyhow::bail!("--uploads {}: not a folder", dir.display());
+    }
+    let progress = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg:<28} [{bar:30}] {pos}/{len} items, {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    progress.enable_steady_tick(std::time::Duration::from_millis(200));
+    let options = Options { uploads, dry_run };
+    let result = wordpress::import_wxr(store, &config.media_dir(), config.time_zone, file, &options, &progress).await;
+    progress.finish_and_clear();
+    match result {
+        Ok(summary) => {
+            print!("{summary}");
+            if dry_run {
+                println!("Dry run: nothing was written.");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("error: {}: {err}", file.display());
+            eprintln!("Nothing was imported: the site is as it was.");
+            Ok(ExitCode::FAILURE)
         }
     }
 }

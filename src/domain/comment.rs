@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
+use super::markdown;
+
 /// WordPress's limits, which editors know.
 pub const MAX_NAME: usize = 245;
 pub const MAX_EMAIL: usize = 100;
@@ -175,7 +177,8 @@ pub fn normalize_url(url: &str) -> Option<String> {
 /// `rel="nofollow ugc"`. The result is cleaned by ammonia with a small
 /// allow-list, so nothing executable can survive.
 pub fn render_body(text: &str) -> String {
-    let events = Parser::new_ext(text, Options::ENABLE_STRIKETHROUGH).map(|event| match event {
+    let events = markdown::drop_unsafe_links(Parser::new_ext(text, Options::ENABLE_STRIKETHROUGH), COMMENT_SCHEMES);
+    let events = events.map(|event| match event {
         // Any HTML the reader typed is shown as the text they typed.
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         // Headings, images, tables and the like become plain paragraphs or text.
@@ -189,11 +192,14 @@ pub fn render_body(text: &str) -> String {
     ammonia::Builder::empty()
         .add_tags(["p", "br", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "del"])
         .add_tag_attributes("a", ["href"])
-        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .url_schemes(COMMENT_SCHEMES.iter().copied().collect())
         .link_rel(Some("nofollow ugc noopener"))
         .clean(&unsafe_html)
         .to_string()
 }
+
+/// The link schemes comments may carry (and addresses relative to the site).
+const COMMENT_SCHEMES: &[&str] = &["http", "https", "mailto"];
 
 /// Counts the links in comment text, as WordPress's "more than N links" rule does.
 pub fn count_links(text: &str) -> usize {
@@ -248,6 +254,12 @@ mod tests {
         assert!(html.contains("<em>there</em>") && html.contains("<br>") && html.contains("<blockquote>"));
         assert!(!html.contains("javascript:"), "{html}");
         assert!(html.contains(r#"<a href="https://example.org" rel="nofollow ugc noopener">y</a>"#), "{html}");
+        // A link the sanitizer would strip of its address is shown as text, not as an `<a>` without `href`.
+        let html =
+            render_body("[x](javascript:alert(1)) [typo](hhttps://example.org) [here](/2024/01/) [m](mailto:a@b.co)");
+        assert!(!html.contains("<a>") && !html.contains("<a rel"), "{html}");
+        assert!(html.starts_with("<p>x typo <a href=\"/2024/01/\""), "{html}");
+        assert!(html.contains("href=\"mailto:a@b.co\""), "{html}");
     }
 
     #[test]

@@ -482,7 +482,8 @@ impl Store {
             "UPDATE articles SET headline = $1, standfirst = $2, body_markdown = $3, body_html = $4,
                 author_id = $5, agency = $6, status = $7, published_at = $8, updated_at = $9,
                 image_src = $10, image_alt = $11, image_caption = $12, image_credit = $13,
-                image_width = $14, image_height = $15, comments_open = $16, slug = $18, version = version + 1
+                image_width = $14, image_height = $15, comments_open = $16, slug = $18, version = version + 1,
+                admin_note = NULL
              WHERE id = $17",
         )
         .bind(input.headline)

@@ -29,6 +29,8 @@ pub struct ArticleRow {
     pub author_name: Option<String>,
     pub created_by: Option<i64>,
     pub comment_count: i64,
+    /// What the newsroom should know (set by an import, cleared by a save).
+    pub admin_note: Option<String>,
 }
 
 /// An article as the editor opens it.
@@ -52,6 +54,8 @@ pub struct EditableArticle {
     pub comments_open: i64,
     pub created_by: Option<i64>,
     pub version: i64,
+    /// What the newsroom should know (set by an import, cleared by a save).
+    pub admin_note: Option<String>,
 }
 
 /// An earlier text of an article.
@@ -93,7 +97,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT a.id, a.kind, a.slug, a.headline, a.status, a.published_at, a.updated_at, au.name AS author_name,
-                    a.created_by, a.comment_count
+                    a.created_by, a.comment_count, a.admin_note
              FROM articles a LEFT JOIN authors au ON au.id = a.author_id
              WHERE ($1 = $1){status}{search}
                AND ($2 = 0 OR a.id IN (SELECT article_id FROM article_categories WHERE category_id = $2))
@@ -117,7 +121,7 @@ impl Store {
         let article: EditableArticle = sqlx::query_as(
             "SELECT a.id, a.kind, a.slug, a.headline, a.standfirst, a.body_markdown, au.name AS byline, a.agency,
                     a.status, a.published_at, a.updated_at, a.image_src, a.image_alt, a.image_caption, a.image_credit,
-                    a.comments_open, a.created_by, a.version
+                    a.comments_open, a.created_by, a.version, a.admin_note
              FROM articles a LEFT JOIN authors au ON au.id = a.author_id WHERE a.id = $1",
         )
         .bind(id)

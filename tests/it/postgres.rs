@@ -221,3 +221,46 @@ async fn a_change_committed_out_of_id_order_still_reaches_the_cache() {
     assert!(app.page(&article).await.contains("Late edition"), "the earlier id, committed later, was not skipped");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_wordpress_import_on_postgresql() {
+    let Some(url) = fresh_database().await else { return };
+    let app = TestApp::spawn_on(&url).await;
+    let pool = sqlx::AnyPool::connect(&url).await.expect("database");
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.expect(sql);
+            n
+        }
+    };
+    let demo_articles = count("SELECT count(*) FROM articles").await;
+    let file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/datasets/wordpress/themeunittestdata.wordpress.xml");
+    let file = file.to_str().expect("path");
+    let run = app.cli(&["import", "wxr", file]);
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(run.status.success(), "{out}{}", String::from_utf8_lossy(&run.stderr));
+    // 58 posts and 21 pages, beside the demo site's own; 33 comments, 10 of them replies.
+    assert_eq!(count("SELECT count(*) FROM articles").await, demo_articles + 58 + 21, "{out}");
+    assert_eq!(
+        count("SELECT count(*) FROM comments WHERE id IN (SELECT local_id FROM imported WHERE kind = 'comment')").await,
+        33
+    );
+    assert_eq!(count("SELECT count(*) FROM comments c JOIN imported i ON i.local_id = c.id AND i.kind = 'comment' WHERE c.parent_id IS NOT NULL").await, 10);
+    let (slug, at): (String, i64) = sqlx::query_as(
+        "SELECT slug, published_at FROM articles WHERE slug = 'template-comments' AND status = 'published'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("an imported post");
+    let tz: chrono_tz::Tz = crate::helpers::TIME_ZONE.parse().expect("zone");
+    let path = broadsheet::publishing::permalink(broadsheet::domain::article::Kind::Article, &slug, Some(at), tz);
+    let page = app.page(&path).await;
+    assert!(page.contains("Template: Comments"), "{path}");
+    let again = app.cli(&["import", "wxr", file]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("Nothing changed"));
+    assert_eq!(count("SELECT count(*) FROM articles").await, demo_articles + 58 + 21);
+    pool.close().await;
+    app.stop().await;
+}

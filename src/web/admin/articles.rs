@@ -363,7 +363,7 @@ pub async fn edit_form(
     query: Result<Query<EditorQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let (_, form, context) = match load(&state, &admin, id).await {
+    let (article, form, context) = match load(&state, &admin, id).await {
         Ok(loaded) => loaded,
         Err(response) => return response,
     };
@@ -371,7 +371,7 @@ pub async fn edit_form(
         "draft" => Some("Saved as a draft.".to_owned()),
         "published" => Some("Published.".to_owned()),
         "scheduled" => Some("Scheduled: it will appear at the time given.".to_owned()),
-        _ => None,
+        _ => article.admin_note,
     };
     editor_page(&state, &admin, StatusCode::OK, &context, form, FieldErrors::new(), notice, None, None).await
 }

@@ -1,0 +1,541 @@
+//! Writing an import: everything inside one transaction, so that a file that
+//! turns out to be bad half-way leaves the site as it was, and a dry run is
+//! the same work rolled back at the end.
+
+use std::collections::HashMap;
+
+use sqlx::{Any, Transaction};
+
+use super::{Backend, Store, StoreError, StoreResult, invalidations, search};
+use crate::domain::cache_tags;
+use crate::domain::slug::{RESERVED, Slug};
+
+/// What an earlier import brought over from one site, by `(kind, source id)`:
+/// the row here and the digest of the item as it was then.
+pub type Known = HashMap<(String, String), (i64, String)>;
+
+/// An article or page as the importer files it.
+#[derive(Debug, Clone)]
+pub struct ImportArticle<'a> {
+    /// "article" or "page".
+    pub kind: &'a str,
+    /// The slug it would like; another is chosen if a different row holds it.
+    pub slug: &'a str,
+    pub headline: &'a str,
+    pub standfirst: &'a str,
+    pub body_markdown: &'a str,
+    pub body_html: &'a str,
+    pub author_id: Option<i64>,
+    /// `None`: a draft.
+    pub published_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub comments_open: bool,
+    pub sticky: bool,
+    pub admin_note: Option<&'a str>,
+    pub image: Option<ImportImage<'a>>,
+}
+
+/// A featured image.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportImage<'a> {
+    pub src: &'a str,
+    pub alt: &'a str,
+    pub caption: &'a str,
+    pub credit: &'a str,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+}
+
+/// A reader comment as the importer files it.
+#[derive(Debug, Clone)]
+pub struct ImportComment<'a> {
+    pub article_id: i64,
+    pub parent_id: Option<i64>,
+    pub author_name: &'a str,
+    pub author_email: &'a str,
+    pub author_url: Option<&'a str>,
+    pub body: &'a str,
+    pub body_html: &'a str,
+    /// pending, approved, spam or trash.
+    pub status: &'a str,
+    pub is_staff: bool,
+    pub ip: Option<&'a str>,
+    pub created_at: i64,
+}
+
+/// A media-library entry for an attachment.
+#[derive(Debug, Clone)]
+pub struct ImportMedia<'a> {
+    pub url: &'a str,
+    pub original_name: &'a str,
+    pub content_type: &'a str,
+    pub bytes: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub alt: &'a str,
+    pub caption: &'a str,
+    pub created_at: i64,
+}
+
+/// An import under way: one write transaction.
+pub struct ImportTx {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+    touched: Vec<i64>,
+    scheduled: Vec<i64>,
+}
+
+impl Store {
+    /// Starts an import (on SQLite this takes the write lock until it ends).
+    pub async fn begin_import(&self) -> StoreResult<ImportTx> {
+        Ok(ImportTx {
+            tx: self.begin_write().await?,
+            backend: self.backend,
+            touched: Vec::new(),
+            scheduled: Vec::new(),
+        })
+    }
+}
+
+impl ImportTx {
+    /// What was imported from `origin` before.
+    pub async fn known(&mut self, origin: &str) -> StoreResult<Known> {
+        let rows: Vec<(String, String, i64, String)> =
+            sqlx::query_as("SELECT kind, source_id, local_id, digest FROM imported WHERE origin = $1")
+                .bind(origin)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        Ok(rows.into_iter().map(|(kind, source, local, digest)| ((kind, source), (local, digest))).collect())
+    }
+
+    /// Records (or updates) where an item went.
+    pub async fn remember(
+        &mut self,
+        origin: &str,
+        kind: &str,
+        source_id: &str,
+        local_id: i64,
+        digest: &str,
+        old_url: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO imported (origin, kind, source_id, local_id, digest, old_url) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (origin, kind, source_id) DO UPDATE SET local_id = $4, digest = $5, old_url = $6",
+        )
+        .bind(origin)
+        .bind(kind)
+        .bind(source_id)
+        .bind(local_id)
+        .bind(digest)
+        .bind(old_url)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether a row still exists (a newsroom may have deleted an imported one).
+    pub async fn exists(&mut self, table: Table, id: i64) -> StoreResult<bool> {
+        let sql = format!("SELECT 1 FROM {} WHERE id = $1", table.name());
+        let row: Option<(i64,)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
+        Ok(row.is_some())
+    }
+
+    /// The user and byline of an old site's author: an existing user with the
+    /// same address is reused as they are; otherwise a new one is made without
+    /// a password (they cannot sign in until an administrator sends them an
+    /// invitation or a reset).
+    pub async fn author(
+        &mut self,
+        email: &str,
+        display_name: &str,
+        login: &str,
+        now: i64,
+    ) -> StoreResult<(i64, i64, bool)> {
+        let existing: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, display_name FROM users WHERE lower(email) = lower($1)")
+                .bind(email)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let (user_id, name, created) = match existing {
+            Some((id, name)) => (id, name, false),
+            None => {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO users (email, display_name, role, password_hash, must_change_password, created_at)
+                     VALUES ($1, $2, 'author', '', 1, $3) RETURNING id",
+                )
+                .bind(email)
+                .bind(display_name)
+                .bind(now)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                (id, display_name.to_owned(), true)
+            }
+        };
+        let byline: Option<(i64,)> = sqlx::query_as("SELECT id FROM authors WHERE user_id = $1 ORDER BY id LIMIT 1")
+            .bind(user_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let author_id = match byline {
+            Some((id,)) => id,
+            None => {
+                let base = Slug::from_title(if name.trim().is_empty() { login } else { &name })
+                    .or_else(|_| Slug::from_title(login))
+                    .map_or_else(|_| format!("author-{user_id}"), |s| s.to_string());
+                let slug = self.free_slug("authors", None, &base, None).await?;
+                let (id,): (i64,) =
+                    sqlx::query_as("INSERT INTO authors (slug, name, user_id) VALUES ($1, $2, $3) RETURNING id")
+                        .bind(&slug)
+                        .bind(&name)
+                        .bind(user_id)
+                        .fetch_one(&mut *self.tx)
+                        .await?;
+                id
+            }
+        };
+        Ok((user_id, author_id, created))
+    }
+
+    /// `base`, or `base-2`, `base-3`… whichever no other row of `table`
+    /// (of `kind`, for articles) holds.
+    async fn free_slug(
+        &mut self,
+        table: &str,
+        kind: Option<&str>,
+        base: &str,
+        own: Option<i64>,
+    ) -> StoreResult<String> {
+        let reserved = kind == Some("page") && RESERVED.contains(&base);
+        for n in 1..10_000 {
+            let slug = if n == 1 && !reserved { base.to_owned() } else { format!("{base}-{n}") };
+            if n == 1 && reserved {
+                continue;
+            }
+            let holder: Option<(i64,)> = match kind {
+                Some(kind) => {
+                    let sql = format!("SELECT id FROM {table} WHERE slug = $1 AND kind = $2");
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(&slug)
+                        .bind(kind)
+                        .fetch_optional(&mut *self.tx)
+                        .await?
+                }
+                None => {
+                    let sql = format!("SELECT id FROM {table} WHERE slug = $1");
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(&slug).fetch_optional(&mut *self.tx).await?
+                }
+            };
+            match holder {
+                None => return Ok(slug),
+                Some((id,)) if Some(id) == own => return Ok(slug),
+                Some(_) => {}
+            }
+        }
+        Err(StoreError::Rejected(format!("no free address for {base:?}")))
+    }
+
+    /// Adds or updates a category or tag (`existing`: the row an earlier
+    /// import made). A term with the same slug made here is reused.
+    pub async fn term(
+        &mut self,
+        table: Table,
+        existing: Option<i64>,
+        slug: &str,
+        name: &str,
+        parent_id: Option<i64>,
+    ) -> StoreResult<i64> {
+        let table_name = table.name();
+        let with_parent = table == Table::Categories;
+        if let Some(id) = existing {
+            let query = if with_parent {
+                sqlx::query("UPDATE categories SET name = $1, parent_id = $2 WHERE id = $3").bind(name).bind(parent_id)
+            } else {
+                sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table_name} SET name = $1 WHERE id = $2"))).bind(name)
+            };
+            query.bind(id).execute(&mut *self.tx).await?;
+            return Ok(id);
+        }
+        let found: Option<(i64,)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id FROM {table_name} WHERE slug = $1")))
+                .bind(slug)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        if let Some((id,)) = found {
+            return Ok(id);
+        }
+        let sql = if with_parent {
+            "INSERT INTO categories (slug, name, parent_id) VALUES ($1, $2, $3) RETURNING id".to_owned()
+        } else {
+            format!("INSERT INTO {table_name} (slug, name) VALUES ($1, $2) RETURNING id")
+        };
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(slug).bind(name);
+        if with_parent {
+            query = query.bind(parent_id);
+        }
+        let (id,): (i64,) = query.fetch_one(&mut *self.tx).await?;
+        Ok(id)
+    }
+
+    /// Adds an article or page, or updates the one an earlier import made.
+    pub async fn article(&mut self, existing: Option<i64>, a: &ImportArticle<'_>) -> StoreResult<i64> {
+        let base = Slug::parse(a.slug).map(|s| s.to_string()).map_err(StoreError::Rejected)?;
+        let slug = self.free_slug("articles", Some(a.kind), &base, existing).await?;
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO articles (kind, slug, headline, body_markdown, body_html, status, created_at, updated_at)
+                     VALUES ($1, $2, '', '', '', 'draft', $3, $3) RETURNING id",
+                )
+                .bind(a.kind)
+                .bind(&slug)
+                .bind(a.created_at)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                id
+            }
+        };
+        let image = a.image.as_ref();
+        sqlx::query(
+            "UPDATE articles SET slug = $1, headline = $2, standfirst = $3, body_markdown = $4, body_html = $5,
+                author_id = $6, status = $7, published_at = $8, updated_at = $9, comments_open = $10, sticky = $11,
+                admin_note = $12, image_src = $13, image_alt = $14, image_caption = $15, image_credit = $16,
+                image_width = $17, image_height = $18, created_at = $19, version = version + 1
+             WHERE id = $20",
+        )
+        .bind(&slug)
+        .bind(a.headline)
+        .bind(a.standfirst)
+        .bind(a.body_markdown)
+        .bind(a.body_html)
+        .bind(a.author_id)
+        .bind(if a.published_at.is_some() { "published" } else { "draft" })
+        .bind(a.published_at)
+        .bind(a.updated_at)
+        .bind(i64::from(a.comments_open))
+        .bind(i64::from(a.sticky))
+        .bind(a.admin_note)
+        .bind(image.map(|i| i.src))
+        .bind(image.map(|i| i.alt))
+        .bind(image.map(|i| i.caption))
+        .bind(image.map(|i| i.credit))
+        .bind(image.and_then(|i| i.width))
+        .bind(image.and_then(|i| i.height))
+        .bind(a.created_at)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        self.touched.push(id);
+        if let Some(at) = a.published_at {
+            self.scheduled.push(at);
+        }
+        Ok(id)
+    }
+
+    /// Replaces an article's categories and tags.
+    pub async fn article_terms(&mut self, id: i64, categories: &[i64], tags: &[i64]) -> StoreResult<()> {
+        sqlx::query("DELETE FROM article_categories WHERE article_id = $1").bind(id).execute(&mut *self.tx).await?;
+        sqlx::query("DELETE FROM article_tags WHERE article_id = $1").bind(id).execute(&mut *self.tx).await?;
+        for (table, ids, column) in
+            [("article_categories", categories, "category_id"), ("article_tags", tags, "tag_id")]
+        {
+            let mut seen = Vec::new();
+            for &term in ids.iter() {
+                if seen.contains(&term) {
+                    continue;
+                }
+                seen.push(term);
+                let sql = format!("INSERT INTO {table} (article_id, {column}, position) VALUES ($1, $2, $3)");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .bind(term)
+                    .bind(seen.len() as i64 - 1)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets a page's parent page.
+    pub async fn page_parent(&mut self, id: i64, parent_id: Option<i64>) -> StoreResult<()> {
+        sqlx::query("UPDATE articles SET parent_id = $1 WHERE id = $2")
+            .bind(parent_id)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// A category's parent, once both are filed.
+    pub async fn category_parent(&mut self, id: i64, parent_id: i64) -> StoreResult<()> {
+        if id == parent_id {
+            return Ok(());
+        }
+        sqlx::query("UPDATE categories SET parent_id = $1 WHERE id = $2")
+            .bind(parent_id)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// A media-library entry's address and size.
+    pub async fn media_row(&mut self, id: i64) -> StoreResult<(String, Option<i64>, Option<i64>)> {
+        Ok(sqlx::query_as("SELECT url, width, height FROM media WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    /// Adds an attachment to the media library (or finds the entry at its
+    /// address), or updates the entry an earlier import made.
+    pub async fn media(&mut self, existing: Option<i64>, m: &ImportMedia<'_>) -> StoreResult<i64> {
+        if let Some(id) = existing {
+            sqlx::query(
+                "UPDATE media SET url = $1, original_name = $2, content_type = $3, bytes = $4, width = $5,
+                    height = $6, alt = $7, caption = $8 WHERE id = $9",
+            )
+            .bind(m.url)
+            .bind(m.original_name)
+            .bind(m.content_type)
+            .bind(m.bytes)
+            .bind(m.width)
+            .bind(m.height)
+            .bind(m.alt)
+            .bind(m.caption)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+            return Ok(id);
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO media (url, original_name, content_type, bytes, width, height, alt, caption, credit,
+                uploaded_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', NULL, $9)
+             ON CONFLICT (url) DO UPDATE SET alt = excluded.alt, caption = excluded.caption
+             RETURNING id",
+        )
+        .bind(m.url)
+        .bind(m.original_name)
+        .bind(m.content_type)
+        .bind(m.bytes)
+        .bind(m.width)
+        .bind(m.height)
+        .bind(m.alt)
+        .bind(m.caption)
+        .bind(m.created_at)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// Adds a comment, or updates the one an earlier import made.
+    pub async fn comment(&mut self, existing: Option<i64>, c: &ImportComment<'_>) -> StoreResult<i64> {
+        let id = match existing {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE comments SET article_id = $1, parent_id = $2, author_name = $3, author_email = $4,
+                        author_url = $5, body = $6, body_html = $7, status = $8, is_staff = $9, ip = $10,
+                        created_at = $11, status_changed_at = $11
+                     WHERE id = $12",
+                )
+                .bind(c.article_id)
+                .bind(c.parent_id)
+                .bind(c.author_name)
+                .bind(c.author_email)
+                .bind(c.author_url)
+                .bind(c.body)
+                .bind(c.body_html)
+                .bind(c.status)
+                .bind(i64::from(c.is_staff))
+                .bind(c.ip)
+                .bind(c.created_at)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+                id
+            }
+            None => {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO comments (article_id, parent_id, author_name, author_email, author_url, body,
+                        body_html, status, is_staff, ip, created_at, status_changed_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                )
+                .bind(c.article_id)
+                .bind(c.parent_id)
+                .bind(c.author_name)
+                .bind(c.author_email)
+                .bind(c.author_url)
+                .bind(c.body)
+                .bind(c.body_html)
+                .bind(c.status)
+                .bind(i64::from(c.is_staff))
+                .bind(c.ip)
+                .bind(c.created_at)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                id
+            }
+        };
+        self.touched.push(c.article_id);
+        Ok(id)
+    }
+
+    /// Ends the import: indexes what changed for search, recounts comments,
+    /// empties every server's page cache (now, and when each scheduled article
+    /// goes public), then commits, or, for a dry run, rolls everything back.
+    pub async fn finish(mut self, now: i64, dry_run: bool) -> StoreResult<()> {
+        self.touched.sort_unstable();
+        self.touched.dedup();
+        for &id in &self.touched {
+            search::index_article(&mut self.tx, self.backend, id).await?;
+            sqlx::query(
+                "UPDATE articles SET comment_count =
+                    (SELECT count(*) FROM comments WHERE article_id = $1 AND status = 'approved')
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        if !self.touched.is_empty() {
+            let mut tags = vec![(cache_tags::SITE.to_owned(), now)];
+            self.scheduled.sort_unstable();
+            self.scheduled.dedup();
+            tags.extend(self.scheduled.iter().filter(|&&at| at > now).map(|&at| (cache_tags::SITE.to_owned(), at)));
+            invalidations::log(&mut self.tx, &tags).await?;
+        }
+        if dry_run {
+            self.tx.rollback().await?;
+        } else {
+            self.tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Tables an import writes rows of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Articles,
+    Categories,
+    Tags,
+    Comments,
+    Media,
+    Authors,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Articles => "articles",
+            Table::Categories => "categories",
+            Table::Tags => "tags",
+            Table::Comments => "comments",
+            Table::Media => "media",
+            Table::Authors => "authors",
+        }
+    }
+}
