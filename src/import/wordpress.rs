@@ -23,7 +23,9 @@ use crate::domain::comment;
 use crate::domain::markdown;
 use crate::domain::slug::Slug;
 use crate::media;
-use crate::store::{ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, Known, Store, StoreError, Table};
+use crate::store::{
+    ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, IndexText, Known, Store, StoreError, Table,
+};
 
 /// How to import.
 #[derive(Debug, Clone, Default)]
@@ -285,7 +287,7 @@ pub async fn import_wxr(
     let mut categories: HashMap<String, i64> = HashMap::new();
     let mut tags: HashMap<String, i64> = HashMap::new();
     let mut category_parents: Vec<(i64, String)> = Vec::new();
-    let mut authors: HashMap<String, i64> = HashMap::new();
+    let mut authors: HashMap<String, (i64, String)> = HashMap::new();
     let mut page_parents: Vec<(i64, i64)> = Vec::new();
     while let Some(item) = reader.next()? {
         match item {
@@ -300,7 +302,7 @@ pub async fn import_wxr(
                 let name = if a.display_name.trim().is_empty() { a.login.clone() } else { a.display_name.clone() };
                 let (_, author_id, created) = run.tx.author(&email, &name, &a.login, now).await?;
                 run.summary.authors.count(if created { Change::Added } else { Change::Unchanged });
-                authors.insert(a.login.clone(), author_id);
+                authors.insert(a.login.clone(), (author_id, name));
             }
             WxrItem::Term(term) => {
                 progress.set_message("categories and tags");
@@ -371,7 +373,8 @@ pub async fn import_wxr(
 struct Terms<'a> {
     categories: &'a HashMap<String, i64>,
     tags: &'a HashMap<String, i64>,
-    authors: &'a HashMap<String, i64>,
+    /// Byline id and name by login.
+    authors: &'a HashMap<String, (i64, String)>,
 }
 
 /// One import under way.
@@ -388,24 +391,12 @@ struct Run<'s> {
 
 impl Run<'_> {
     /// Whether an earlier import brought this item, and whether it changed since.
-    async fn earlier(
-        &mut self,
-        kind: &str,
-        source_id: &str,
-        digest: &str,
-        table: Table,
-    ) -> Result<Earlier, ImportError> {
-        match self.known.get(&(kind.to_owned(), source_id.to_owned())) {
-            Some((id, old)) => {
-                let id = *id;
-                let same = old == digest;
-                if !self.tx.exists(table, id).await? {
-                    return Ok(Earlier::New);
-                }
-                Ok(if same { Earlier::Same(id) } else { Earlier::Changed(id) })
-            }
-            None => Ok(Earlier::New),
-        }
+    async fn earlier(&mut self, kind: &str, source_id: &str, digest: &str) -> Result<Earlier, ImportError> {
+        Ok(match self.known.get(&(kind.to_owned(), source_id.to_owned())) {
+            Some((id, old)) if old == digest => Earlier::Same(*id),
+            Some((id, _)) => Earlier::Changed(*id),
+            None => Earlier::New,
+        })
     }
 
     /// A category or tag: its row, and whether this import added or changed it.
@@ -421,7 +412,7 @@ impl Run<'_> {
         let name = if term.name.trim().is_empty() { slug.clone() } else { plain(&term.name) };
         let tally = if table == Table::Categories { &mut self.summary.categories } else { &mut self.summary.tags };
         let earlier = match self.known.get(&(kind.to_owned(), source_id.clone())) {
-            Some((id, old)) if self.tx.exists(table, *id).await? => Some((*id, old == &digest)),
+            Some((id, old)) => Some((*id, old == &digest)),
             _ => None,
         };
         let tally_change = match earlier {
@@ -454,7 +445,7 @@ impl Run<'_> {
         let credit = meta("_media_credit");
         let digest = digest(&(a.id, &url, &alt, &caption, &credit, &a.title, a.parent));
         let source_id = a.id.to_string();
-        let earlier = self.earlier("attachment", &source_id, &digest, Table::Media).await?;
+        let earlier = self.earlier("attachment", &source_id, &digest).await?;
         let previous = match earlier {
             Earlier::Same(id) | Earlier::Changed(id) => Some((id, self.tx.media_row(id).await?)),
             Earlier::New => None,
@@ -533,7 +524,7 @@ impl Run<'_> {
         // media library), the post is converted again.
         let digest = digest(&(&without_comments, &library.fingerprint));
         let source_id = post.id.to_string();
-        let earlier = self.earlier(source_kind, &source_id, &digest, Table::Articles).await?;
+        let earlier = self.earlier(source_kind, &source_id, &digest).await?;
         let tally = if kind == "page" { &mut self.summary.pages } else { &mut self.summary.posts };
         let id = match earlier {
             Earlier::Same(id) => {
@@ -583,7 +574,7 @@ impl Run<'_> {
                     standfirst: &standfirst,
                     body_markdown: &converted.markdown,
                     body_html: &body_html,
-                    author_id: terms.authors.get(&post.creator).copied(),
+                    author_id: terms.authors.get(&post.creator).map(|(id, _)| *id),
                     published_at,
                     created_at: at,
                     updated_at: now,
@@ -608,7 +599,22 @@ impl Run<'_> {
                         }
                     }
                 }
-                self.tx.article_terms(id, &category_ids, &tag_ids).await?;
+                self.tx.article_terms(id, &category_ids, &tag_ids, existing.is_none()).await?;
+                let tag_names: Vec<&str> = match kind {
+                    "article" => {
+                        post.terms.iter().filter(|t| t.domain == "post_tag").map(|t| t.name.as_str()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let author = terms.authors.get(&post.creator).map_or("", |(_, name)| name.as_str());
+                let text = IndexText {
+                    headline: &headline,
+                    standfirst: &standfirst,
+                    body: &markdown::plain_text(&converted.markdown),
+                    tags: &tag_names.join(" "),
+                    author,
+                };
+                self.tx.index(id, &text).await?;
                 self.tx.remember(&self.origin, source_kind, &source_id, id, &digest, Some(&post.link)).await?;
                 id
             }
@@ -617,7 +623,8 @@ impl Run<'_> {
         Ok(id)
     }
 
-    /// A post's comments, parents before replies.
+    /// A post's comments. New ones are written in batches, parents before
+    /// their replies (one batch per level of the threads).
     async fn comments(
         &mut self,
         post: &WxrPost,
@@ -627,98 +634,106 @@ impl Run<'_> {
     ) -> Result<(), ImportError> {
         let mut order: Vec<&WxrComment> = post.comments.iter().collect();
         order.sort_by_key(|c| c.id);
-        let in_post: std::collections::HashSet<i64> = order.iter().map(|c| c.id).collect();
-        let mut done: std::collections::HashSet<i64> = std::collections::HashSet::new();
-        let mut pending = order;
-        while !pending.is_empty() {
-            let before = pending.len();
-            let mut later = Vec::new();
-            for c in pending {
-                // A reply waits for its parent (unless the parent is not in the file).
-                if c.parent != 0 && in_post.contains(&c.parent) && !done.contains(&c.parent) && c.parent != c.id {
-                    later.push(c);
-                    continue;
+        let mut fresh: Vec<(&WxrComment, String)> = Vec::new();
+        let mut changed: Vec<(&WxrComment, String, i64)> = Vec::new();
+        for c in order {
+            let digest = digest(&(c, article_id));
+            match self.earlier("comment", &c.id.to_string(), &digest).await? {
+                Earlier::Same(id) => {
+                    self.summary.comments.count(Change::Unchanged);
+                    self.local.insert(("comment", c.id), id);
                 }
-                self.comment(c, article_id, tz, keep_ip_after).await?;
-                done.insert(c.id);
+                Earlier::Changed(id) => changed.push((c, digest, id)),
+                Earlier::New => fresh.push((c, digest)),
             }
-            if later.len() == before {
-                // A cycle of parents: file the rest without them.
-                for c in later {
-                    self.comment(c, article_id, tz, keep_ip_after).await?;
-                }
-                break;
+        }
+        let mut waiting = fresh;
+        while !waiting.is_empty() {
+            let pending: std::collections::HashSet<i64> = waiting.iter().map(|(c, _)| c.id).collect();
+            let (mut ready, later): (Vec<_>, Vec<_>) =
+                waiting.into_iter().partition(|(c, _)| c.parent == c.id || !pending.contains(&c.parent));
+            if ready.is_empty() {
+                // A cycle of parents: file the rest; the missing parents stay unset.
+                ready = later;
+                waiting = Vec::new();
+            } else {
+                waiting = later;
             }
-            pending = later;
+            let prepared: Vec<Prepared> = ready.iter().map(|(c, _)| prepare(c, tz, keep_ip_after)).collect();
+            let rows: Vec<ImportComment> =
+                ready.iter().zip(&prepared).map(|((c, _), p)| self.as_import(c, p, article_id)).collect();
+            let ids = self.tx.new_comments(&rows).await?;
+            for ((c, digest), id) in ready.iter().zip(ids) {
+                self.summary.comments.count(Change::Added);
+                self.local.insert(("comment", c.id), id);
+                self.tx.remember(&self.origin, "comment", &c.id.to_string(), id, digest, None).await?;
+            }
+        }
+        for (c, digest, id) in changed {
+            let p = prepare(c, tz, keep_ip_after);
+            let row = self.as_import(c, &p, article_id);
+            self.tx.comment(Some(id), &row).await?;
+            self.summary.comments.count(Change::Updated);
+            self.local.insert(("comment", c.id), id);
+            self.tx.remember(&self.origin, "comment", &c.id.to_string(), id, &digest, None).await?;
         }
         Ok(())
     }
 
-    async fn comment(
-        &mut self,
-        c: &WxrComment,
-        article_id: i64,
-        tz: Tz,
-        keep_ip_after: i64,
-    ) -> Result<(), ImportError> {
-        let digest = digest(&(c, article_id));
-        let source_id = c.id.to_string();
-        let earlier = self.earlier("comment", &source_id, &digest, Table::Comments).await?;
-        let id = match earlier {
-            Earlier::Same(id) => {
-                self.summary.comments.count(Change::Unchanged);
-                id
-            }
-            _ => {
-                self.summary.comments.count(if matches!(earlier, Earlier::New) {
-                    Change::Added
-                } else {
-                    Change::Updated
-                });
-                let status = match c.approved.as_str() {
-                    "1" | "approve" | "approved" => "approved",
-                    "spam" => "spam",
-                    "trash" | "post-trashed" => "trash",
-                    _ => "pending",
-                };
-                let created_at = wp_time(&c.date_gmt, &c.date, tz).unwrap_or(0);
-                let body = content::comment_markdown(&c.content);
-                let body_html = comment::render_body(&body);
-                let parent_id = match c.parent {
-                    0 => None,
-                    p => self
-                        .local
-                        .get(&("comment", p))
-                        .copied()
-                        .or_else(|| self.known.get(&("comment".to_owned(), p.to_string())).map(|(id, _)| *id)),
-                };
-                let url = comment::normalize_url(&c.author_url);
-                let ip = (created_at > keep_ip_after && !c.author_ip.is_empty()).then_some(c.author_ip.as_str());
-                let name = if c.author.trim().is_empty() { "Anonymous" } else { c.author.trim() };
-                let imported = ImportComment {
-                    article_id,
-                    parent_id,
-                    author_name: name,
-                    author_email: c.author_email.trim(),
-                    author_url: url.as_deref(),
-                    body: &body,
-                    body_html: &body_html,
-                    status,
-                    is_staff: c.user_id != 0,
-                    ip,
-                    created_at,
-                };
-                let existing = match earlier {
-                    Earlier::Changed(id) => Some(id),
-                    _ => None,
-                };
-                let id = self.tx.comment(existing, &imported).await?;
-                self.tx.remember(&self.origin, "comment", &source_id, id, &digest, None).await?;
-                id
-            }
+    /// A comment as the store files it; its parent, if already filed.
+    fn as_import<'p>(&self, c: &'p WxrComment, p: &'p Prepared, article_id: i64) -> ImportComment<'p> {
+        let parent_id = match c.parent {
+            0 => None,
+            parent => self
+                .local
+                .get(&("comment", parent))
+                .copied()
+                .or_else(|| self.known.get(&("comment".to_owned(), parent.to_string())).map(|(id, _)| *id)),
         };
-        self.local.insert(("comment", c.id), id);
-        Ok(())
+        ImportComment {
+            article_id,
+            parent_id,
+            author_name: if c.author.trim().is_empty() { "Anonymous" } else { c.author.trim() },
+            author_email: c.author_email.trim(),
+            author_url: p.url.as_deref(),
+            body: &p.body,
+            body_html: &p.body_html,
+            status: p.status,
+            is_staff: c.user_id != 0,
+            ip: p.ip.then_some(c.author_ip.as_str()),
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// What a comment becomes here, before it is filed.
+struct Prepared {
+    body: String,
+    body_html: String,
+    url: Option<String>,
+    status: &'static str,
+    created_at: i64,
+    /// Whether its IP address is still within the retention period.
+    ip: bool,
+}
+
+fn prepare(c: &WxrComment, tz: Tz, keep_ip_after: i64) -> Prepared {
+    let status = match c.approved.as_str() {
+        "1" | "approve" | "approved" => "approved",
+        "spam" => "spam",
+        "trash" | "post-trashed" => "trash",
+        _ => "pending",
+    };
+    let created_at = wp_time(&c.date_gmt, &c.date, tz).unwrap_or(0);
+    let body = content::comment_markdown(&c.content);
+    let body_html = comment::render_body(&body);
+    Prepared {
+        body,
+        body_html,
+        url: comment::normalize_url(&c.author_url),
+        status,
+        created_at,
+        ip: created_at > keep_ip_after && !c.author_ip.is_empty(),
     }
 }
 

@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
+use futures_util::TryStreamExt;
 use sqlx::{Any, Transaction};
 
-use super::{Backend, Store, StoreError, StoreResult, invalidations, search};
+use super::{Backend, IndexText, Store, StoreError, StoreResult, invalidations, search};
 use crate::domain::cache_tags;
 use crate::domain::slug::{RESERVED, Slug};
 
@@ -82,34 +83,105 @@ pub struct ImportMedia<'a> {
 pub struct ImportTx {
     tx: Transaction<'static, Any>,
     backend: Backend,
+    /// Articles whose comments changed: their counts are made again at the end.
     touched: Vec<i64>,
+    any_article: bool,
     scheduled: Vec<i64>,
+    memory: Vec<Memory>,
+    /// Articles' and pages' slugs, by kind and slug (read once, then kept here).
+    slugs: Option<HashMap<(String, String), i64>>,
+    /// Category and tag links waiting for the next batch: (tag?, article, term, position).
+    links: Vec<(bool, i64, i64, i64)>,
+    /// Search texts waiting for the next batch: (article, headline, standfirst, body, tags, author).
+    texts: Vec<(i64, [String; 5])>,
 }
+
+/// A row of `imported`, waiting for the next batch.
+struct Memory {
+    origin: String,
+    kind: String,
+    source_id: String,
+    local_id: i64,
+    digest: String,
+    old_url: Option<String>,
+}
+
+/// Rows written by one statement. More saves little: binding slows down
+/// with the number of parameters in a statement.
+const BATCH: usize = 100;
+
+/// `($1, $2, $3), ($4, $5, $6)…` for `rows` rows of `columns` values.
+fn placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", r * columns + c + 1));
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// An import reads through system calls, not a memory map: the map would
+/// count every page of a large archive it looked at in the process's memory.
+const IMPORT_MMAP: &str = "PRAGMA mmap_size = 0";
+/// As the store sets it for every connection (see `Store::connect`).
+const SERVING_MMAP: &str = "PRAGMA mmap_size = 268435456";
 
 impl Store {
     /// Starts an import (on SQLite this takes the write lock until it ends).
     pub async fn begin_import(&self) -> StoreResult<ImportTx> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query(IMPORT_MMAP).execute(&mut *tx).await?;
+        }
         Ok(ImportTx {
-            tx: self.begin_write().await?,
+            tx,
             backend: self.backend,
             touched: Vec::new(),
+            any_article: false,
             scheduled: Vec::new(),
+            memory: Vec::new(),
+            slugs: None,
+            links: Vec::new(),
+            texts: Vec::new(),
         })
     }
 }
 
 impl ImportTx {
-    /// What was imported from `origin` before.
+    /// What was imported from `origin` before and is still here (a newsroom
+    /// may have deleted an imported row since: it is then imported anew).
     pub async fn known(&mut self, origin: &str) -> StoreResult<Known> {
-        let rows: Vec<(String, String, i64, String)> =
-            sqlx::query_as("SELECT kind, source_id, local_id, digest FROM imported WHERE origin = $1")
-                .bind(origin)
-                .fetch_all(&mut *self.tx)
-                .await?;
-        Ok(rows.into_iter().map(|(kind, source, local, digest)| ((kind, source), (local, digest))).collect())
+        let mut rows = sqlx::query_as::<_, (String, String, i64, String)>(
+            "SELECT i.kind, i.source_id, i.local_id, i.digest FROM imported i
+             WHERE i.origin = $1 AND CASE i.kind
+                WHEN 'post' THEN EXISTS (SELECT 1 FROM articles t WHERE t.id = i.local_id)
+                WHEN 'page' THEN EXISTS (SELECT 1 FROM articles t WHERE t.id = i.local_id)
+                WHEN 'comment' THEN EXISTS (SELECT 1 FROM comments t WHERE t.id = i.local_id)
+                WHEN 'category' THEN EXISTS (SELECT 1 FROM categories t WHERE t.id = i.local_id)
+                WHEN 'tag' THEN EXISTS (SELECT 1 FROM tags t WHERE t.id = i.local_id)
+                WHEN 'attachment' THEN EXISTS (SELECT 1 FROM media t WHERE t.id = i.local_id)
+                ELSE FALSE END",
+        )
+        .bind(origin)
+        .fetch(&mut *self.tx);
+        let mut known = Known::new();
+        while let Some((kind, source, local, digest)) = rows.try_next().await? {
+            known.insert((kind, source), (local, digest));
+        }
+        Ok(known)
     }
 
-    /// Records (or updates) where an item went.
+    /// Records (or updates) where an item went. Written in batches (the
+    /// importer keeps what it needs of them in memory).
     pub async fn remember(
         &mut self,
         origin: &str,
@@ -119,27 +191,43 @@ impl ImportTx {
         digest: &str,
         old_url: Option<&str>,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO imported (origin, kind, source_id, local_id, digest, old_url) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (origin, kind, source_id) DO UPDATE SET local_id = $4, digest = $5, old_url = $6",
-        )
-        .bind(origin)
-        .bind(kind)
-        .bind(source_id)
-        .bind(local_id)
-        .bind(digest)
-        .bind(old_url)
-        .execute(&mut *self.tx)
-        .await?;
+        self.memory.push(Memory {
+            origin: origin.to_owned(),
+            kind: kind.to_owned(),
+            source_id: source_id.to_owned(),
+            local_id,
+            digest: digest.to_owned(),
+            old_url: old_url.map(str::to_owned),
+        });
+        if self.memory.len() >= BATCH {
+            self.flush_memory().await?;
+        }
         Ok(())
     }
 
-    /// Whether a row still exists (a newsroom may have deleted an imported one).
-    pub async fn exists(&mut self, table: Table, id: i64) -> StoreResult<bool> {
-        let sql = format!("SELECT 1 FROM {} WHERE id = $1", table.name());
-        let row: Option<(i64,)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *self.tx).await?;
-        Ok(row.is_some())
+    async fn flush_memory(&mut self) -> StoreResult<()> {
+        if self.memory.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.memory);
+        let sql = format!(
+            "INSERT INTO imported (origin, kind, source_id, local_id, digest, old_url) VALUES {}
+             ON CONFLICT (origin, kind, source_id) DO UPDATE SET local_id = excluded.local_id,
+                digest = excluded.digest, old_url = excluded.old_url",
+            placeholders(rows.len(), 6)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for m in &rows {
+            query = query
+                .bind(&m.origin)
+                .bind(&m.kind)
+                .bind(&m.source_id)
+                .bind(m.local_id)
+                .bind(&m.digest)
+                .bind(&m.old_url);
+        }
+        query.execute(&mut *self.tx).await?;
+        Ok(())
     }
 
     /// The user and byline of an old site's author: an existing user with the
@@ -197,6 +285,16 @@ impl ImportTx {
         Ok((user_id, author_id, created))
     }
 
+    /// Every article's and page's slug, read on first use.
+    async fn article_slugs(&mut self) -> StoreResult<&mut HashMap<(String, String), i64>> {
+        if self.slugs.is_none() {
+            let rows: Vec<(String, String, i64)> =
+                sqlx::query_as("SELECT kind, slug, id FROM articles").fetch_all(&mut *self.tx).await?;
+            self.slugs = Some(rows.into_iter().map(|(kind, slug, id)| ((kind, slug), id)).collect());
+        }
+        Ok(self.slugs.get_or_insert_with(HashMap::new))
+    }
+
     /// `base`, or `base-2`, `base-3`… whichever no other row of `table`
     /// (of `kind`, for articles) holds.
     async fn free_slug(
@@ -207,6 +305,21 @@ impl ImportTx {
         own: Option<i64>,
     ) -> StoreResult<String> {
         let reserved = kind == Some("page") && RESERVED.contains(&base);
+        if let Some(kind) = kind.filter(|_| table == "articles") {
+            let slugs = self.article_slugs().await?;
+            for n in 1..10_000 {
+                if n == 1 && reserved {
+                    continue;
+                }
+                let slug = if n == 1 { base.to_owned() } else { format!("{base}-{n}") };
+                match slugs.get(&(kind.to_owned(), slug.clone())) {
+                    None => return Ok(slug),
+                    Some(&id) if Some(id) == own => return Ok(slug),
+                    Some(_) => {}
+                }
+            }
+            return Err(StoreError::Rejected(format!("no free address for {base:?}")));
+        }
         for n in 1..10_000 {
             let slug = if n == 1 && !reserved { base.to_owned() } else { format!("{base}-{n}") };
             if n == 1 && reserved {
@@ -281,79 +394,115 @@ impl ImportTx {
     pub async fn article(&mut self, existing: Option<i64>, a: &ImportArticle<'_>) -> StoreResult<i64> {
         let base = Slug::parse(a.slug).map(|s| s.to_string()).map_err(StoreError::Rejected)?;
         let slug = self.free_slug("articles", Some(a.kind), &base, existing).await?;
-        let id = match existing {
-            Some(id) => id,
-            None => {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO articles (kind, slug, headline, body_markdown, body_html, status, created_at, updated_at)
-                     VALUES ($1, $2, '', '', '', 'draft', $3, $3) RETURNING id",
-                )
-                .bind(a.kind)
-                .bind(&slug)
-                .bind(a.created_at)
-                .fetch_one(&mut *self.tx)
-                .await?;
-                id
+        const COLUMNS: &str = "slug, headline, standfirst, body_markdown, body_html, author_id, status, published_at,
+            updated_at, comments_open, sticky, admin_note, image_src, image_alt, image_caption, image_credit,
+            image_width, image_height, created_at";
+        let sql = match existing {
+            None => format!(
+                "INSERT INTO articles ({COLUMNS}, kind, version) VALUES ({}, 1) RETURNING id",
+                (1..=20).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+            ),
+            Some(_) => {
+                let sets: Vec<String> =
+                    COLUMNS.split(',').enumerate().map(|(n, c)| format!("{} = ${}", c.trim(), n + 1)).collect();
+                format!("UPDATE articles SET {}, version = version + 1 WHERE id = $20 RETURNING id", sets.join(", "))
             }
         };
         let image = a.image.as_ref();
-        sqlx::query(
-            "UPDATE articles SET slug = $1, headline = $2, standfirst = $3, body_markdown = $4, body_html = $5,
-                author_id = $6, status = $7, published_at = $8, updated_at = $9, comments_open = $10, sticky = $11,
-                admin_note = $12, image_src = $13, image_alt = $14, image_caption = $15, image_credit = $16,
-                image_width = $17, image_height = $18, created_at = $19, version = version + 1
-             WHERE id = $20",
-        )
-        .bind(&slug)
-        .bind(a.headline)
-        .bind(a.standfirst)
-        .bind(a.body_markdown)
-        .bind(a.body_html)
-        .bind(a.author_id)
-        .bind(if a.published_at.is_some() { "published" } else { "draft" })
-        .bind(a.published_at)
-        .bind(a.updated_at)
-        .bind(i64::from(a.comments_open))
-        .bind(i64::from(a.sticky))
-        .bind(a.admin_note)
-        .bind(image.map(|i| i.src))
-        .bind(image.map(|i| i.alt))
-        .bind(image.map(|i| i.caption))
-        .bind(image.map(|i| i.credit))
-        .bind(image.and_then(|i| i.width))
-        .bind(image.and_then(|i| i.height))
-        .bind(a.created_at)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        self.touched.push(id);
+        let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(slug.clone())
+            .bind(a.headline)
+            .bind(a.standfirst)
+            .bind(a.body_markdown)
+            .bind(a.body_html)
+            .bind(a.author_id)
+            .bind(if a.published_at.is_some() { "published" } else { "draft" })
+            .bind(a.published_at)
+            .bind(a.updated_at)
+            .bind(i64::from(a.comments_open))
+            .bind(i64::from(a.sticky))
+            .bind(a.admin_note)
+            .bind(image.map(|i| i.src))
+            .bind(image.map(|i| i.alt))
+            .bind(image.map(|i| i.caption))
+            .bind(image.map(|i| i.credit))
+            .bind(image.and_then(|i| i.width))
+            .bind(image.and_then(|i| i.height))
+            .bind(a.created_at);
+        let query = match existing {
+            None => query.bind(a.kind),
+            Some(id) => query.bind(id),
+        };
+        let (id,): (i64,) = query.fetch_one(&mut *self.tx).await?;
+        self.article_slugs().await?.insert((a.kind.to_owned(), slug), id);
+        self.any_article = true;
         if let Some(at) = a.published_at {
             self.scheduled.push(at);
         }
         Ok(id)
     }
 
-    /// Replaces an article's categories and tags.
-    pub async fn article_terms(&mut self, id: i64, categories: &[i64], tags: &[i64]) -> StoreResult<()> {
-        sqlx::query("DELETE FROM article_categories WHERE article_id = $1").bind(id).execute(&mut *self.tx).await?;
-        sqlx::query("DELETE FROM article_tags WHERE article_id = $1").bind(id).execute(&mut *self.tx).await?;
+    /// Indexes an article for search from its words, already in hand.
+    pub async fn index(&mut self, id: i64, text: &IndexText<'_>) -> StoreResult<()> {
+        let words = [text.headline, text.standfirst, text.body, text.tags, text.author].map(str::to_owned);
+        self.texts.push((id, words));
+        if self.texts.len() >= BATCH / 4 {
+            self.flush_texts().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush_texts(&mut self) -> StoreResult<()> {
+        let texts = std::mem::take(&mut self.texts);
+        let rows: Vec<(i64, IndexText)> = texts
+            .iter()
+            .map(|(id, [headline, standfirst, body, tags, author])| {
+                (*id, IndexText { headline, standfirst, body, tags, author })
+            })
+            .collect();
+        search::index_texts(&mut self.tx, self.backend, &rows).await
+    }
+
+    async fn flush_links(&mut self) -> StoreResult<()> {
+        let links = std::mem::take(&mut self.links);
+        for (is_tag, table, column) in [(false, "article_categories", "category_id"), (true, "article_tags", "tag_id")]
+        {
+            let rows: Vec<&(bool, i64, i64, i64)> = links.iter().filter(|l| l.0 == is_tag).collect();
+            for chunk in rows.chunks(BATCH) {
+                let sql = format!(
+                    "INSERT INTO {table} (article_id, {column}, position) VALUES {}",
+                    placeholders(chunk.len(), 3)
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (_, article, term, position) in chunk {
+                    query = query.bind(*article).bind(*term).bind(*position);
+                }
+                query.execute(&mut *self.tx).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets an article's categories and tags (`fresh`: a new article, with none yet).
+    pub async fn article_terms(&mut self, id: i64, categories: &[i64], tags: &[i64], fresh: bool) -> StoreResult<()> {
         for (table, ids, column) in
             [("article_categories", categories, "category_id"), ("article_tags", tags, "tag_id")]
         {
-            let mut seen = Vec::new();
-            for &term in ids.iter() {
-                if seen.contains(&term) {
-                    continue;
-                }
-                seen.push(term);
-                let sql = format!("INSERT INTO {table} (article_id, {column}, position) VALUES ($1, $2, $3)");
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(id)
-                    .bind(term)
-                    .bind(seen.len() as i64 - 1)
-                    .execute(&mut *self.tx)
-                    .await?;
+            if !fresh {
+                let sql = format!("DELETE FROM {table} WHERE article_id = $1");
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).execute(&mut *self.tx).await?;
             }
+            let mut unique: Vec<i64> = Vec::with_capacity(ids.len());
+            for &term in ids {
+                if !unique.contains(&term) {
+                    unique.push(term);
+                }
+            }
+            let is_tag = column == "tag_id";
+            self.links.extend(unique.iter().enumerate().map(|(position, &term)| (is_tag, id, term, position as i64)));
+        }
+        if self.links.len() >= BATCH {
+            self.flush_links().await?;
         }
         Ok(())
     }
@@ -431,6 +580,42 @@ impl ImportTx {
         Ok(id)
     }
 
+    /// Adds new comments; their ids, in the same order.
+    pub async fn new_comments(&mut self, rows: &[ImportComment<'_>]) -> StoreResult<Vec<i64>> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(BATCH).filter(|c| !c.is_empty()) {
+            let sql = format!(
+                "INSERT INTO comments (article_id, parent_id, author_name, author_email, author_url, body,
+                    body_html, status, is_staff, ip, created_at, status_changed_at)
+                 VALUES {} RETURNING id",
+                placeholders(chunk.len(), 12)
+            );
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for c in chunk {
+                query = query
+                    .bind(c.article_id)
+                    .bind(c.parent_id)
+                    .bind(c.author_name)
+                    .bind(c.author_email)
+                    .bind(c.author_url)
+                    .bind(c.body)
+                    .bind(c.body_html)
+                    .bind(c.status)
+                    .bind(i64::from(c.is_staff))
+                    .bind(c.ip)
+                    .bind(c.created_at)
+                    .bind(c.created_at);
+                self.touched.push(c.article_id);
+            }
+            // Rows get their ids in the order of the VALUES list; RETURNING
+            // may give them back in any order.
+            let mut returned: Vec<(i64,)> = query.fetch_all(&mut *self.tx).await?;
+            returned.sort_unstable();
+            ids.extend(returned.into_iter().map(|(id,)| id));
+        }
+        Ok(ids)
+    }
+
     /// Adds a comment, or updates the one an earlier import made.
     pub async fn comment(&mut self, existing: Option<i64>, c: &ImportComment<'_>) -> StoreResult<i64> {
         let id = match existing {
@@ -483,29 +668,39 @@ impl ImportTx {
         Ok(id)
     }
 
-    /// Ends the import: indexes what changed for search, recounts comments,
-    /// empties every server's page cache (now, and when each scheduled article
-    /// goes public), then commits, or, for a dry run, rolls everything back.
+    /// Ends the import: recounts the comments of the articles whose
+    /// discussion changed, empties every server's page cache (now, and when
+    /// each scheduled article goes public), then commits, or, for a dry run,
+    /// rolls everything back.
     pub async fn finish(mut self, now: i64, dry_run: bool) -> StoreResult<()> {
+        self.flush_memory().await?;
+        self.flush_links().await?;
+        self.flush_texts().await?;
         self.touched.sort_unstable();
         self.touched.dedup();
-        for &id in &self.touched {
-            search::index_article(&mut self.tx, self.backend, id).await?;
-            sqlx::query(
+        for chunk in self.touched.chunks(BATCH) {
+            let ids = (1..=chunk.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+            let sql = format!(
                 "UPDATE articles SET comment_count =
-                    (SELECT count(*) FROM comments WHERE article_id = $1 AND status = 'approved')
-                 WHERE id = $1",
-            )
-            .bind(id)
-            .execute(&mut *self.tx)
-            .await?;
+                    (SELECT count(*) FROM comments c WHERE c.article_id = articles.id AND c.status = 'approved')
+                 WHERE id IN ({ids})"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *self.tx).await?;
         }
-        if !self.touched.is_empty() {
+        if self.any_article || !self.touched.is_empty() {
             let mut tags = vec![(cache_tags::SITE.to_owned(), now)];
             self.scheduled.sort_unstable();
             self.scheduled.dedup();
             tags.extend(self.scheduled.iter().filter(|&&at| at > now).map(|&at| (cache_tags::SITE.to_owned(), at)));
             invalidations::log(&mut self.tx, &tags).await?;
+        }
+        if self.backend == Backend::Sqlite {
+            // The connection goes back to the pool as it came.
+            sqlx::query(SERVING_MMAP).execute(&mut *self.tx).await?;
         }
         if dry_run {
             self.tx.rollback().await?;

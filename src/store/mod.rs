@@ -31,7 +31,7 @@ pub use feed::LogCursor;
 pub use import::{ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, Known, Table};
 pub use invalidations::Invalidation;
 pub use media::{MediaItem, NewMedia};
-pub use search::{SearchHit, SearchQuery};
+pub use search::{IndexText, SearchHit, SearchQuery};
 pub use settings::{SiteSettings, check_discussion_setting};
 pub use sitemap::{Archive, ArchiveChange, SitemapEntry};
 pub use spam::{ApiKey, Lesson};

@@ -371,6 +371,10 @@ async fn importing_the_theme_unit_test_export_brings_everything_once() {
         String::from_utf8_lossy(&check.stderr)
     );
 
+    // Search finds imported articles by their words.
+    let found = app.page("/search/alignment/").await;
+    assert!(found.contains("Markup: Image Alignment"), "search finds an imported post");
+
     // The newsroom sees what became of a post WordPress protected with a
     // password, in the list and in the editor.
     let (admin, _) = app.signed_in("editor@example.org", broadsheet::domain::role::Role::Administrator).await;

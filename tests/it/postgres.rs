@@ -258,6 +258,7 @@ async fn a_wordpress_import_on_postgresql() {
     let path = broadsheet::publishing::permalink(broadsheet::domain::article::Kind::Article, &slug, Some(at), tz);
     let page = app.page(&path).await;
     assert!(page.contains("Template: Comments"), "{path}");
+    assert!(app.page("/search/alignment/").await.contains("Markup: Image Alignment"), "search finds imported posts");
     let again = app.cli(&["import", "wxr", file]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("Nothing changed"));
     assert_eq!(count("SELECT count(*) FROM articles").await, demo_articles + 58 + 21);
