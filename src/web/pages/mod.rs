@@ -5,6 +5,7 @@ mod article;
 pub mod discussion;
 mod feeds;
 mod listing;
+mod old_links;
 mod search;
 mod sitemaps;
 mod structured;
@@ -75,6 +76,12 @@ pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: Heade
             Err(err) => err.into_response(),
         };
     }
+    // An imported site's query addresses (`/?p=12`, `/?cat=3`, `/?feed=rss2`…).
+    if old_links::is_old_query(path, uri.query()) {
+        if let Some(to) = old_links::target(&state, path, uri.query(), now).await {
+            return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response();
+        }
+    }
     // WordPress's search addresses, `/?s=` and `/search?q=`, lead to `/search/{words}/`.
     if let Some(target) = search_target(path, uri.query()) {
         return (StatusCode::FOUND, [(header::LOCATION, target)]).into_response();
@@ -91,7 +98,11 @@ pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: Heade
             }
             (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response()
         }
-        Err(AppError::NotFound) => not_found(&state, now, &headers).await,
+        Err(AppError::NotFound) => match old_links::target(&state, path, None, now).await {
+            // An imported site's old address.
+            Some(to) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response(),
+            None => not_found(&state, now, &headers).await,
+        },
         Err(err) => err.into_response(),
     }
 }
