@@ -66,6 +66,20 @@ pub enum Command {
     /// Bring a site over from another platform.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Write the whole site out for another platform.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write the whole site as a WordPress export (WXR), as WordPress's own
+    /// importer (Tools → Import → WordPress) reads it: articles, pages,
+    /// authors, categories, tags, images and comments.
+    Wxr {
+        /// The file to write ("-" for standard output).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,6 +257,12 @@ impl Cli {
                 store.close().await;
                 result
             }
+            Command::Export(ExportCommand::Wxr { file }) => {
+                let store = crate::setup::open_store(&mut config).await?;
+                let result = export_wxr(&store, &config, &file).await;
+                store.close().await;
+                result
+            }
             Command::Settings(command) => {
                 let store = crate::setup::open_store(&mut config).await?;
                 let result = match command {
@@ -263,6 +283,51 @@ impl Cli {
             }
         }
     }
+}
+
+async fn export_wxr(store: &Store, config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
+    use crate::export::{self, Site};
+    let saved = store.site_settings().await?;
+    let site = Site {
+        name: saved.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| config.site_name.clone()),
+        tagline: saved.tagline.unwrap_or_else(|| config.tagline.clone()),
+        base_url: config.base_url.clone(),
+        language: "en".to_owned(),
+        time_zone: config.time_zone,
+    };
+    let now = Utc::now().timestamp();
+    let written = if file == Path::new("-") {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        export::export_wxr(store, &site, &mut out, now).await?
+    } else {
+        // Written beside the target and renamed at the end: a failed export
+        // never leaves half a file under the name asked for.
+        let partial = file.with_extension("partial");
+        let out = std::fs::File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
+        let mut out = std::io::BufWriter::new(out);
+        let written = match export::export_wxr(store, &site, &mut out, now).await {
+            Ok(written) => written,
+            Err(err) => {
+                drop(out);
+                let _ = std::fs::remove_file(&partial);
+                return Err(err.into());
+            }
+        };
+        drop(out);
+        std::fs::rename(&partial, file).with_context(|| format!("cannot write {}", file.display()))?;
+        written
+    };
+    eprintln!(
+        "exported {} posts, {} pages, {} comments, {} authors, {} categories, {} tags, {} images",
+        written.posts,
+        written.pages,
+        written.comments,
+        written.authors,
+        written.categories,
+        written.tags,
+        written.attachments
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn import_wxr(

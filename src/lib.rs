@@ -24,6 +24,7 @@ pub mod config;
 pub mod demo;
 pub mod discussion;
 pub mod domain;
+pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod logs;

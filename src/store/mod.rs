@@ -7,6 +7,7 @@
 mod articles;
 mod comments;
 mod editing;
+mod export;
 mod feed;
 mod import;
 mod invalidations;
@@ -28,6 +29,7 @@ pub use comments::{
     Checks, FeedComment, History, Inserted, NewComment, Probe, PublicComment, QueuedComment, StoredComment,
 };
 pub use editing::{ArticleFilter, ArticleRow, EditableArticle, Revision};
+pub use export::{ExportArticle, ExportAuthor, ExportComment, ExportMedia, ExportTerm, ExportTermLink};
 pub use feed::LogCursor;
 pub use import::{ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, Known, Table};
 pub use invalidations::Invalidation;

@@ -592,3 +592,140 @@ async fn old_wordpress_links_answer_301_to_where_things_are_now() {
     pool.close().await;
     app.stop().await;
 }
+
+/// Text of HTML with its whitespace collapsed: what a reader reads.
+fn text_of(html: &str) -> String {
+    let fragment = scraper::Html::parse_fragment(html);
+    fragment.root_element().text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn export_then_import_gives_the_same_site() {
+    use crate::helpers::{TestApp, fields, link_to};
+
+    // The demo site, with a threaded discussion in three states.
+    let app = TestApp::spawn().await;
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    let front = app.page("/").await;
+    let article = link_to(&front, "eelgrass-returns-alden-sound");
+    let browser = app.browser();
+    let post = |text: &'static str, name: &'static str, parent: Option<String>| {
+        let browser = browser.clone();
+        let article = article.clone();
+        let app = &app;
+        async move {
+            let mut form = fields(text, name, "reader@example.org");
+            let parent = parent.unwrap_or_default();
+            if !parent.is_empty() {
+                form.push(("parent", &parent));
+            }
+            assert_eq!(app.comment(&browser, &article, &form).await.status(), 303, "{text}");
+            app.store.list_comments(None, 1).await.expect("list")[0].id
+        }
+    };
+    let first = post("The eelgrass counts from 2019 would help here.", "Ana", None).await;
+    let reply = post("They are in the council's annual report, page 12.", "Ben", Some(first.to_string())).await;
+    post("Thank you, *found* them.", "Ana", Some(reply.to_string())).await;
+    let other = post("A second thread about the boat survey.", "Cal", None).await;
+    let store = &app.store;
+    let now = chrono::Utc::now().timestamp();
+    broadsheet::discussion::moderate(store, &app.spam, other, broadsheet::discussion::Action::Unapprove, now)
+        .await
+        .expect("back to the queue");
+
+    let file = app.dir.path().join("site.xml");
+    let out = app.cli(&["export", "wxr", file.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&file).expect("written");
+    roxmltree::Document::parse(&text).expect("well-formed XML");
+
+    let copy = TestApp::spawn_empty().await;
+    let run = copy.cli(&["import", "wxr", file.to_str().expect("path")]);
+    assert!(run.status.success(), "{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+
+    let a = sqlx::AnyPool::connect(app.config.database_url.expose()).await.expect("database");
+    let b = sqlx::AnyPool::connect(copy.config.database_url.expose()).await.expect("database");
+    type ArticleRow = (String, String, String, String, String, Option<i64>, String, i64);
+    let articles = |pool: sqlx::AnyPool| async move {
+        let rows: Vec<ArticleRow> = sqlx::query_as(
+            "SELECT kind, slug, headline, standfirst, status, published_at, body_html, comments_open
+             FROM articles ORDER BY kind, slug",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("articles");
+        rows.into_iter()
+            .map(|(kind, slug, headline, standfirst, status, at, body, open)| {
+                (kind, slug, headline, standfirst, status, at, text_of(&body), open)
+            })
+            .collect::<Vec<_>>()
+    };
+    let (before, after) = (articles(a.clone()).await, articles(b.clone()).await);
+    assert_eq!(before.len(), after.len());
+    for (x, y) in before.iter().zip(&after) {
+        assert_eq!(x, y, "the same article after the round trip");
+    }
+    // The same discussions: the same comments, states and threads.
+    let threads = |pool: sqlx::AnyPool| async move {
+        let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT a.slug, c.author_name, c.status, c.body_html, p.body_html FROM comments c
+               JOIN articles a ON a.id = c.article_id LEFT JOIN comments p ON p.id = c.parent_id
+             ORDER BY a.slug, c.created_at, c.id",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("comments");
+        rows.into_iter()
+            .map(|(slug, name, status, body, parent)| (slug, name, status, text_of(&body), parent.map(|p| text_of(&p))))
+            .collect::<Vec<_>>()
+    };
+    let (mut before, mut after) = (threads(a.clone()).await, threads(b.clone()).await);
+    // Written within one second, they are compared as sets.
+    before.sort();
+    after.sort();
+    assert_eq!(before.len(), 4);
+    assert!(before.iter().any(|c| c.4.is_some()), "replies");
+    assert_eq!(before, after);
+    // The same categories (and tree) and tags.
+    let terms = |pool: sqlx::AnyPool| async move {
+        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT c.slug, c.name, p.slug FROM categories c LEFT JOIN categories p ON p.id = c.parent_id
+             UNION ALL SELECT slug, name, NULL FROM tags ORDER BY 1",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("terms");
+        rows
+    };
+    assert_eq!(terms(a.clone()).await, terms(b.clone()).await);
+    // Bylines and featured images (at the old site's address: the files stay there).
+    let images = |pool: sqlx::AnyPool| async move {
+        type Row = (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT a.slug, au.name, a.image_src, a.image_alt, a.image_caption, a.image_credit
+             FROM articles a LEFT JOIN authors au ON au.id = a.author_id ORDER BY a.slug",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("images");
+        rows.into_iter()
+            .map(|(slug, by, src, alt, caption, credit)| {
+                let file = src.map(|s| s.rsplit("/media/").next().unwrap_or_default().to_owned());
+                (
+                    slug,
+                    by,
+                    file,
+                    alt.filter(|a| !a.is_empty()),
+                    caption.filter(|c| !c.is_empty()),
+                    credit.filter(|c| !c.is_empty()),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(images(a.clone()).await, images(b.clone()).await);
+    a.close().await;
+    b.close().await;
+    copy.stop().await;
+    app.stop().await;
+}
