@@ -98,6 +98,16 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Import the comments of a Disqus export (Moderate → Export), each
+    /// under the article its page's address leads to (the page's current
+    /// address, or an old one kept by a WordPress import).
+    Disqus {
+        /// The export file (XML, uncompressed).
+        file: PathBuf,
+        /// Report what would be imported, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -256,6 +266,25 @@ impl Cli {
                 let result = import_wxr(&store, &config, &file, uploads, dry_run).await;
                 store.close().await;
                 result
+            }
+            Command::Import(ImportCommand::Disqus { file, dry_run }) => {
+                let store = crate::setup::open_store(&mut config).await?;
+                let result = crate::import::disqus::import_disqus(&store, config.time_zone, &file, dry_run).await;
+                store.close().await;
+                match result {
+                    Ok(summary) => {
+                        print!("{summary}");
+                        if dry_run {
+                            println!("Dry run: nothing was written.");
+                        }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(err) => {
+                        eprintln!("error: {}: {err}", file.display());
+                        eprintln!("Nothing was imported: the site is as it was.");
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
             }
             Command::Export(ExportCommand::Wxr { file }) => {
                 let store = crate::setup::open_store(&mut config).await?;

@@ -4,5 +4,6 @@
 //! (`wordpress`).
 
 pub mod content;
+pub mod disqus;
 pub mod wordpress;
 pub mod wxr;

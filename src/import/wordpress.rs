@@ -57,6 +57,18 @@ impl Tally {
     pub fn total(&self) -> usize {
         self.added + self.updated + self.unchanged
     }
+
+    pub fn count_added(&mut self) {
+        self.count(Change::Added);
+    }
+
+    pub fn count_updated(&mut self) {
+        self.count(Change::Updated);
+    }
+
+    pub fn count_unchanged(&mut self) {
+        self.count(Change::Unchanged);
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -233,6 +233,38 @@ impl ImportTx {
         Ok(())
     }
 
+    /// The article or page at an address of this site, or at an old address
+    /// an earlier import recorded (`/{yyyy}/{mm}/{dd}/{slug}/` is an article,
+    /// `/{slug}/` a page, else an article of that slug).
+    pub async fn article_at(&mut self, path: &str, _tz: chrono_tz::Tz) -> StoreResult<Option<i64>> {
+        let redirect: Option<(i64,)> =
+            sqlx::query_as("SELECT target_id FROM redirects WHERE old = $1 AND target_kind = 'article'")
+                .bind(path)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        if let Some((id,)) = redirect {
+            return Ok(Some(id));
+        }
+        let parts: Vec<&str> = path.trim_matches('/').split('/').filter(|p| !p.is_empty()).collect();
+        let dated = parts.len() == 4 && parts[..3].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()));
+        let candidates: &[(&str, &str)] = match (dated, parts.as_slice()) {
+            (true, [.., slug]) => &[("article", slug)],
+            (false, [slug]) => &[("page", slug), ("article", slug)],
+            _ => &[],
+        };
+        for (kind, slug) in candidates {
+            let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM articles WHERE kind = $1 AND slug = $2")
+                .bind(*kind)
+                .bind(*slug)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+            if let Some((id,)) = row {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+
     /// The user and byline of an old site's author: an existing user with the
     /// same address is reused as they are; otherwise a new one is made without
     /// a password (they cannot sign in until an administrator sends them an

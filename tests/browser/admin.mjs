@@ -24,7 +24,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { BIN, CHROMIUM, check, serve, stop } from './lib/harness.mjs';
+import { BIN, CHROMIUM, cancelledOnLeave, check, serve, stop } from './lib/harness.mjs';
 
 const DATA = mkdtempSync(join(tmpdir(), 'broadsheet-admin-'));
 const SHOTS = process.env.SCREENSHOT_DIR || mkdtempSync(join(tmpdir(), 'broadsheet-admin-shots-'));
@@ -42,12 +42,8 @@ function watch(page) {
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
   page.on('pageerror', (err) => problems.push(`uncaught error: ${err.message}`));
   page.on('requestfailed', (req) => {
-    // A live-preview request, or the favicon, still in flight when the page
-    // is left is cancelled by the browser: that is not a failure (an error
-    // answer would still be caught below, as a response of 400 or more).
-    const path = new URL(req.url()).pathname;
-    const cancelled = req.failure()?.errorText === 'net::ERR_ABORTED'
-      && (path === '/admin/preview' || /^\/static\/favicon\.[0-9a-f]+\.svg$/.test(path));
+    // The live preview is cancelled too when the page is left mid-request.
+    const cancelled = cancelledOnLeave(req, ['/admin/preview']);
     if (!cancelled) problems.push(`failed request: ${req.url()} (${req.failure()?.errorText})`);
   });
   page.on('response', (res) => {

@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { BIN, CHROMIUM, check, serve, stop } from './lib/harness.mjs';
+import { BIN, CHROMIUM, cancelledOnLeave, check, serve, stop } from './lib/harness.mjs';
 
 const DATA = mkdtempSync(join(tmpdir(), 'broadsheet-comments-'));
 const SHOTS = process.env.SCREENSHOT_DIR || mkdtempSync(join(tmpdir(), 'broadsheet-shots-'));
@@ -37,7 +37,9 @@ function watch(page) {
     if (msg.type() === 'error' && !intended) problems.push(`console error: ${msg.text()} (${msg.location().url})`);
   });
   page.on('pageerror', (err) => problems.push(`uncaught error: ${err.message}`));
-  page.on('requestfailed', (req) => problems.push(`failed request: ${req.url()} (${req.failure()?.errorText})`));
+  page.on('requestfailed', (req) => {
+    if (!cancelledOnLeave(req)) problems.push(`failed request: ${req.url()} (${req.failure()?.errorText})`);
+  });
   page.on('response', (res) => {
     const intended = expect422 && res.status() === 422 && res.request().method() === 'POST';
     if (res.status() >= 400 && !intended) problems.push(`HTTP ${res.status()} ${res.request().method()} ${res.url()}`);

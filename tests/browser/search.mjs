@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, check, serve, stop } from './lib/harness.mjs';
+import { CHROMIUM, cancelledOnLeave, check, serve, stop } from './lib/harness.mjs';
 
 const DATA = mkdtempSync(join(tmpdir(), 'broadsheet-search-'));
 // demo/articles/09-alden-heads-meteor-record.md: the observatory secretary's
@@ -40,7 +40,9 @@ function watch(page) {
     if (msg.type() === 'error') problems.push(`console error: ${msg.text()} (${msg.location().url})`);
   });
   page.on('pageerror', (err) => problems.push(`uncaught error: ${err.message}`));
-  page.on('requestfailed', (req) => problems.push(`failed request: ${req.url()} (${req.failure()?.errorText})`));
+  page.on('requestfailed', (req) => {
+    if (!cancelledOnLeave(req)) problems.push(`failed request: ${req.url()} (${req.failure()?.errorText})`);
+  });
   page.on('response', (res) => {
     if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
   });

@@ -729,3 +729,106 @@ async fn export_then_import_gives_the_same_site() {
     copy.stop().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn disqus_comments_land_under_the_articles_their_pages_became() {
+    use crate::helpers::TestApp;
+
+    let app = TestApp::spawn_empty().await;
+    let wxr = export();
+    assert!(app.cli(&["import", "wxr", wxr.to_str().expect("path")]).status.success());
+    let text = std::fs::read_to_string(&wxr).expect("read");
+    let (disabled_id, _) = item_by_slug(&text, "template-comments-disabled");
+    let site = "https://wpthemetestdata.wordpress.com";
+    let disqus = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">
+  <category dsq:id="1"><forum>themetest</forum><title>General</title></category>
+  <thread dsq:id="10"><link>{site}/2012/01/03/template-comments/</link><title>Template: Comments</title></thread>
+  <thread dsq:id="11"><link>{site}/?p={disabled_id}</link><title>Template: Comments Disabled</title></thread>
+  <thread dsq:id="12"><link>{site}/a-page-that-is-gone/</link><title>Gone</title></thread>
+  <post dsq:id="100"><message><![CDATA[<p>Where was this <em>taken</em>?</p>]]></message>
+    <createdAt>2015-03-01T10:00:00Z</createdAt><isDeleted>false</isDeleted><isSpam>false</isSpam>
+    <author><email>dana@example.org</email><name>Dana</name></author><ipAddress>203.0.113.7</ipAddress>
+    <thread dsq:id="10"/></post>
+  <post dsq:id="101"><message><![CDATA[<p>On the quay, at dawn.</p>]]></message>
+    <createdAt>2015-03-01T11:00:00Z</createdAt><isDeleted>false</isDeleted><isSpam>false</isSpam>
+    <author><email>eli@example.org</email><name>Eli</name></author>
+    <thread dsq:id="10"/><parent dsq:id="100"/></post>
+  <post dsq:id="102"><message><![CDATA[<p>Thanks!</p>]]></message>
+    <createdAt>2015-03-01T12:00:00Z</createdAt><isDeleted>false</isDeleted><isSpam>false</isSpam>
+    <author><email>dana@example.org</email><name>Dana</name></author>
+    <thread dsq:id="10"/><parent dsq:id="101"/></post>
+  <post dsq:id="103"><message><![CDATA[<p>Cheap pills at pharma.example</p>]]></message>
+    <createdAt>2015-03-02T10:00:00Z</createdAt><isDeleted>false</isDeleted><isSpam>true</isSpam>
+    <author><email>x@spam.example</email><name>Pills</name></author>
+    <thread dsq:id="11"/></post>
+  <post dsq:id="104"><message><![CDATA[<p>On a page that is gone.</p>]]></message>
+    <createdAt>2015-03-03T10:00:00Z</createdAt><isDeleted>false</isDeleted><isSpam>false</isSpam>
+    <author><email>fay@example.org</email><name>Fay</name></author>
+    <thread dsq:id="12"/></post>
+</disqus>"#
+    );
+    let file = app.write_file("disqus.xml", &disqus);
+    let file = file.to_str().expect("path");
+    let pool = sqlx::AnyPool::connect(app.config.database_url.expose()).await.expect("database");
+    let before = snapshot(&pool).await;
+    let dry = app.cli(&["import", "disqus", file, "--dry-run"]);
+    assert!(dry.status.success());
+    assert_eq!(snapshot(&pool).await, before, "a dry run writes nothing");
+
+    let run = app.cli(&["import", "disqus", file]);
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(run.status.success(), "{out}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(out.contains("4 added") && out.contains("a-page-that-is-gone/ (1)"), "{out}");
+    let on = |slug: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT c.author_name, c.status, p.author_name FROM comments c JOIN articles a ON a.id = c.article_id
+                   LEFT JOIN comments p ON p.id = c.parent_id
+                 WHERE a.slug = $1 AND c.author_email LIKE '%example%' AND c.created_at >= 1425168000
+                 ORDER BY c.created_at",
+            )
+            .bind(slug)
+            .fetch_all(&pool)
+            .await
+            .expect("comments");
+            rows
+        }
+    };
+    assert_eq!(
+        on("template-comments").await,
+        vec![
+            ("Dana".to_owned(), "approved".to_owned(), None),
+            ("Eli".to_owned(), "approved".to_owned(), Some("Dana".to_owned())),
+            ("Dana".to_owned(), "approved".to_owned(), Some("Eli".to_owned())),
+        ]
+    );
+    assert_eq!(on("template-comments-disabled").await, vec![("Pills".to_owned(), "spam".to_owned(), None)]);
+    // The approved ones show on the article.
+    let (at,): (i64,) = sqlx::query_as("SELECT published_at FROM articles WHERE slug = 'template-comments'")
+        .fetch_one(&pool)
+        .await
+        .expect("article");
+    let tz: chrono_tz::Tz = crate::helpers::TIME_ZONE.parse().expect("zone");
+    let path = broadsheet::publishing::permalink(
+        broadsheet::domain::article::Kind::Article,
+        "template-comments",
+        Some(at),
+        tz,
+    );
+    let page = app.page(&path).await;
+    assert!(page.contains("On the quay, at dawn.") && page.contains("Where was this <em>taken</em>?"), "{path}");
+    assert!(!page.contains("dana@example.org"));
+    let again = app.cli(&["import", "disqus", file]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("Nothing changed"));
+    let after = snapshot(&pool).await;
+    let truncated = app.write_file("disqus-cut.xml", &disqus[..disqus.len() - 40]);
+    let bad = app.cli(&["import", "disqus", truncated.to_str().expect("path")]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("line "));
+    assert_eq!(snapshot(&pool).await, after, "a bad file changes nothing");
+    pool.close().await;
+    app.stop().await;
+}

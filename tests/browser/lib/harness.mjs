@@ -43,3 +43,13 @@ export async function stop(server, dataDir) {
   }
   rmSync(dataDir, { recursive: true, force: true });
 }
+
+// Whether a failed request is a load the browser cancelled because the page
+// was left while it was in flight (on a busy machine, a page's images often
+// are): not a failure. A missing file still shows as a response of 404.
+// `paths` adds paths (exact) whose requests may be cancelled the same way.
+export function cancelledOnLeave(req, paths = []) {
+  const path = new URL(req.url()).pathname;
+  return req.failure()?.errorText === 'net::ERR_ABORTED'
+    && (path.startsWith('/media/') || /^\/static\/favicon\.[0-9a-f]+\.svg$/.test(path) || paths.includes(path));
+}
