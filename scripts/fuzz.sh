@@ -8,7 +8,8 @@
 # article's form body), akismet_body (the API's form body, to the filter's
 # decision), article_source (front matter and Markdown), comment_render
 # (comment text to HTML, author fields), client_ip (X-Forwarded-For),
-# spam_text (the filter's normaliser and URL scanner), wxr (WordPress exports).
+# spam_text (the filter's normaliser and URL scanner), wxr (WordPress exports), wp_content
+# (WordPress post content to the page: nothing executable survives), disqus (Disqus exports).
 #
 # Each run starts from the committed seeds in fuzz/corpus/TARGET and writes
 # what it discovers to a scratch folder, so the tree stays clean; a crash
@@ -31,7 +32,7 @@ else
 fi
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked --quiet cargo-fuzz
 
-ALL=(route comment_form akismet_body article_source comment_render client_ip spam_text wxr)
+ALL=(route comment_form akismet_body article_source comment_render client_ip spam_text wxr wp_content disqus)
 TARGETS=("${@:-${ALL[@]}}")
 SCRATCH=$(mktemp -d)
 trap 'rm -rf "$SCRATCH"' EXIT

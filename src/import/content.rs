@@ -573,6 +573,15 @@ mod tests {
     }
 
     #[test]
+    fn an_image_block_keeps_its_caption_and_points_at_the_copy() {
+        let c = md(
+            "<!-- wp:image -->\n<figure class=\"wp-block-image\"><img src=\"http://old.example/wp-content/uploads/b.jpg\" \
+                    alt=\"\"/><figcaption>Cap <a href=\"/x\">here</a></figcaption></figure>\n<!-- /wp:image -->",
+        );
+        assert_eq!(c.markdown, "<figure><img src=\"/media/b.jpg\" alt=\"\"><figcaption>Cap here</figcaption></figure>");
+    }
+
+    #[test]
     fn scripts_never_survive() {
         let c = md("<script>alert(1)</script><p onclick=\"x()\">Hi</p>");
         assert_eq!(c.markdown, "Hi");
