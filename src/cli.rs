@@ -17,6 +17,7 @@ use crate::domain::article::{ArticleDraft, Kind};
 use crate::domain::comment::Status;
 use crate::domain::role::Role;
 use crate::domain::source;
+use crate::import::wordpress::Options;
 use crate::media;
 use crate::publishing::{self, ImageBytes, permalink};
 use crate::spam::SpamEngine;
@@ -97,6 +98,10 @@ pub enum ImportCommand {
         /// Report what would be imported, and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Teach the spam filter from the imported comments: spam as spam,
+        /// approved ones as not spam, as a moderator's decisions would.
+        #[arg(long)]
+        learn: bool,
     },
     /// Import the comments of a Disqus export (Moderate → Export), each
     /// under the article its page's address leads to (the page's current
@@ -261,9 +266,9 @@ impl Cli {
                 store.close().await;
                 result
             }
-            Command::Import(ImportCommand::Wxr { file, uploads, dry_run }) => {
+            Command::Import(ImportCommand::Wxr { file, uploads, dry_run, learn }) => {
                 let store = crate::setup::open_store(&mut config).await?;
-                let result = import_wxr(&store, &config, &file, uploads, dry_run).await;
+                let result = import_wxr(&store, &config, &file, Options { uploads, dry_run, learn }).await;
                 store.close().await;
                 result
             }
@@ -359,15 +364,10 @@ async fn export_wxr(store: &Store, config: &Config, file: &Path) -> anyhow::Resu
     Ok(ExitCode::SUCCESS)
 }
 
-async fn import_wxr(
-    store: &Store,
-    config: &Config,
-    file: &Path,
-    uploads: Option<PathBuf>,
-    dry_run: bool,
-) -> anyhow::Result<ExitCode> {
-    use crate::import::wordpress::{self, Options};
-    if let Some(dir) = uploads.as_deref().filter(|d| !d.is_dir()) {
+async fn import_wxr(store: &Store, config: &Config, file: &Path, options: Options) -> anyhow::Result<ExitCode> {
+    use crate::import::wordpress;
+    let dry_run = options.dry_run;
+    if let Some(dir) = options.uploads.as_deref().filter(|d| !d.is_dir()) {
         anyhow::bail!("--uploads {}: not a folder", dir.display());
     }
     let progress = indicatif::ProgressBar::new(0).with_style(
@@ -375,7 +375,6 @@ async fn import_wxr(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     progress.enable_steady_tick(std::time::Duration::from_millis(200));
-    let options = Options { uploads, dry_run };
     let result = wordpress::import_wxr(store, &config.media_dir(), config.time_zone, file, &options, &progress).await;
     progress.finish_and_clear();
     match result {

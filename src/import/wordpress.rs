@@ -23,6 +23,7 @@ use crate::domain::comment;
 use crate::domain::markdown;
 use crate::domain::slug::Slug;
 use crate::media;
+use crate::spam::{LOCAL_SITE, SpamInput};
 use crate::store::{
     ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, IndexText, Known, RedirectTarget, Store,
     StoreError, Table,
@@ -35,6 +36,9 @@ pub struct Options {
     pub uploads: Option<PathBuf>,
     /// Report what would happen; write nothing.
     pub dry_run: bool,
+    /// Teach the spam filter from the imported comments' states (spam, and
+    /// approved as not spam), as if a moderator had decided each.
+    pub learn: bool,
 }
 
 /// Added, updated and unchanged items of one kind.
@@ -98,6 +102,8 @@ pub struct Summary {
     pub dynamic_blocks: BTreeMap<String, usize>,
     /// Things a newsroom should know (statuses Broadsheet does not have…).
     pub notes: Vec<String>,
+    /// Lessons given to the spam filter (with `--learn`).
+    pub lessons: usize,
 }
 
 impl Summary {
@@ -147,6 +153,13 @@ impl std::fmt::Display for Summary {
         }
         for note in &self.notes {
             writeln!(f, "Note: {note}")?;
+        }
+        if self.lessons > 0 {
+            writeln!(
+                f,
+                "The spam filter learnt from {} imported comments (spam, and approved as not spam).",
+                self.lessons
+            )?;
         }
         Ok(())
     }
@@ -297,7 +310,15 @@ pub async fn import_wxr(
 
     let mut tx = store.begin_import().await?;
     let known = tx.known(&origin).await?;
-    let mut run = Run { tx, known, origin, summary: &mut summary, local: HashMap::new(), terms_seen: HashMap::new() };
+    let mut run = Run {
+        tx,
+        known,
+        origin,
+        summary: &mut summary,
+        local: HashMap::new(),
+        terms_seen: HashMap::new(),
+        learn: options.learn.then_some(now),
+    };
 
     progress.set_length(items);
     progress.set_message("attachments");
@@ -451,6 +472,8 @@ struct Run<'s> {
     local: HashMap<(&'static str, i64), i64>,
     /// Categories and tags filed in this run, by kind and WordPress id.
     terms_seen: HashMap<(&'static str, String), i64>,
+    /// With `--learn`: the time lessons are dated.
+    learn: Option<i64>,
 }
 
 impl Run<'_> {
@@ -727,10 +750,17 @@ impl Run<'_> {
             let rows: Vec<ImportComment> =
                 ready.iter().zip(&prepared).map(|((c, _), p)| self.as_import(c, p, article_id)).collect();
             let ids = self.tx.new_comments(&rows).await?;
-            for ((c, digest), id) in ready.iter().zip(ids) {
+            for (((c, digest), id), row) in ready.iter().zip(ids).zip(&rows) {
                 self.summary.comments.count(Change::Added);
                 self.local.insert(("comment", c.id), id);
                 self.tx.remember(&self.origin, "comment", &c.id.to_string(), id, digest, None).await?;
+                if let (Some(now), "spam" | "approved") = (self.learn, row.status) {
+                    let input =
+                        SpamInput::of_comment(row.body, Some(row.author_name), Some(row.author_email), row.author_url);
+                    let json = serde_json::to_string(&input).unwrap_or_default();
+                    self.tx.lesson(LOCAL_SITE, row.status == "spam", &json, id, now).await?;
+                    self.summary.lessons += 1;
+                }
             }
         }
         for (c, digest, id) in changed {

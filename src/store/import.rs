@@ -647,6 +647,29 @@ impl ImportTx {
         Ok(id)
     }
 
+    /// A lesson for the spam filter, as a moderator's decision on an imported
+    /// comment would give it (servers learn it as they learn any lesson).
+    pub async fn lesson(
+        &mut self,
+        site: i64,
+        is_spam: bool,
+        comment: &str,
+        comment_id: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO spam_lessons (site, is_spam, comment, comment_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(site)
+        .bind(i64::from(is_spam))
+        .bind(comment)
+        .bind(comment_id)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     /// Adds new comments; their ids, in the same order.
     pub async fn new_comments(&mut self, rows: &[ImportComment<'_>]) -> StoreResult<Vec<i64>> {
         let mut ids = Vec::with_capacity(rows.len());

@@ -302,6 +302,7 @@ async fn importing_the_theme_unit_test_export_brings_everything_once() {
         );
     }
     assert_eq!(scalar(&pool, "SELECT count(*) FROM comments").await, declared.comments.values().sum::<usize>() as i64);
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM spam_lessons").await, 0, "no lessons unless asked");
     assert_eq!(
         scalar(&pool, "SELECT count(*) FROM comments WHERE parent_id IS NOT NULL").await,
         declared.replies as i64
@@ -736,7 +737,14 @@ async fn disqus_comments_land_under_the_articles_their_pages_became() {
 
     let app = TestApp::spawn_empty().await;
     let wxr = export();
-    assert!(app.cli(&["import", "wxr", wxr.to_str().expect("path")]).status.success());
+    // With --learn, the filter learns from the WordPress comments' states.
+    let learnt = app.cli(&["import", "wxr", wxr.to_str().expect("path"), "--learn"]);
+    assert!(learnt.status.success());
+    let learnt = String::from_utf8_lossy(&learnt.stdout).into_owned();
+    let declared = declared();
+    let lessons =
+        declared.comments.get("1").copied().unwrap_or(0) + declared.comments.get("spam").copied().unwrap_or(0);
+    assert!(learnt.contains(&format!("learnt from {lessons} imported comments")), "{learnt}");
     let text = std::fs::read_to_string(&wxr).expect("read");
     let (disabled_id, _) = item_by_slug(&text, "template-comments-disabled");
     let site = "https://wpthemetestdata.wordpress.com";
@@ -772,6 +780,8 @@ async fn disqus_comments_land_under_the_articles_their_pages_became() {
     let file = app.write_file("disqus.xml", &disqus);
     let file = file.to_str().expect("path");
     let pool = sqlx::AnyPool::connect(app.config.database_url.expose()).await.expect("database");
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM spam_lessons").await, lessons as i64);
+    assert_eq!(scalar(&pool, "SELECT count(*) FROM spam_lessons WHERE comment_id IS NULL").await, 0);
     let before = snapshot(&pool).await;
     let dry = app.cli(&["import", "disqus", file, "--dry-run"]);
     assert!(dry.status.success());
