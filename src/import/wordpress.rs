@@ -146,7 +146,11 @@ impl std::fmt::Display for Summary {
             writeln!(f, "Blocks WordPress drew itself, left out: {}", list(&self.dynamic_blocks))?;
         }
         if !self.missing_files.is_empty() {
-            writeln!(f, "{} attachment files not found (kept at their old address):", self.missing_files.len())?;
+            writeln!(
+                f,
+                "{} attachments not copied (no file under --uploads, or not an image): kept at their old address:",
+                self.missing_files.len()
+            )?;
             for url in &self.missing_files {
                 writeln!(f, "  {url}")?;
             }

@@ -434,6 +434,31 @@ async fn importing_the_theme_unit_test_export_brings_everything_once() {
     assert!(!bad.status.success());
     assert!(err.contains("line ") && err.contains("Nothing was imported"), "{err}");
     assert_eq!(snapshot(&pool).await, before_bad, "a bad file changes nothing");
+    // Not a WordPress export, not UTF-8, nested without end: each a clear
+    // error, and the site as it was.
+    let header = &text[..text.find("<item>").expect("an item")];
+    let nested = format!("{header}<item>{}", "<a>".repeat(2_000_000));
+    let mut latin1 = header.as_bytes().to_vec();
+    latin1.extend_from_slice(b"<item><title>Caf\xe9</title></item></channel></rss>");
+    let bad_files: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "feed.xml",
+            b"<?xml version=\"1.0\"?><rss><channel><title>A feed</title></channel></rss>".to_vec(),
+            "not a WordPress export",
+        ),
+        ("page.html", b"<!DOCTYPE html><html><body>Hello</body></html>".to_vec(), "line 1"),
+        ("latin1.xml", latin1, "UTF-8"),
+        ("nested.xml", nested.into_bytes(), "nested more than"),
+    ];
+    for (name, bytes, says) in bad_files {
+        let path = app.dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let bad = app.cli(&["import", "wxr", path.to_str().expect("path")]);
+        let err = String::from_utf8_lossy(&bad.stderr).into_owned();
+        assert!(!bad.status.success(), "{name}");
+        assert!(err.contains(says) && err.contains("Nothing was imported"), "{name}: {err}");
+        assert_eq!(snapshot(&pool).await, before_bad, "{name} changes nothing");
+    }
     // Into a fresh site the same truncated file writes nothing either.
     let fresh = TestApp::spawn_empty().await;
     let fresh_pool = sqlx::AnyPool::connect(fresh.config.database_url.expose()).await.expect("database");
@@ -546,6 +571,7 @@ async fn old_wordpress_links_answer_301_to_where_things_are_now() {
         (format!("/?attachment_id={canola_id}"), gallery.clone()),
         (canola_page, gallery),
         ("/?feed=rss2".into(), "/feed/".into()),
+        ("/?s=template".into(), "/search/template/".into()),
         ("/feed/rss2/".into(), "/feed/".into()),
     ];
     for (old, new) in &table {

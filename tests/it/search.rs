@@ -19,7 +19,7 @@ pub async fn search(app: &TestApp, text: &str) -> String {
         percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC)
     );
     let response = app.client.get(url).send().await.expect("search");
-    assert_eq!(response.status(), 302, "/?s= {text}");
+    assert_eq!(response.status(), 301, "/?s= {text}");
     let target = location(&response);
     assert!(target.starts_with("/search/"), "{target}");
     app.page(&target).await

@@ -82,9 +82,11 @@ pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: Heade
             return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response();
         }
     }
-    // WordPress's search addresses, `/?s=` and `/search?q=`, lead to `/search/{words}/`.
+    // WordPress's search addresses, `/?s=` and `/search?q=`, lead to
+    // `/search/{words}/`: the same words always to the same address, so the
+    // redirect is permanent (and cacheable), as for WordPress's other old addresses.
     if let Some(target) = search_target(path, uri.query()) {
-        return (StatusCode::FOUND, [(header::LOCATION, target)]).into_response();
+        return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, target)]).into_response();
     }
     if let Some(page) = state.cache.get(path, now.timestamp()) {
         return serve_cached(&page, &headers);
