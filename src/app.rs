@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::spam::SpamEngine;
 use crate::store::Store;
+use crate::web::akismet::traffic::TrafficCounter;
 use crate::web::akismet::{FloodLimits, KeySet};
 use crate::web::assets::Assets;
 use crate::web::cache::PageCache;
@@ -40,6 +41,7 @@ pub struct Shared {
     pub spam: Arc<SpamEngine>,
     pub akismet_keys: KeySet,
     pub akismet_limits: FloodLimits,
+    pub akismet_traffic: TrafficCounter,
     pub comment_queue: CommentQueue,
 }
 
@@ -99,6 +101,7 @@ impl App {
             spam,
             akismet_keys: KeySet::default(),
             akismet_limits,
+            akismet_traffic: TrafficCounter::default(),
             comment_queue: CommentQueue::default(),
         }));
         let listener = TcpListener::bind(state.config.addr)
@@ -120,6 +123,9 @@ impl App {
         web::edge::serve(self.listener, self.router, config.limits, config.trusted_proxies.clone(), shutdown).await;
         for job in jobs {
             job.abort();
+        }
+        if let Err(err) = self.state.akismet_traffic.flush(&self.state.store).await {
+            tracing::warn!(error = %err, "cannot save the spam API's last traffic figures");
         }
         self.state.store.close().await;
         tracing::info!("stopped");

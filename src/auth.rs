@@ -23,11 +23,12 @@ pub fn generate_password() -> String {
     (0..20).map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())])).collect()
 }
 
-/// A new API key: 12 lowercase letters and digits, like Akismet's keys
-/// (some clients send the key as the first label of a host name).
+/// A new API key in Akismet's format: 12 lowercase hexadecimal digits, which
+/// WordPress's Akismet plugin keeps when it cleans a key typed into its
+/// settings (it drops anything but `a-f` and `0-9`). Keys made before, of
+/// letters and digits, keep working.
 pub fn generate_api_key() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyz23456789";
-    (0..12).map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())])).collect()
+    format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff)
 }
 
 #[cfg(test)]
@@ -41,5 +42,14 @@ mod tests {
         assert!(hash.starts_with("$argon2id$"));
         assert!(verify_password(&password, &hash));
         assert!(!verify_password("wrong", &hash));
+    }
+
+    #[test]
+    fn api_keys_are_twelve_hex_digits() {
+        for _ in 0..200 {
+            let key = generate_api_key();
+            assert_eq!(key.len(), 12, "{key}");
+            assert!(key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{key}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Background work of a running server: the cache-invalidation poll (which
-//! also releases scheduled articles, and forgets Akismet API clients whose
-//! allowance is full again), pruning that log, purging commenters' IP
+//! also releases scheduled articles, forgets Akismet API clients whose
+//! allowance is full again and saves the API's traffic figures), pruning that log, purging commenters' IP
 //! addresses after the retention period, and emptying SQLite's write-ahead log
 //! every minute.
 
@@ -35,6 +35,9 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
                     tracing::warn!(error = %err, "cannot apply scheduled invalidations");
                 }
                 state.akismet_limits.forget_idle();
+                if let Err(err) = state.akismet_traffic.flush(&state.store).await {
+                    tracing::warn!(error = %err, "cannot save the spam API's traffic figures");
+                }
             }
         })
     };

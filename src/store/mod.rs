@@ -38,7 +38,7 @@ pub use redirects::{Place, RedirectRow, Target as RedirectTarget};
 pub use search::{IndexText, SearchHit, SearchQuery};
 pub use settings::{SiteSettings, check_discussion_setting};
 pub use sitemap::{Archive, ArchiveChange, SitemapEntry};
-pub use spam::{ApiKey, Lesson};
+pub use spam::{ApiKey, ApiTraffic, Lesson, MonthTraffic};
 pub use stats::{Day, Totals};
 pub use taxonomy::{Taxonomy, Term};
 pub use users::{Session, User};

@@ -133,3 +133,113 @@ impl Store {
             .await?)
     }
 }
+
+/// What one API key's site asked of the spam API in a month.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiTraffic {
+    /// Comments `comment-check` answered as spam.
+    pub spam: i64,
+    /// Comments `comment-check` answered as not spam.
+    pub ham: i64,
+    /// Comments sent back with `submit-spam`: spam the filter let through.
+    pub missed_spam: i64,
+    /// Comments sent back with `submit-ham`: legitimate comments it called spam.
+    pub false_positives: i64,
+}
+
+impl ApiTraffic {
+    pub fn add(&mut self, other: &ApiTraffic) {
+        self.spam += other.spam;
+        self.ham += other.ham;
+        self.missed_spam += other.missed_spam;
+        self.false_positives += other.false_positives;
+    }
+
+    /// Every call counted: checks and corrections.
+    pub fn calls(&self) -> i64 {
+        self.spam + self.ham + self.missed_spam + self.false_positives
+    }
+
+    /// The share of checked comments answered right, in percent (100 before
+    /// the first check): every correction is a comment answered wrong.
+    pub fn accuracy(&self) -> f64 {
+        let checked = self.spam + self.ham;
+        if checked == 0 {
+            return 100.0;
+        }
+        let wrong = (self.missed_spam + self.false_positives).min(checked);
+        (10_000.0 * (checked - wrong) as f64 / checked as f64).round() / 100.0
+    }
+}
+
+/// A month of one site's traffic, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MonthTraffic {
+    /// `YYYY-MM`, UTC.
+    pub month: String,
+    #[sqlx(flatten)]
+    pub traffic: ApiTraffic,
+}
+
+impl Store {
+    /// Adds counts to each site's month, in one transaction.
+    pub async fn add_api_traffic(&self, counts: &[(i64, String, ApiTraffic)]) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for (site, month, t) in counts {
+            sqlx::query(
+                "INSERT INTO api_traffic (site, month, spam, ham, missed_spam, false_positives)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (site, month) DO UPDATE SET
+                    spam = api_traffic.spam + excluded.spam,
+                    ham = api_traffic.ham + excluded.ham,
+                    missed_spam = api_traffic.missed_spam + excluded.missed_spam,
+                    false_positives = api_traffic.false_positives + excluded.false_positives",
+            )
+            .bind(site)
+            .bind(month)
+            .bind(t.spam)
+            .bind(t.ham)
+            .bind(t.missed_spam)
+            .bind(t.false_positives)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A site's traffic by month from `from_month` (`YYYY-MM`) on, oldest first.
+    pub async fn api_traffic(&self, site: i64, from_month: &str) -> StoreResult<Vec<MonthTraffic>> {
+        Ok(sqlx::query_as(
+            "SELECT month, spam, ham, missed_spam, false_positives FROM api_traffic
+             WHERE site = $1 AND month >= $2 ORDER BY month",
+        )
+        .bind(site)
+        .bind(from_month)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every site's traffic in all, and the lessons its filter has learnt, by site.
+    pub async fn api_traffic_totals(&self) -> StoreResult<Vec<(i64, ApiTraffic, i64)>> {
+        let totals: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT site, CAST(SUM(spam) AS BIGINT), CAST(SUM(ham) AS BIGINT), CAST(SUM(missed_spam) AS BIGINT),
+                    CAST(SUM(false_positives) AS BIGINT)
+             FROM api_traffic GROUP BY site",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let lessons: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT site, COUNT(*) FROM spam_lessons WHERE site <> 0 GROUP BY site")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut sites: std::collections::BTreeMap<i64, (ApiTraffic, i64)> = std::collections::BTreeMap::new();
+        for (site, spam, ham, missed_spam, false_positives) in totals {
+            sites.entry(site).or_default().0 = ApiTraffic { spam, ham, missed_spam, false_positives };
+        }
+        for (site, n) in lessons {
+            sites.entry(site).or_default().1 = n;
+        }
+        Ok(sites.into_iter().map(|(site, (traffic, lessons))| (site, traffic, lessons)).collect())
+    }
+}

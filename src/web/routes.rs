@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use percent_encoding::percent_decode_str;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -28,14 +28,21 @@ use crate::web::error::AppError;
 /// | `/sitemap.xml`, `/sitemap-*.xml`, `/news-sitemap.xml`, `/robots.txt` | for crawlers |
 /// | `/static/{name}.{hash}.{ext}` | built-in assets |
 /// | `/media/{file}` | published images |
-/// | `/1.1/{verify-key,comment-check,submit-spam,submit-ham}` | Akismet-compatible spam API |
+/// | `/1.1/{verify-key,comment-check,submit-spam,submit-ham,get-subscription,get-stats,deactivate,test}`, `/1.2/{key-sites,usage-limit}` | Akismet-compatible spam API |
 /// | `/healthz` | health check |
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .route("/static/{file}", get(static_asset))
         // The Akismet-compatible spam API.
-        .route("/1.1/{method}", post(akismet::handle).layer(DefaultBodyLimit::max(akismet::MAX_BODY)))
+        .route(
+            "/1.1/{method}",
+            get(akismet::handle).post(akismet::handle).layer(DefaultBodyLimit::max(akismet::MAX_BODY)),
+        )
+        .route(
+            "/1.2/{method}",
+            get(akismet::handle).post(akismet::handle).layer(DefaultBodyLimit::max(akismet::MAX_BODY)),
+        )
         .nest_service("/media", media::router(&state.config.media_dir()))
         // The newsroom admin.
         .merge(admin::router())

@@ -5,6 +5,7 @@ mod admin;
 mod admin_articles;
 mod admin_media;
 mod akismet;
+mod akismet_account;
 mod bad_input;
 mod cache;
 mod comments;

@@ -1,8 +1,14 @@
-//! The Akismet-compatible spam API (version 1.1): `verify-key`,
-//! `comment-check`, `submit-spam`, `submit-ham`, form-encoded POSTs with
+//! The Akismet-compatible spam API: `verify-key`, `comment-check`,
+//! `submit-spam`, `submit-ham` (this module), the account calls around them
+//! (`get-subscription`, `get-stats`, `deactivate`, the 1.2 `key-sites` and
+//! `usage-limit`: [`account`]) and the plugin's connection `test`, with
 //! Akismet's parameters, bodies and headers, so that existing Akismet client
-//! libraries work unchanged against Broadsheet. Each API key is a site with
-//! its own learning copy of the model.
+//! libraries and WordPress's own plugin work unchanged against Broadsheet.
+//! Each API key is a site with its own learning copy of the model, and its
+//! traffic counted ([`traffic`]).
+
+mod account;
+pub mod traffic;
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -13,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use governor::clock::{Clock, DefaultClock};
@@ -24,6 +30,7 @@ use super::{AppState, client_ip};
 use crate::config::AkismetQuotas;
 use crate::spam::SpamInput;
 use crate::store::{Store, StoreError};
+use traffic::Outcome;
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -66,6 +73,8 @@ struct KeyCopy {
 struct KeySite {
     /// Its number.
     id: i64,
+    /// The key itself.
+    key: String,
     /// Its host name, as [`blog_host`] reads it.
     host: String,
 }
@@ -111,7 +120,7 @@ impl KeySet {
             .active_api_keys()
             .await?
             .into_iter()
-            .map(|(key, id, url)| (key, KeySite { id, host: blog_host(&url) }))
+            .map(|(key, id, url)| (key.clone(), KeySite { id, key, host: blog_host(&url) }))
             .collect();
         *self.copy.write().unwrap_or_else(|p| p.into_inner()) = KeyCopy { sites, read_at: Some(Instant::now()) };
         Ok(())
@@ -215,24 +224,79 @@ pub fn read_params(body: &[u8]) -> Result<HashMap<String, String>, &'static str>
     }
 }
 
-/// `POST /1.1/{method}`.
+/// Where a call's parameters come from: the query string (GET), or a
+/// form-encoded body (POST), whose values win over the query's.
+fn call_params(
+    http: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<HashMap<String, String>, (StatusCode, &'static str)> {
+    let mut params = match uri.query() {
+        Some(query) => read_params(query.as_bytes()).map_err(|help| (StatusCode::BAD_REQUEST, help))?,
+        None => HashMap::new(),
+    };
+    if http == Method::POST {
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+            return Err((
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send the parameters form-encoded, with Content-Type: application/x-www-form-urlencoded.",
+            ));
+        }
+        params.extend(read_params(body).map_err(|help| (StatusCode::BAD_REQUEST, help))?);
+    }
+    Ok(params)
+}
+
+/// The methods of the API, and which may be called with GET as well as POST.
+const METHODS: &[(&str, bool)] = &[
+    ("verify-key", false),
+    ("comment-check", false),
+    ("submit-spam", false),
+    ("submit-ham", false),
+    ("get-subscription", false),
+    ("get-stats", false),
+    ("deactivate", false),
+    ("key-sites", true),
+    ("usage-limit", true),
+];
+
+/// `POST /1.1/{method}` (and `/1.2/`; `test`, `key-sites` and `usage-limit` by GET too).
+#[allow(clippy::too_many_arguments)]
 pub async fn handle(
     State(state): State<AppState>,
     Path(method): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    http: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
-        return invalid(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the parameters form-encoded, with Content-Type: application/x-www-form-urlencoded.",
-        );
+    // The connection test of Akismet's plugin: no key, any method.
+    if method == "test" {
+        return answer(StatusCode::OK, "connected", &[]);
     }
-    let params = match read_params(&body) {
+    let Some(&(_, get_allowed)) = METHODS.iter().find(|(name, _)| *name == method) else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            "invalid",
+            &[(
+                "x-akismet-debug-help",
+                "Unknown method: use verify-key, comment-check, submit-spam, submit-ham, get-subscription, \
+                 get-stats, deactivate, key-sites, usage-limit or test."
+                    .into(),
+            )],
+        );
+    };
+    if http != Method::POST && !get_allowed {
+        let mut refused = invalid(StatusCode::METHOD_NOT_ALLOWED, "Send this call as a POST.");
+        refused.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return refused;
+    }
+    let params = match call_params(&http, &uri, &headers, &body) {
         Ok(params) => params,
-        Err(help) => return invalid(StatusCode::BAD_REQUEST, help),
+        Err((status, help)) => return invalid(status, help),
     };
     let get = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     // Keys come as a parameter or, from older clients, as the first label of the host name.
@@ -241,8 +305,10 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .and_then(|host| host.split('.').next().filter(|_| host.matches('.').count() >= 2))
         .filter(|label| label.len() >= 8 && label.bytes().all(|b| b.is_ascii_alphanumeric()));
+    // Calls about a key name it as `key`; Akismet's plugin adds the key in use as `api_key`
+    // (when it saves a new key, the old one).
     let key = match method.as_str() {
-        "verify-key" => get("key").or(get("api_key")).or(host_key),
+        "verify-key" | "get-subscription" | "get-stats" | "deactivate" => get("key").or(get("api_key")).or(host_key),
         _ => get("api_key").or(get("key")).or(host_key),
     };
     let Some(key) = key else {
@@ -285,13 +351,20 @@ pub async fn handle(
             "Your API key is not valid. Check it, or create one with `broadsheet apikey create`.",
         );
     };
-    if get("blog").is_none() {
-        return invalid(StatusCode::OK, "Empty \"blog\" value");
-    }
     if other_site(&site) {
         return invalid(StatusCode::OK, OTHER_SITE);
     }
-    let site = site.id;
+    match method.as_str() {
+        "get-subscription" => return account::subscription(&site),
+        "get-stats" => return account::stats(&state, &site, &params).await,
+        "deactivate" => return account::deactivate(),
+        "key-sites" => return account::key_sites(&state, &site, &params).await,
+        "usage-limit" => return account::usage_limit(&state, &site).await,
+        _ => {}
+    }
+    if get("blog").is_none() {
+        return invalid(StatusCode::OK, "Empty \"blog\" value");
+    }
     if method == "comment-check" && get("user_ip").is_none() {
         return answer(
             StatusCode::OK,
@@ -299,40 +372,52 @@ pub async fn handle(
             &[("x-akismet-debug-help", "Send the commenter's IP address as user_ip.".into())],
         );
     }
-    let input = spam_input(&params);
-    match method.as_str() {
-        "comment-check" => comment_check(&state, site, &params, &input),
-        "submit-spam" | "submit-ham" => {
-            let is_spam = method == "submit-spam";
-            if let Err(wait) = take(&state.akismet_limits.feedback, &site) {
-                return too_many(wait, "Too much feedback for this API key at once; send the rest more slowly.");
-            }
-            // Akismet's test traffic teaches nothing.
-            if get("is_test").is_none_or(|v| v == "0" || v == "false")
-                && let Err(err) =
-                    state.spam.teach(&state.store, site, &input, is_spam, None, Utc::now().timestamp()).await
-            {
-                tracing::error!(error = %err, "cannot record a spam lesson");
-                return answer(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "invalid",
-                    &[("x-akismet-debug-help", "Try again shortly.".into())],
-                );
-            }
-            answer(StatusCode::OK, THANKS, &[])
+    let input = spam_input(&params, from_wordpress(&headers));
+    // Akismet's test traffic teaches nothing and is not counted.
+    let test = get("is_test").is_some_and(|v| v != "0" && v != "false");
+    let site = site.id;
+    if method == "comment-check" {
+        let (response, outcome) = comment_check(&state, site, &params, &input);
+        if !test {
+            state.akismet_traffic.record(site, outcome);
         }
-        _ => answer(
-            StatusCode::NOT_FOUND,
-            "invalid",
-            &[(
-                "x-akismet-debug-help",
-                "Unknown method: use verify-key, comment-check, submit-spam or submit-ham.".into(),
-            )],
-        ),
+        return response;
     }
+    // submit-spam or submit-ham.
+    let is_spam = method == "submit-spam";
+    if let Err(wait) = take(&state.akismet_limits.feedback, &site) {
+        return too_many(wait, "Too much feedback for this API key at once; send the rest more slowly.");
+    }
+    if !test {
+        if let Err(err) = state.spam.teach(&state.store, site, &input, is_spam, None, Utc::now().timestamp()).await {
+            tracing::error!(error = %err, "cannot record a spam lesson");
+            return answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "invalid",
+                &[("x-akismet-debug-help", "Try again shortly.".into())],
+            );
+        }
+        state.akismet_traffic.record(site, if is_spam { Outcome::MissedSpam } else { Outcome::FalsePositive });
+    }
+    answer(StatusCode::OK, THANKS, &[])
 }
 
-fn comment_check(state: &AppState, site: i64, params: &HashMap<String, String>, input: &SpamInput) -> Response {
+/// Whether the call comes from WordPress's Akismet plugin, which sends every
+/// field with PHP's added slashes (`I\'m`).
+fn from_wordpress(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|agent| agent.starts_with("WordPress/") && agent.contains("Akismet/"))
+}
+
+/// `comment-check`: the answer, and what it counts as in the key's figures.
+fn comment_check(
+    state: &AppState,
+    site: i64,
+    params: &HashMap<String, String>,
+    input: &SpamInput,
+) -> (Response, Outcome) {
     let get = |name: &str| params.get(name).map(|v| v.trim()).unwrap_or("");
     let guid = format!("{:032x}", rand::random::<u128>());
     let mut extra = vec![("x-akismet-guid", guid)];
@@ -340,35 +425,80 @@ fn comment_check(state: &AppState, site: i64, params: &HashMap<String, String>, 
     if get("comment_author").eq_ignore_ascii_case(GUARANTEED_SPAM)
         || get("comment_author_email").eq_ignore_ascii_case(&format!("{GUARANTEED_SPAM}@example.com"))
     {
-        return answer(StatusCode::OK, "true", &extra);
+        return (answer(StatusCode::OK, "true", &extra), Outcome::Spam);
     }
     if get("user_role").eq_ignore_ascii_case("administrator") {
-        return answer(StatusCode::OK, "false", &extra);
+        return (answer(StatusCode::OK, "false", &extra), Outcome::Ham);
     }
     match state.spam.decide(site, input) {
         // Only a confident verdict is spam; a doubtful one is for the site's own moderation.
-        Decision::Ham | Decision::Doubtful => answer(StatusCode::OK, "false", &extra),
-        Decision::Spam => answer(StatusCode::OK, "true", &extra),
+        Decision::Ham | Decision::Doubtful => (answer(StatusCode::OK, "false", &extra), Outcome::Ham),
+        Decision::Spam => (answer(StatusCode::OK, "true", &extra), Outcome::Spam),
         Decision::BlatantSpam => {
             extra.push(("x-akismet-pro-tip", "discard".to_owned()));
-            answer(StatusCode::OK, "true", &extra)
+            (answer(StatusCode::OK, "true", &extra), Outcome::Spam)
         }
     }
 }
 
-/// What the filter reads from Akismet's parameters.
-pub fn spam_input(params: &HashMap<String, String>) -> SpamInput {
-    let get = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+/// What the filter reads from Akismet's parameters; `slashed`: the client
+/// sends PHP's added slashes, which are taken off first.
+pub fn spam_input(params: &HashMap<String, String>, slashed: bool) -> SpamInput {
+    let get = |name: &str| {
+        params.get(name).map(|v| unslash(v.trim(), slashed)).filter(|v| !v.trim().is_empty()).map(|v| v.into_owned())
+    };
+    let (content, author, email, url) =
+        (get("comment_content"), get("comment_author"), get("comment_author_email"), get("comment_author_url"));
+    let present = |name: &str| params.get(name).is_some_and(|v| !v.trim().is_empty());
     SpamInput {
-        user_agent_missing: get("user_agent").is_none(),
-        honeypot_filled: get("honeypot_field_name").and_then(&get).is_some(),
-        ..SpamInput::of_comment(
-            get("comment_content").unwrap_or(""),
-            get("comment_author"),
-            get("comment_author_email"),
-            get("comment_author_url"),
-        )
+        user_agent_missing: !present("user_agent"),
+        honeypot_filled: params.get("honeypot_field_name").is_some_and(|field| present(field.trim())),
+        ..SpamInput::of_comment(content.as_deref().unwrap_or(""), author.as_deref(), email.as_deref(), url.as_deref())
     }
+}
+
+/// A value without PHP's added slashes (`addslashes`: a backslash before
+/// `'`, `"`, `\` and NUL). From a client known to add them, they are always
+/// taken off (PHP's `stripslashes`); from others, only where the value reads
+/// as slashed throughout: some quote escaped, none bare, and every backslash
+/// one of those escapes.
+fn unslash(value: &str, slashed: bool) -> std::borrow::Cow<'_, str> {
+    if !value.contains('\\') || !(slashed || looks_slashed(value)) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                // An escaped NUL is dropped: no control character reaches the filter.
+                Some('0') | None => {}
+                Some(escaped) => out.push(escaped),
+            },
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn looks_slashed(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let (mut i, mut escaped_quotes) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => match bytes.get(i + 1) {
+                Some(b'\'' | b'"') => {
+                    escaped_quotes += 1;
+                    i += 2;
+                }
+                Some(b'\\' | b'0') => i += 2,
+                _ => return false,
+            },
+            b'\'' | b'"' => return false,
+            _ => i += 1,
+        }
+    }
+    escaped_quotes > 0
 }
 
 #[cfg(test)]
@@ -392,5 +522,29 @@ mod tests {
         for bad in ["with space", "kéy", "a;b", "a\0b", "a.b"] {
             assert!(!well_formed(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn slashes_come_off_text_sent_slashed() {
+        assert_eq!(unslash(r#"I\'m \"here\" C:\\dir"#, true), r#"I'm "here" C:\dir"#);
+        assert_eq!(unslash(r#"I\'m \"here\" C:\\dir"#, false), r#"I'm "here" C:\dir"#);
+        // From a client that adds no slashes, text that is not slashed throughout stays as it is.
+        for clean in [r"C:\dir", r#"It's \"odd\""#, r"a \n b", "plain", r"\'"] {
+            let expected = if clean == r"\'" { "'" } else { clean };
+            assert_eq!(unslash(clean, false), expected, "{clean}");
+        }
+        // An escaped NUL is dropped, a trailing lone backslash too.
+        assert_eq!(unslash(r"a\0b\", true), "ab");
+        let params: HashMap<String, String> =
+            [("comment_content", r"Don\'t miss it"), ("comment_author", r"O\'Brien"), ("user_agent", "Mozilla/5.0")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        let clean: HashMap<String, String> =
+            [("comment_content", "Don't miss it"), ("comment_author", "O'Brien"), ("user_agent", "Mozilla/5.0")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        assert_eq!(spam_input(&params, true), spam_input(&clean, false));
     }
 }
