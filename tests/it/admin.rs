@@ -498,6 +498,7 @@ async fn every_admin_page_checks_the_role_on_the_server() {
         ("/admin/settings", [200, 403, 403, 403]),
         ("/admin/categories", [200, 200, 403, 403]),
         ("/admin/users", [200, 403, 403, 403]),
+        ("/admin/api-keys", [200, 403, 403, 403]),
         ("/admin/no-such-page", [404, 404, 404, 404]),
     ];
     let mut browsers = Vec::new();

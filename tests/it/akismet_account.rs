@@ -8,6 +8,8 @@ use broadsheet::config::AkismetQuotas;
 use chrono::Utc;
 use serde_json::{Value, json};
 
+use broadsheet::domain::role::Role;
+
 use crate::helpers::TestApp;
 
 const KEY: &str = "0a1b2c3d4e5f";
@@ -240,5 +242,84 @@ async fn text_with_wordpress_slashes_teaches_what_the_clean_text_does() {
         assert_eq!(taught["text"], clean, "{taught}");
         assert_eq!(taught["author_name"], "O'Brien", "{taught}");
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_admin_makes_and_revokes_keys_and_shows_each_sites_traffic() {
+    let app = with_keys().await;
+    let (admin, csrf) = app.signed_in("sam@example.org", Role::Administrator).await;
+    let (editor, editor_csrf) = app.signed_in("ed@example.org", Role::Editor).await;
+    let make = |csrf: &str, site: &str| {
+        [
+            ("csrf", csrf.to_owned()),
+            ("do", "create".to_owned()),
+            ("site", site.to_owned()),
+            ("label", "Blog".to_owned()),
+        ]
+    };
+    let refused = editor.post(app.url("/admin/api-keys")).form(&make(&editor_csrf, BLOG)).send().await.expect("post");
+    assert_eq!(refused.status(), 403);
+    let forged = admin.post(app.url("/admin/api-keys")).form(&make("", BLOG)).send().await.expect("post");
+    assert_eq!(forged.status(), 403);
+    let bad = admin.post(app.url("/admin/api-keys")).form(&make(&csrf, "blog.example.org")).send().await.expect("post");
+    assert_eq!(bad.status(), 422);
+    let page = bad.text().await.expect("body");
+    assert!(page.contains("is not a site&#39;s address") || page.contains("is not a site's address"), "{page}");
+    assert!(page.contains(r#"value="blog.example.org""#), "what was typed is kept");
+
+    let made =
+        admin.post(app.url("/admin/api-keys")).form(&make(&csrf, "https://wp.example.com")).send().await.expect("post");
+    assert_eq!(made.status(), 200);
+    let page = made.text().await.expect("body");
+    let key = page
+        .split(r#"<code class="one-time">"#)
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new key, shown once")
+        .to_owned();
+    assert!(key.len() == 12 && key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+    let verify = [("key", key.as_str()), ("blog", "https://wp.example.com")];
+    assert_eq!(post(&app, "/1.1/verify-key", &verify).await.text().await.expect("body"), "valid");
+
+    // Its traffic: two checks, one of them spam, and a correction that taught a lesson.
+    let check = |author: &'static str| {
+        [
+            ("api_key", key.clone()),
+            ("blog", "https://wp.example.com".to_owned()),
+            ("user_ip", "203.0.113.7".to_owned()),
+            ("comment_author", author.to_owned()),
+            ("comment_content", "The bridge plugin works.".to_owned()),
+        ]
+    };
+    let send = |form: [(&'static str, String); 5], method: &'static str| {
+        app.client.post(app.url(&format!("/1.1/{method}"))).form(&form).send()
+    };
+    assert_eq!(send(check("Sam"), "comment-check").await.expect("check").text().await.expect("body"), "false");
+    assert_eq!(
+        send(check("akismet-guaranteed-spam"), "comment-check").await.expect("check").text().await.expect("body"),
+        "true"
+    );
+    assert_eq!(send(check("Sam"), "submit-spam").await.expect("submit").status(), 200);
+    let page = admin.get(app.url("/admin/api-keys")).send().await.expect("get").text().await.expect("body");
+    assert!(!page.contains(&key), "a key is shown only when it is made");
+    let row = page.split("https://wp.example.com").nth(1).and_then(|rest| rest.split("</tr>").next()).expect("row");
+    let cells: Vec<&str> = row.split("<td>").skip(2).map(|cell| cell.split('<').next().unwrap_or("").trim()).collect();
+    // Checks, spam, ham, missed spam, false positives, lessons learnt, accuracy.
+    assert_eq!(cells[..7], ["2", "1", "1", "1", "0", "1", "50 %"], "{row}");
+
+    // Revoked: refused once the servers' copy of the keys is read again.
+    let revoke_value = page
+        .split(r#"name="do" value="revoke:"#)
+        .filter_map(|rest| rest.split('"').next())
+        .last()
+        .expect("a revoke button")
+        .to_owned();
+    let revoke = [("csrf", csrf.clone()), ("do", format!("revoke:{revoke_value}"))];
+    let revoked = admin.post(app.url("/admin/api-keys")).form(&revoke).send().await.expect("post");
+    assert_eq!(revoked.status(), 200);
+    assert!(revoked.text().await.expect("body").contains("revoked"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(post(&app, "/1.1/verify-key", &verify).await.text().await.expect("body"), "invalid");
     app.stop().await;
 }

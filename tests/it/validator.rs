@@ -58,6 +58,7 @@ async fn public_and_admin_pages_are_valid_html() {
     let demo_id = demo.expect("demo article").id;
     let (edit_path, revisions_path) =
         (format!("/admin/articles/{demo_id}"), format!("/admin/articles/{demo_id}/revisions"));
+    app.store.create_api_key("0123456789ab", "https://blog.example.org", "A WordPress site", 0).await.expect("key");
     let pages = [
         ("admin-dashboard.html", "/admin/"),
         ("admin-password.html", "/admin/password"),
@@ -68,6 +69,7 @@ async fn public_and_admin_pages_are_valid_html() {
         ("admin-settings.html", "/admin/settings"),
         ("admin-categories.html", "/admin/categories"),
         ("admin-redirects.html", "/admin/redirects"),
+        ("admin-api-keys.html", "/admin/api-keys"),
         ("admin-users.html", "/admin/users"),
         ("admin-new-article.html", "/admin/articles/new"),
         ("admin-edit-article.html", &edit_path),

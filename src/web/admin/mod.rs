@@ -3,6 +3,7 @@
 //! redirected to the sign-in page), checks the role's capability on the
 //! server, and checks the CSRF token of every form it accepts.
 
+mod api_keys;
 mod articles;
 mod comments;
 mod dashboard;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
             "/admin/media",
             get(media::show).post(media::upload).layer(axum::extract::DefaultBodyLimit::max(media::MAX_UPLOAD)),
         )
+        .route("/admin/api-keys", get(api_keys::show).post(api_keys::change))
         .route("/admin/redirects", get(redirects::show))
         .route("/admin/settings", get(settings::show).post(settings::save))
         .route("/admin/sign-in", get(sign_in::form).post(sign_in::sign_in))
