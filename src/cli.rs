@@ -586,10 +586,22 @@ async fn apikey(store: &Store, command: ApikeyCommand) -> anyhow::Result<ExitCod
             eprintln!("API key for {site} created; it is shown only now.");
         }
         ApikeyCommand::List => {
+            let totals = store.api_traffic_totals().await?;
             for key in store.api_keys().await? {
                 let state = if key.revoked_at.is_some() { "revoked" } else { "active" };
                 let shown = format!("{}…", key.key.chars().take(6).collect::<String>());
                 println!("{:>4}  {shown:<8}  {state:<8}  {}  {}", key.id, key.site_url, key.label);
+                let (t, lessons) =
+                    totals.iter().find(|(site, ..)| *site == key.id).map(|(_, t, n)| (*t, *n)).unwrap_or_default();
+                println!(
+                    "      {} checked ({} spam, {} ham), {} missed spam, {} false positives, {} lessons learnt",
+                    t.spam + t.ham,
+                    t.spam,
+                    t.ham,
+                    t.missed_spam,
+                    t.false_positives,
+                    lessons
+                );
             }
         }
         ApikeyCommand::Revoke { key } => match store.revoke_api_key(&key, now).await {

@@ -276,3 +276,46 @@ async fn a_wordpress_import_on_postgresql() {
     pool.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_spam_apis_figures_on_postgresql() {
+    let Some(url) = fresh_database().await else { return };
+    let app = TestApp::spawn_on(&url).await;
+    let key = "abcdef012345";
+    app.store.create_api_key(key, "https://blog.example.org", "", Utc::now().timestamp()).await.expect("key");
+    let call = |method: &'static str, author: &'static str| {
+        let form = [
+            ("api_key", key),
+            ("blog", "https://blog.example.org"),
+            ("user_ip", "203.0.113.7"),
+            ("comment_author", author),
+            ("comment_content", "A fair point about the timetable."),
+        ];
+        app.client.post(app.url(&format!("/1.1/{method}"))).form(&form).send()
+    };
+    // Twice each, so that the second count is added to the first month's row.
+    for _ in 0..2 {
+        assert_eq!(call("comment-check", "Sam").await.expect("check").text().await.expect("body"), "false");
+        assert_eq!(
+            call("comment-check", "akismet-guaranteed-spam").await.expect("check").text().await.expect("body"),
+            "true"
+        );
+        assert_eq!(call("submit-ham", "Sam").await.expect("submit").status(), 200);
+        let stats = app
+            .client
+            .post(app.url("/1.1/get-stats"))
+            .form(&[("key", key), ("blog", "https://blog.example.org")])
+            .send()
+            .await
+            .expect("stats")
+            .text()
+            .await
+            .expect("body");
+        assert!(stats.starts_with('{'), "{stats}");
+    }
+    let totals = app.store.api_traffic_totals().await.expect("totals");
+    assert_eq!(totals.len(), 1);
+    let (_, traffic, lessons) = totals[0];
+    assert_eq!((traffic.spam, traffic.ham, traffic.false_positives, lessons), (2, 2, 2, 2));
+    app.stop().await;
+}
