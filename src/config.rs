@@ -53,6 +53,10 @@ pub struct ConfigArgs {
     /// address: comma-separated addresses or networks, e.g. 127.0.0.1,10.0.0.0/8.
     #[arg(long, env = "BROADSHEET_TRUSTED_PROXIES", global = true)]
     pub trusted_proxies: Option<String>,
+    /// A secret of at least 16 characters that opens `/metrics` (Prometheus'
+    /// text format) to `Authorization: Bearer <token>`; without it, there is no `/metrics`.
+    #[arg(long, env = "BROADSHEET_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// The same settings as read from the TOML file.
@@ -69,6 +73,7 @@ struct FileConfig {
     log_format: Option<String>,
     spam_model: Option<PathBuf>,
     trusted_proxies: Option<String>,
+    metrics_token: Option<String>,
     limits: Option<LimitsFile>,
 }
 
@@ -153,6 +158,25 @@ pub enum LogFormat {
     Json,
 }
 
+/// The secret that opens `/metrics`; `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// The shortest token accepted.
+    pub const MIN_LEN: usize = 16;
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken(…)")
+    }
+}
+
 /// A database URL; `Debug` and `Display` hide any password in it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl(String);
@@ -209,6 +233,8 @@ pub struct Config {
     pub akismet_quotas: AkismetQuotas,
     /// Connection timeouts and caps.
     pub limits: EdgeLimits,
+    /// Opens `/metrics`; `None`: the server has no `/metrics`.
+    pub metrics_token: Option<MetricsToken>,
 }
 
 /// The Akismet API's allowances (see `web::akismet::FloodLimits`); the defaults
@@ -309,6 +335,19 @@ impl Config {
                 })
                 .collect::<anyhow::Result<_>>()?,
         };
+        let metrics_token = match pick(&args.metrics_token, file.metrics_token) {
+            None => None,
+            Some(token)
+                if token.trim().chars().count() >= MetricsToken::MIN_LEN
+                    && !token.trim().contains(char::is_whitespace) =>
+            {
+                Some(MetricsToken(token.trim().to_owned()))
+            }
+            Some(_) => bail!(
+                "the metrics token must be at least {} characters, without spaces (for example: openssl rand -hex 24)",
+                MetricsToken::MIN_LEN
+            ),
+        };
         Ok(Config {
             data_dir,
             database_url: DatabaseUrl(database_url),
@@ -324,6 +363,7 @@ impl Config {
             pinned,
             akismet_quotas: AkismetQuotas::default(),
             limits: EdgeLimits::from_file(file.limits)?,
+            metrics_token,
         })
     }
 

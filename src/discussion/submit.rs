@@ -63,6 +63,8 @@ pub enum Outcome {
     Stored {
         id: i64,
         status: Status,
+        /// The spam filter's verdict, whatever the policy made of it.
+        filter: Decision,
         /// For a top-level comment: approved top-level comments before it.
         top_level_before: Option<i64>,
     },
@@ -156,6 +158,15 @@ pub async fn submit(
     // the comment (its words, its email domain), which logs must not keep.
     let log_reason = |why: &str| if why.starts_with("spam filter") { "spam filter".to_owned() } else { why.to_owned() };
     let spam_p = opinion.score;
+    let filter = if opinion.blatant {
+        Decision::BlatantSpam
+    } else if opinion.is_spam {
+        Decision::Spam
+    } else if opinion.doubtful {
+        Decision::Doubtful
+    } else {
+        Decision::Ham
+    };
     let (status, reason, logged) = match &verdict {
         Verdict::Approve => (Status::Approved, filter_note.clone(), String::new()),
         Verdict::Hold(why) => (Status::Pending, with_note(why), log_reason(why)),
@@ -192,5 +203,5 @@ pub async fn submit(
         }
         _ => tracing::info!(comment.id = id, article.id = article_id, "comment published"),
     }
-    Ok(Outcome::Stored { id, status, top_level_before })
+    Ok(Outcome::Stored { id, status, filter, top_level_before })
 }

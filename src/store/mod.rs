@@ -214,6 +214,11 @@ impl Store {
         Ok((busy == 0).then_some(copied))
     }
 
+    /// The pool's open connections, and how many of them are idle.
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// A cheap round trip, for the health endpoint.
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -1,5 +1,6 @@
 //! One structured log line per request, plus the headers every answer carries.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};
@@ -8,18 +9,22 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::AppError;
+use super::metrics::Metrics;
 use super::routes::{MAX_PATH, MAX_QUERY};
 
-/// Which security headers depend on the site's configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct SecurityHeaders {
+/// What the request log needs of the server.
+#[derive(Clone)]
+pub struct RequestLog {
     /// The site is served over HTTPS: browsers are told to keep to it.
     pub https: bool,
+    /// Where each request is counted, by route (`/metrics`).
+    pub metrics: Arc<Metrics>,
 }
 
-/// Logs method, path, status and time taken; refuses over-long addresses
-/// before any handler reads them; adds the security headers.
-pub async fn log_request(State(security): State<SecurityHeaders>, request: Request, next: Next) -> Response {
+/// Logs method, path, status and time taken, and counts them in the
+/// metrics; refuses over-long addresses before any handler reads them; adds
+/// the security headers.
+pub async fn log_request(State(log): State<RequestLog>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     // A cheap copy: the URI's bytes are shared, not duplicated.
@@ -37,7 +42,7 @@ pub async fn log_request(State(security): State<SecurityHeaders>, request: Reque
         HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"),
     );
-    if security.https {
+    if log.https {
         // A year; subdomains are left to their own choice.
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
@@ -45,11 +50,13 @@ pub async fn log_request(State(security): State<SecurityHeaders>, request: Reque
         "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
          object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'",
     ));
+    let elapsed = started.elapsed();
+    log.metrics.request(uri.path(), response.status(), elapsed.as_secs_f64());
     tracing::info!(
         http.method = %method,
         http.path = uri.path().get(..200).unwrap_or(uri.path()),
         http.status = response.status().as_u16(),
-        latency_us = started.elapsed().as_micros() as u64,
+        latency_us = elapsed.as_micros() as u64,
         "request"
     );
     response

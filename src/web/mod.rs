@@ -14,6 +14,7 @@ pub mod error;
 pub mod hygiene;
 mod logging;
 mod media;
+pub mod metrics;
 pub mod pages;
 pub mod routes;
 pub mod signing;

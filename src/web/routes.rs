@@ -11,7 +11,7 @@ use axum::routing::get;
 use percent_encoding::percent_decode_str;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{AppState, admin, akismet, comments, edge, hygiene, logging, media, pages};
+use super::{AppState, admin, akismet, comments, edge, hygiene, logging, media, metrics, pages};
 use crate::domain::slug::Slug;
 use crate::web::error::AppError;
 
@@ -30,9 +30,11 @@ use crate::web::error::AppError;
 /// | `/media/{file}` | published images |
 /// | `/1.1/{verify-key,comment-check,submit-spam,submit-ham,get-subscription,get-stats,deactivate,test}`, `/1.2/{key-sites,usage-limit}` | Akismet-compatible spam API |
 /// | `/healthz` | health check |
+/// | `/metrics` | Prometheus metrics, with the configured token only |
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
+        .route("/metrics", get(metrics::show))
         .route("/static/{file}", get(static_asset))
         // The Akismet-compatible spam API.
         .route(
@@ -52,7 +54,10 @@ pub fn router(state: AppState) -> Router {
         // No control characters in any field; a form over the size limit gets 413.
         .layer(middleware::from_fn(hygiene::refuse_control_characters))
         .layer(middleware::from_fn_with_state(
-            logging::SecurityHeaders { https: state.config.base_url.starts_with("https://") },
+            logging::RequestLog {
+                https: state.config.base_url.starts_with("https://"),
+                metrics: state.metrics.clone(),
+            },
             logging::log_request,
         ))
         // A body that stops arriving halfway is cut off.

@@ -13,6 +13,7 @@ mod feeds;
 mod helpers;
 mod hostile;
 mod import;
+mod metrics;
 mod news_comments;
 mod pages;
 mod postgres;

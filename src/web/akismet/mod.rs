@@ -430,7 +430,9 @@ fn comment_check(
     if get("user_role").eq_ignore_ascii_case("administrator") {
         return (answer(StatusCode::OK, "false", &extra), Outcome::Ham);
     }
-    match state.spam.decide(site, input) {
+    let decision = state.spam.decide(site, input);
+    state.metrics.verdict(true, decision);
+    match decision {
         // Only a confident verdict is spam; a doubtful one is for the site's own moderation.
         Decision::Ham | Decision::Doubtful => (answer(StatusCode::OK, "false", &extra), Outcome::Ham),
         Decision::Spam => (answer(StatusCode::OK, "true", &extra), Outcome::Spam),

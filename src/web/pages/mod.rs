@@ -89,8 +89,10 @@ pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: Heade
         return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, target)]).into_response();
     }
     if let Some(page) = state.cache.get(path, now.timestamp()) {
+        state.metrics.cache_hits.inc();
         return serve_cached(&page, &headers);
     }
+    state.metrics.cache_misses.inc();
     let generation = state.cache.generation();
     match render_path(&state, path, now).await {
         Ok(Outcome::Page(rendered)) => serve_fresh(&state, path, rendered, now, generation, &headers),
