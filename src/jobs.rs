@@ -1,4 +1,5 @@
-//! Background work of a running server: the cache-invalidation poll (which
+//! Background work of a running server: on PostgreSQL, listening for the
+//! changes other processes announce (applied at once); the cache-invalidation poll (which
 //! also releases scheduled articles, forgets Akismet API clients whose
 //! allowance is full again and saves the API's traffic figures), pruning that log, purging commenters' IP
 //! addresses after the retention period, and emptying SQLite's write-ahead log
@@ -10,7 +11,8 @@ use chrono::Utc;
 use tokio::task::JoinHandle;
 
 use crate::app::AppState;
-use crate::store::{Store, StoreResult};
+use crate::store::{Announcement, CHANGES_CHANNEL, Store, StoreResult};
+use sqlx::postgres::PgListener;
 
 /// How often the invalidation log is read even when nothing hinted at a change.
 const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -21,6 +23,7 @@ const KEEP_LOG_SECONDS: i64 = 24 * 3600;
 
 /// Starts the jobs; the caller aborts them at shutdown.
 pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
+    let listening = state.clone();
     let poll = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -74,7 +77,73 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
             }
         }
     });
-    vec![poll, checkpoint, hourly]
+    let mut jobs = vec![poll, checkpoint, hourly];
+    if listening.store.announces() {
+        jobs.push(tokio::spawn(listen(listening)));
+    }
+    jobs
+}
+
+/// How long to wait before connecting again after the listening connection failed.
+const RECONNECT_AFTER: Duration = Duration::from_millis(200);
+
+/// On PostgreSQL: listens for the changes other servers and commands
+/// announce, and applies each at once. After any (re)connection it first
+/// reads the log, which holds whatever was announced while it was away.
+async fn listen(state: AppState) {
+    let url = state.config.database_url.expose().to_owned();
+    let mut was_connected = false;
+    loop {
+        let mut listener = match PgListener::connect(&url).await {
+            Ok(listener) => listener,
+            Err(err) => {
+                if was_connected {
+                    tracing::warn!(error = %err, "cannot listen for changes; trying again");
+                    was_connected = false;
+                }
+                tokio::time::sleep(RECONNECT_AFTER).await;
+                continue;
+            }
+        };
+        if let Err(err) = listener.listen(CHANGES_CHANNEL).await {
+            tracing::warn!(error = %err, "cannot listen for changes; trying again");
+            tokio::time::sleep(RECONNECT_AFTER).await;
+            continue;
+        }
+        if !was_connected {
+            tracing::info!("listening for changes");
+            was_connected = true;
+        }
+        apply(&state, Announcement::Pages).await;
+        state.akismet_keys.expire();
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    let Some((what, at_ms)) = Announcement::parse(notification.payload()) else { continue };
+                    apply(&state, what).await;
+                    let lag_ms = Utc::now().timestamp_millis() - at_ms;
+                    state.metrics.notification_lag.observe(lag_ms.max(0) as f64 / 1000.0);
+                }
+                // The connection was lost: connect again, and read the log.
+                Ok(None) => break,
+                Err(err) => {
+                    tracing::warn!(error = %err, "lost the connection that listens for changes");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn apply(state: &AppState, what: Announcement) {
+    match what {
+        Announcement::Keys => state.akismet_keys.expire(),
+        Announcement::Pages | Announcement::Lessons => {
+            if let Err(err) = state.changes.pull(&state.cache, Utc::now().timestamp()).await {
+                tracing::warn!(error = %err, "cannot read the changes announced");
+            }
+        }
+    }
 }
 
 /// Forgets commenters' IP addresses and browsers after the retention period.

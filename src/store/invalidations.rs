@@ -1,5 +1,7 @@
 //! The cache-invalidation log: how every process that writes tells every
-//! server which cached pages its write made stale.
+//! server which cached pages its write made stale. On PostgreSQL each write
+//! is also announced with `NOTIFY` on [`CHANNEL`], so that servers that
+//! `LISTEN` apply it at once rather than at their next poll.
 
 use sqlx::{Any, Transaction};
 
@@ -13,7 +15,63 @@ pub struct Invalidation {
     pub due_at: i64,
 }
 
+/// The channel changes are announced on (PostgreSQL).
+pub const CHANNEL: &str = "broadsheet_changes";
+
+/// What an announcement says changed: pages (the log has new rows; lessons
+/// come with them), `lessons` alone, or the API `keys`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announcement {
+    Pages,
+    Lessons,
+    Keys,
+}
+
+impl Announcement {
+    fn word(self) -> &'static str {
+        match self {
+            Announcement::Pages => "pages",
+            Announcement::Lessons => "lessons",
+            Announcement::Keys => "keys",
+        }
+    }
+
+    /// The payload: what changed and when it was announced (ms since the epoch, the sender's clock).
+    fn payload(self) -> String {
+        format!("{} {}", self.word(), chrono::Utc::now().timestamp_millis())
+    }
+
+    /// Reads a payload: what changed, and when it was announced.
+    pub fn parse(payload: &str) -> Option<(Announcement, i64)> {
+        let (word, at) = payload.split_once(' ')?;
+        let what = match word {
+            "pages" => Announcement::Pages,
+            "lessons" => Announcement::Lessons,
+            "keys" => Announcement::Keys,
+            _ => return None,
+        };
+        Some((what, at.parse().ok()?))
+    }
+}
+
 impl Store {
+    /// Announces a committed change to the servers that listen (PostgreSQL
+    /// only). The change is made already: if the announcement fails, servers
+    /// find it at their next poll of the log.
+    pub(super) async fn announce(&self, what: Announcement) {
+        if self.backend == super::Backend::Postgres
+            && let Err(err) =
+                sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(what.payload()).execute(&self.pool).await
+        {
+            tracing::warn!(error = %err, "cannot announce a change; servers will see it at their next poll");
+        }
+    }
+
+    /// Whether changes are announced (PostgreSQL), and so worth listening for.
+    pub fn announces(&self) -> bool {
+        self.backend == super::Backend::Postgres
+    }
+
     /// Rows logged after `id`, oldest first.
     pub async fn invalidations_after(&self, id: i64) -> StoreResult<Vec<Invalidation>> {
         Ok(sqlx::query_as("SELECT id, tag, due_at FROM cache_invalidations WHERE id > $1 ORDER BY id")
@@ -64,6 +122,14 @@ pub(super) async fn log(tx: &mut Transaction<'static, Any>, tags: &[(String, i64
         sqlx::query("INSERT INTO cache_invalidations (tag, due_at) VALUES ($1, $2)")
             .bind(joined)
             .bind(due_at)
+            .execute(&mut **tx)
+            .await?;
+    }
+    // Delivered when (and only if) the transaction commits.
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(Announcement::Pages.payload())
             .execute(&mut **tx)
             .await?;
     }

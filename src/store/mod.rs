@@ -32,7 +32,7 @@ pub use editing::{ArticleFilter, ArticleRow, EditableArticle, Revision};
 pub use export::{ExportArticle, ExportAuthor, ExportComment, ExportMedia, ExportTerm, ExportTermLink};
 pub use feed::LogCursor;
 pub use import::{ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, Known, Table};
-pub use invalidations::Invalidation;
+pub use invalidations::{Announcement, CHANNEL as CHANGES_CHANNEL, Invalidation};
 pub use media::{MediaItem, NewMedia};
 pub use redirects::{Place, RedirectRow, Target as RedirectTarget};
 pub use search::{IndexText, SearchHit, SearchQuery};

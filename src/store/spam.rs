@@ -1,5 +1,6 @@
 //! API keys of sites using the spam API, and the spam filter's lessons.
 
+use super::invalidations::Announcement;
 use super::{Store, StoreError, StoreResult};
 
 /// An API key and the site it belongs to.
@@ -34,6 +35,7 @@ impl Store {
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
+        self.announce(Announcement::Keys).await;
         Ok(id)
     }
 
@@ -62,6 +64,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        self.announce(Announcement::Keys).await;
         Ok(())
     }
 
@@ -86,6 +89,7 @@ impl Store {
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
+        self.announce(Announcement::Lessons).await;
         Ok(id)
     }
 

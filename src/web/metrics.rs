@@ -1,7 +1,7 @@
 //! `/metrics` in Prometheus' text format (OpenMetrics): requests and their
 //! latency by route, page-cache hits and misses, what happened to submitted
-//! comments, the spam filter's verdicts, the spam API's calls and the
-//! database pool. Never public: served only with the configured token
+//! comments, the spam filter's verdicts, how long changes announced on
+//! PostgreSQL take to reach this server, and the database pool. Never public: served only with the configured token
 //! (`Authorization: Bearer …`), and a 404 like any unknown page otherwise.
 
 use std::sync::atomic::AtomicI64;
@@ -54,6 +54,9 @@ pub struct Metrics {
     pub cache_misses: Counter,
     pub comments: Family<OutcomeLabel, Counter>,
     pub verdicts: Family<VerdictLabels, Counter>,
+    /// From a change's announcement on PostgreSQL to this server's cache
+    /// being up to date with it (the two servers' clocks may differ a little).
+    pub notification_lag: Histogram,
     pool_connections: Gauge<i64, AtomicI64>,
     pool_idle: Gauge<i64, AtomicI64>,
 }
@@ -86,6 +89,12 @@ impl Default for Metrics {
         );
         let verdicts = Family::<VerdictLabels, Counter>::default();
         registry.register("spam_verdicts", "The spam filter's verdicts, by source", verdicts.clone());
+        let notification_lag = latency_histogram();
+        registry.register(
+            "notification_lag_seconds",
+            "From a change announced on PostgreSQL to this server applying it",
+            notification_lag.clone(),
+        );
         let pool_connections = Gauge::default();
         registry.register("db_pool_connections", "Open database connections", pool_connections.clone());
         let pool_idle = Gauge::default();
@@ -98,6 +107,7 @@ impl Default for Metrics {
             cache_misses,
             comments,
             verdicts,
+            notification_lag,
             pool_connections,
             pool_idle,
         }

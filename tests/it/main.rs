@@ -8,6 +8,7 @@ mod akismet;
 mod akismet_account;
 mod bad_input;
 mod cache;
+mod cluster;
 mod comments;
 mod feeds;
 mod helpers;

@@ -13,7 +13,7 @@ use sqlx::Connection;
 use crate::helpers::{TestApp, fields, hidden, link_to, location};
 
 /// A new, empty database on the test server; `None` (outside CI) when there is no server.
-async fn fresh_database() -> Option<String> {
+pub async fn fresh_database() -> Option<String> {
     let Ok(admin_url) = std::env::var("BROADSHEET_TEST_POSTGRES") else {
         assert!(
             std::env::var_os("CI").is_none(),

@@ -101,6 +101,11 @@ impl KeySet {
         (copy.sites.get(key).cloned(), copy.read_at.map_or(Duration::MAX, |at| at.elapsed()))
     }
 
+    /// Makes the next request read the keys again (a key was made or revoked elsewhere).
+    pub fn expire(&self) {
+        self.copy.write().unwrap_or_else(|p| p.into_inner()).read_at = None;
+    }
+
     fn age(&self) -> Duration {
         self.copy.read().unwrap_or_else(|p| p.into_inner()).read_at.map_or(Duration::MAX, |at| at.elapsed())
     }
