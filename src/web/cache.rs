@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, UNIX_EPOCH};
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
@@ -21,8 +21,10 @@ const MAX_ENTRIES: usize = 20_000;
 /// …and how much memory they may take (bodies and their compressed copies).
 const MAX_BYTES: usize = 256 * 1024 * 1024;
 
-/// HTML may be kept by browsers and CDNs briefly, then revalidated with its ETag.
-pub const HTML_CACHE_CONTROL: &str = "public, max-age=60, stale-while-revalidate=300";
+/// HTML may be kept by browsers and CDNs briefly, then revalidated with its
+/// ETag; a CDN may serve a stale copy while it revalidates, and for a day
+/// when this server cannot answer.
+pub const HTML_CACHE_CONTROL: &str = "public, max-age=60, stale-while-revalidate=300, stale-if-error=86400";
 
 /// One rendered response, with everything needed to answer for it.
 #[derive(Debug)]
@@ -40,6 +42,8 @@ pub struct CachedPage {
     last_modified_secs: i64,
     /// Unix second after which the page must be rendered again (the date bar changes).
     expires_at: i64,
+    /// Its cache tags, for CDNs (`Surrogate-Key`, space-separated; `Cache-Tag`, comma-separated).
+    surrogate_keys: Option<(HeaderValue, HeaderValue)>,
 }
 
 /// Which body a response carries.
@@ -79,7 +83,27 @@ impl CachedPage {
                 .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
             last_modified_secs,
             expires_at,
+            surrogate_keys: None,
         }
+    }
+
+    /// Names the page's cache tags in its responses, so that a CDN in front
+    /// can purge exactly the pages a change makes stale (see `jobs::purge`).
+    /// Every page also carries `site`, which a change to the whole site purges.
+    pub fn with_surrogate_keys(mut self, tags: &[String]) -> CachedPage {
+        let mut clean: Vec<&str> = vec![cache_tags::SITE];
+        clean.extend(
+            tags.iter()
+                .map(String::as_str)
+                .filter(|t| *t != cache_tags::SITE && !t.is_empty())
+                .filter(|t| t.bytes().all(|b| b.is_ascii_graphic() && b != b',')),
+        );
+        if let (Ok(spaced), Ok(commas)) =
+            (HeaderValue::from_str(&clean.join(" ")), HeaderValue::from_str(&clean.join(",")))
+        {
+            self.surrogate_keys = Some((spaced, commas));
+        }
+        self
     }
 
     /// True once, for whoever first asks: that caller compresses the page.
@@ -117,6 +141,10 @@ impl CachedPage {
         headers.insert(header::LAST_MODIFIED, self.last_modified.clone());
         headers.insert(header::CACHE_CONTROL, self.cache_control.clone());
         headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        if let Some((spaced, commas)) = &self.surrogate_keys {
+            headers.insert(HeaderName::from_static("surrogate-key"), spaced.clone());
+            headers.insert(HeaderName::from_static("cache-tag"), commas.clone());
+        }
         if self.status == StatusCode::OK && self.not_modified(request) {
             return (StatusCode::NOT_MODIFIED, headers).into_response();
         }

@@ -116,3 +116,33 @@ async fn an_in_process_edit_invalidates_on_the_next_request() {
     assert_eq!(headline_of(&app.page(&url).await), "Bridge reopens early");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn cached_pages_name_their_surrogate_keys_for_a_cdn() {
+    let app = TestApp::spawn().await;
+    let front = app.page("/").await;
+    let path = link_to(&front, "harbour-night-ferry-trial");
+    let id = app
+        .store
+        .article_by_slug(broadsheet::domain::article::Kind::Article, "harbour-night-ferry-trial")
+        .await
+        .expect("demo article")
+        .id;
+    for _ in 0..2 {
+        // Rendered, then from the cache: the same keys both times.
+        let response = app.get(&path).await;
+        let keys = response.headers()["surrogate-key"].to_str().expect("ascii").to_owned();
+        let tags = response.headers()["cache-tag"].to_str().expect("ascii").to_owned();
+        let keys: Vec<&str> = keys.split(' ').collect();
+        assert!(keys.contains(&"site") && keys.contains(&format!("article:{id}").as_str()), "{keys:?}");
+        assert_eq!(tags.split(',').collect::<Vec<_>>(), keys, "Cache-Tag names the same keys, comma-separated");
+        let control = response.headers()["cache-control"].to_str().expect("ascii").to_owned();
+        assert!(control.contains("stale-while-revalidate=") && control.contains("stale-if-error="), "{control}");
+    }
+    // Feeds and archives too, and never a private page.
+    for path in ["/", "/feed/", "/category/news/", "/sitemap.xml"] {
+        assert!(app.get(path).await.headers().contains_key("surrogate-key"), "{path}");
+    }
+    assert!(!app.get("/admin/sign-in").await.headers().contains_key("surrogate-key"));
+    app.stop().await;
+}

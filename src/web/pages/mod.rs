@@ -146,14 +146,17 @@ fn serve_fresh(
     let tz = state.config.time_zone;
     let midnight = dates::next_midnight(now, tz);
     let today_start = (midnight - chrono::Duration::days(1)).timestamp();
-    let page = Arc::new(CachedPage::new(
-        rendered.status,
-        rendered.content_type,
-        HTML_CACHE_CONTROL,
-        rendered.html,
-        rendered.last_modified.max(today_start),
-        rendered.expires_at.map_or(midnight.timestamp(), |at| at.min(midnight.timestamp())),
-    ));
+    let page = Arc::new(
+        CachedPage::new(
+            rendered.status,
+            rendered.content_type,
+            HTML_CACHE_CONTROL,
+            rendered.html,
+            rendered.last_modified.max(today_start),
+            rendered.expires_at.map_or(midnight.timestamp(), |at| at.min(midnight.timestamp())),
+        )
+        .with_surrogate_keys(&rendered.tags),
+    );
     state.cache.insert(key, Arc::clone(&page), rendered.tags, generation);
     page.respond(headers)
 }
