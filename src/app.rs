@@ -14,6 +14,7 @@ use chrono::Utc;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::purge::Purger;
 use crate::spam::SpamEngine;
 use crate::store::Store;
 use crate::web::akismet::traffic::TrafficCounter;
@@ -44,6 +45,8 @@ pub struct Shared {
     pub akismet_limits: FloodLimits,
     pub akismet_traffic: TrafficCounter,
     pub metrics: Arc<Metrics>,
+    /// The CDN purge webhook's client, when one is configured.
+    pub purger: Option<Purger>,
     pub comment_queue: CommentQueue,
 }
 
@@ -93,6 +96,7 @@ impl App {
         tracing::info!(lessons, "spam filter ready");
         let changes = ChangeFeed::start(store.clone(), Arc::clone(&spam), now.timestamp()).await?;
         let akismet_limits = FloodLimits::new(&config.akismet_quotas);
+        let purger = config.purge.clone().map(Purger::new).transpose()?;
         let state = AppState(Arc::new(Shared {
             store,
             config,
@@ -105,6 +109,7 @@ impl App {
             akismet_limits,
             akismet_traffic: TrafficCounter::default(),
             metrics: Arc::new(Metrics::default()),
+            purger,
             comment_queue: CommentQueue::default(),
         }));
         let listener = TcpListener::bind(state.config.addr)

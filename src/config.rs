@@ -57,6 +57,13 @@ pub struct ConfigArgs {
     /// text format) to `Authorization: Bearer <token>`; without it, there is no `/metrics`.
     #[arg(long, env = "BROADSHEET_METRICS_TOKEN", global = true, hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// A CDN's purge webhook: every change POSTs the cache tags it makes stale
+    /// (`{"keys": […]}`) to this address.
+    #[arg(long, env = "BROADSHEET_PURGE_URL", global = true)]
+    pub purge_url: Option<String>,
+    /// Signs each purge call: `X-Broadsheet-Signature: sha256=<HMAC-SHA256 of the body>`.
+    #[arg(long, env = "BROADSHEET_PURGE_SECRET", global = true, hide_env_values = true)]
+    pub purge_secret: Option<String>,
 }
 
 /// The same settings as read from the TOML file.
@@ -74,6 +81,8 @@ struct FileConfig {
     spam_model: Option<PathBuf>,
     trusted_proxies: Option<String>,
     metrics_token: Option<String>,
+    purge_url: Option<String>,
+    purge_secret: Option<String>,
     limits: Option<LimitsFile>,
 }
 
@@ -235,6 +244,21 @@ pub struct Config {
     pub limits: EdgeLimits,
     /// Opens `/metrics`; `None`: the server has no `/metrics`.
     pub metrics_token: Option<MetricsToken>,
+    /// Where changes are announced to a CDN, and the secret that signs them.
+    pub purge: Option<PurgeWebhook>,
+}
+
+/// A CDN's purge webhook; `Debug` does not show the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PurgeWebhook {
+    pub url: String,
+    pub secret: Option<String>,
+}
+
+impl fmt::Debug for PurgeWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PurgeWebhook").field("url", &self.url).field("signed", &self.secret.is_some()).finish()
+    }
 }
 
 /// The Akismet API's allowances (see `web::akismet::FloodLimits`); the defaults
@@ -348,6 +372,21 @@ impl Config {
                 MetricsToken::MIN_LEN
             ),
         };
+        let purge_secret = pick(&args.purge_secret, file.purge_secret).filter(|s| !s.trim().is_empty());
+        let purge = match pick(&args.purge_url, file.purge_url).filter(|u| !u.trim().is_empty()) {
+            None if purge_secret.is_some() => bail!("a purge secret was given without a purge URL"),
+            None => None,
+            Some(url) => {
+                let url = url.trim().to_owned();
+                let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+                if !host.is_some_and(|rest| {
+                    !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace)
+                }) {
+                    bail!("the purge URL {url:?} must start with http:// or https:// and name a host");
+                }
+                Some(PurgeWebhook { url, secret: purge_secret })
+            }
+        };
         Ok(Config {
             data_dir,
             database_url: DatabaseUrl(database_url),
@@ -364,6 +403,7 @@ impl Config {
             akismet_quotas: AkismetQuotas::default(),
             limits: EdgeLimits::from_file(file.limits)?,
             metrics_token,
+            purge,
         })
     }
 

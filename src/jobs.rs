@@ -41,6 +41,11 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
                 if let Err(err) = state.akismet_traffic.flush(&state.store).await {
                     tracing::warn!(error = %err, "cannot save the spam API's traffic figures");
                 }
+                if let Some(purger) = &state.purger
+                    && let Err(err) = purger.run(&state.store, now).await
+                {
+                    tracing::warn!(error = %err, "cannot read the changes to send to the CDN");
+                }
             }
         })
     };

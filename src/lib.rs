@@ -30,6 +30,7 @@ pub mod jobs;
 pub mod logs;
 pub mod media;
 pub mod publishing;
+pub mod purge;
 pub mod setup;
 pub mod spam;
 pub mod store;

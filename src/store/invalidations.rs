@@ -135,3 +135,31 @@ pub(super) async fn log(tx: &mut Transaction<'static, Any>, tags: &[(String, i64
     }
     Ok(())
 }
+
+impl Store {
+    /// Claims up to `limit` logged rows due by `now` that no server has sent
+    /// to the CDN yet: their ids and tags. Each row is claimed by one server only.
+    pub async fn claim_purges(&self, now: i64, limit: i64) -> StoreResult<Vec<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "UPDATE cache_invalidations SET purged = 1
+             WHERE purged = 0 AND id IN
+                (SELECT id FROM cache_invalidations WHERE purged = 0 AND due_at <= $1 ORDER BY id LIMIT $2)
+             RETURNING id, tag",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Gives claimed rows back, for the next try, after the call failed.
+    pub async fn unclaim_purges(&self, ids: &[i64]) -> StoreResult<()> {
+        for chunk in ids.chunks(500) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE cache_invalidations SET purged = 0 WHERE id IN ({list})")))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -20,6 +20,7 @@ mod pages;
 mod postgres;
 mod privacy;
 mod publish;
+mod purge;
 mod search;
 mod serve;
 mod structured;
