@@ -67,6 +67,20 @@ pub enum Command {
     /// Bring a site over from another platform.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Back the whole site up (database and media) into one archive, while it runs.
+    Backup {
+        /// The archive to write (a .tar.gz); written beside it first, then renamed into place.
+        file: PathBuf,
+    },
+    /// Restore a backup made by `broadsheet backup` (stop the server first).
+    Restore {
+        /// The archive to read.
+        file: PathBuf,
+        /// Replace a database that already has articles or comments (it and
+        /// the media folder are kept beside the restored ones).
+        #[arg(long)]
+        replace: bool,
+    },
     /// Write the whole site out for another platform.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -287,6 +301,53 @@ impl Cli {
                     Err(err) => {
                         eprintln!("error: {}: {err}", file.display());
                         eprintln!("Nothing was imported: the site is as it was.");
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            }
+            Command::Backup { file } => {
+                let store = crate::setup::open_store(&mut config).await?;
+                let result = crate::backup::backup(&store, &config, &file).await;
+                store.close().await;
+                let m = result?;
+                println!(
+                    "Backed up to {}: {} articles and pages, {} comments, {} media files ({} database).",
+                    file.display(),
+                    m.articles,
+                    m.comments,
+                    m.media_files,
+                    m.backend
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Restore { file, replace } => {
+                if let Err(err) = crate::backup::read_manifest(&file) {
+                    eprintln!("error: {}: {err:#}", file.display());
+                    eprintln!("Nothing was changed.");
+                    return Ok(ExitCode::FAILURE);
+                }
+                let store = crate::setup::open_store(&mut config).await?;
+                let counts = store.content_counts().await;
+                store.close().await;
+                let (articles, comments) = counts?;
+                match crate::backup::restore(&config, &file, replace, articles + comments > 0) {
+                    Ok(done) => {
+                        let m = &done.manifest;
+                        println!(
+                            "Restored {} ({}): {} articles and pages, {} comments, {} media files.",
+                            file.display(),
+                            m.created_at,
+                            m.articles,
+                            m.comments,
+                            m.media_files
+                        );
+                        for kept in &done.kept {
+                            println!("What was there before is kept in {}.", kept.display());
+                        }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(err) => {
+                        eprintln!("error: {err:#}");
                         Ok(ExitCode::FAILURE)
                     }
                 }

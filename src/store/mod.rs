@@ -214,6 +214,20 @@ impl Store {
         Ok((busy == 0).then_some(copied))
     }
 
+    /// A consistent copy of the SQLite database in a new file, made while
+    /// others keep reading and writing (`VACUUM INTO`).
+    pub async fn snapshot_sqlite(&self, to: &Path) -> StoreResult<()> {
+        sqlx::query("VACUUM INTO $1").bind(to.to_string_lossy().into_owned()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// How many articles and pages, and how many comments, the site holds.
+    pub async fn content_counts(&self) -> StoreResult<(i64, i64)> {
+        Ok(sqlx::query_as("SELECT (SELECT COUNT(*) FROM articles), (SELECT COUNT(*) FROM comments)")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// The pool's open connections, and how many of them are idle.
     pub fn pool_use(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())

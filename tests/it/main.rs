@@ -6,6 +6,7 @@ mod admin_articles;
 mod admin_media;
 mod akismet;
 mod akismet_account;
+mod backup;
 mod bad_input;
 mod cache;
 mod cluster;

@@ -319,3 +319,37 @@ async fn the_spam_apis_figures_on_postgresql() {
     assert_eq!((traffic.spam, traffic.ham, traffic.false_positives, lessons), (2, 2, 2, 2));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_backup_on_postgresql_restores_into_another_database() {
+    let Some(url) = fresh_database().await else { return };
+    let Some(other) = fresh_database().await else { return };
+    let app = TestApp::spawn_on(&url).await;
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    let article = link_to(&app.page("/").await, "harbour-night-ferry-trial");
+    let posted = app.comment(&app.browser(), &article, &fields("Kept in the dump.", "Ana", "ana@example.org")).await;
+    assert_eq!(posted.status(), 303);
+    let out = tempfile::tempdir().expect("temp dir");
+    let archive = out.path().join("site.tar.gz");
+    let made = app.cli(&["backup", archive.to_str().expect("utf-8")]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(String::from_utf8_lossy(&made.stdout).contains("postgres database"));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let restored = std::process::Command::new(env!("CARGO_BIN_EXE_broadsheet"))
+        .args(["restore", archive.to_str().expect("utf-8")])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BROADSHEET_DATA_DIR", dir.path())
+        .env("BROADSHEET_DATABASE_URL", &other)
+        .output()
+        .expect("broadsheet runs");
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    let copy = TestApp::spawn_on(&other).await;
+    let page = copy.page(&article).await;
+    assert!(page.contains("Kept in the dump."), "the comment came back");
+    assert_eq!(copy.store.content_counts().await.expect("counts"), app.store.content_counts().await.expect("counts"));
+    copy.stop().await;
+    app.stop().await;
+}
