@@ -13,7 +13,7 @@ use broadsheet::spam::SpamInput;
 use chrono::Utc;
 use sqlx::Connection;
 
-use crate::helpers::{TestApp, article, fields, link_to, location};
+use crate::helpers::{TestApp, article, fields, link_to, location, settings_form};
 use crate::postgres::fresh_database;
 
 /// Well under the two-second poll: what arrives within it was announced.
@@ -81,18 +81,7 @@ async fn a_change_through_one_server_is_seen_by_the_other_within_a_second() {
 
     // A settings change through A's admin.
     let (admin, csrf) = a.signed_in("root@example.org", Role::Administrator).await;
-    let settings = [
-        ("csrf", csrf.as_str()),
-        ("site_name", "The Cluster Courier"),
-        ("tagline", ""),
-        ("max_links", "2"),
-        ("close_after_days", "0"),
-        ("thread_depth", "5"),
-        ("per_page", "50"),
-        ("flood_seconds", "15"),
-        ("min_seconds_to_submit", "3"),
-        ("ip_retention_days", "60"),
-    ];
+    let settings = settings_form(&csrf, "The Cluster Courier");
     let saved = admin.post(a.url("/admin/settings")).form(&settings).send().await.expect("post");
     assert_eq!(location(&saved), "/admin/settings?saved=1");
     seen_within("a settings change", || async { body(&b, "/").await.contains("The Cluster Courier") }).await;

@@ -326,3 +326,20 @@ pub fn python(module: &str, script: &str, stdin: &str) -> Option<String> {
     }
     Some(String::from_utf8(output.stdout).expect("utf-8 output"))
 }
+
+/// The admin's settings form with the default discussion policies and the
+/// site's name set to `site_name`.
+pub fn settings_form<'a>(csrf: &'a str, site_name: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("site_name", site_name),
+        ("tagline", ""),
+        ("max_links", "2"),
+        ("close_after_days", "0"),
+        ("thread_depth", "5"),
+        ("per_page", "50"),
+        ("flood_seconds", "15"),
+        ("min_seconds_to_submit", "3"),
+        ("ip_retention_days", "60"),
+    ]
+}

@@ -10,7 +10,7 @@ use broadsheet::domain::role::Role;
 use chrono::Utc;
 use sqlx::Connection;
 
-use crate::helpers::{TestApp, fields, hidden, link_to, location};
+use crate::helpers::{TestApp, fields, hidden, link_to, location, settings_form};
 
 /// A new, empty database on the test server; `None` (outside CI) when there is no server.
 pub async fn fresh_database() -> Option<String> {
@@ -164,18 +164,7 @@ async fn the_admin_on_postgresql() {
     );
     assert_eq!(editor.get(app.url("/admin/comments?status=spam")).send().await.expect("get").status(), 200);
     let (admin, admin_csrf) = app.signed_in("root@example.org", Role::Administrator).await;
-    let settings = [
-        ("csrf", admin_csrf.as_str()),
-        ("site_name", "Courier"),
-        ("tagline", ""),
-        ("max_links", "2"),
-        ("close_after_days", "0"),
-        ("thread_depth", "5"),
-        ("per_page", "50"),
-        ("flood_seconds", "15"),
-        ("min_seconds_to_submit", "3"),
-        ("ip_retention_days", "60"),
-    ];
+    let settings = settings_form(&admin_csrf, "Courier");
     assert_eq!(
         location(&admin.post(app.url("/admin/settings")).form(&settings).send().await.expect("post")),
         "/admin/settings?saved=1"

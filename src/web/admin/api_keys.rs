@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
-use super::{Admin, AdminChrome, page};
+use super::{Admin, AdminChrome, FormFields, page};
 use crate::domain::role::Capability;
 use crate::store::{ApiTraffic, StoreError};
 use crate::web::AppState;
@@ -99,8 +99,8 @@ pub async fn show(State(state): State<AppState>, admin: Admin) -> Response {
 }
 
 pub async fn change(State(state): State<AppState>, admin: Admin, headers: HeaderMap, body: Bytes) -> Response {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str()).trim().to_owned();
+    let form = FormFields::parse(&body);
+    let field = |name: &str| form.get(name);
     if let Err(refused) = admin.check_form(&state, &headers, &field("csrf")) {
         return refused.page(&state);
     }

@@ -116,6 +116,21 @@ pub async fn refresh(state: &AppState) {
     }
 }
 
+/// An admin form's fields as sent (form-encoded), read by name.
+pub struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    /// The fields of `body`; a body that does not read has none.
+    pub fn parse(body: &[u8]) -> FormFields {
+        FormFields(serde_urlencoded::from_bytes(body).unwrap_or_default())
+    }
+
+    /// The first value of `name`, trimmed; empty when absent.
+    pub fn get(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str()).trim().to_owned()
+    }
+}
+
 /// Admin pages are for one user: never stored by a cache.
 pub fn page(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
