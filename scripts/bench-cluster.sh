@@ -93,7 +93,7 @@ local function zipf()
 end
 local threads = {}
 setup = function(thread) table.insert(threads, thread); thread:set("id", #threads) end
-init = function() math.randomseed(id * 7919); posted, acked, failed = 0, 0, 0; counter = 0 end
+init = function() math.randomseed(id * 7919); posted, acked, duplicates, failed = 0, 0, 0, 0; counter = 0 end
 request = function()
   local r = math.random()
   if r < 0.01 then
@@ -111,12 +111,16 @@ request = function()
   return wrk.format("GET", paths[zipf()])
 end
 response = function(status)
-  if status == 303 then acked = acked + 1 elseif status >= 400 then failed = failed + 1 end
+  if status == 303 then acked = acked + 1
+  elseif status == 409 then duplicates = duplicates + 1
+  elseif status >= 400 then failed = failed + 1 end
 end
 done = function()
-  local a, p, f = 0, 0, 0
-  for _, t in ipairs(threads) do a = a + t:get("acked"); p = p + t:get("posted"); f = f + t:get("failed") end
-  io.write(string.format("comments sent %d, acknowledged %d, answers >= 400: %d\n", p, a, f))
+  local a, p, d, f = 0, 0, 0, 0
+  for _, t in ipairs(threads) do
+    a = a + t:get("acked"); p = p + t:get("posted"); d = d + t:get("duplicates"); f = f + t:get("failed")
+  end
+  io.write(string.format("comments sent %d, acknowledged %d, 409 duplicate (a retried comment already stored) %d; other answers >= 400: %d\n", p, a, d, f))
 end
 LUA
   } >"$2"

@@ -1,9 +1,10 @@
 //! Background work of a running server: on PostgreSQL, listening for the
-//! changes other processes announce (applied at once); the cache-invalidation poll (which
-//! also releases scheduled articles, forgets Akismet API clients whose
-//! allowance is full again and saves the API's traffic figures), pruning that log, purging commenters' IP
-//! addresses after the retention period, and emptying SQLite's write-ahead log
-//! every minute.
+//! changes other processes announce (applied at once); the cache-invalidation
+//! poll (which also releases scheduled articles, forgets Akismet API clients
+//! whose allowance is full again and saves the API's traffic figures); with a
+//! purge webhook, sending changes to the CDN; pruning that log, purging
+//! commenters' IP addresses after the retention period, and emptying SQLite's
+//! write-ahead log every minute.
 
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ const KEEP_LOG_SECONDS: i64 = 24 * 3600;
 /// Starts the jobs; the caller aborts them at shutdown.
 pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
     let listening = state.clone();
+    let purging = state.clone();
     let poll = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -40,11 +42,6 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
                 state.akismet_limits.forget_idle();
                 if let Err(err) = state.akismet_traffic.flush(&state.store).await {
                     tracing::warn!(error = %err, "cannot save the spam API's traffic figures");
-                }
-                if let Some(purger) = &state.purger
-                    && let Err(err) = purger.run(&state.store, now).await
-                {
-                    tracing::warn!(error = %err, "cannot read the changes to send to the CDN");
                 }
             }
         })
@@ -83,6 +80,20 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
         }
     });
     let mut jobs = vec![poll, checkpoint, hourly];
+    // Its own task, so that a slow webhook never holds up the cache poll.
+    if purging.purger.is_some() {
+        jobs.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(POLL_EVERY);
+            loop {
+                tick.tick().await;
+                if let Some(purger) = &purging.purger
+                    && let Err(err) = purger.run(&purging.store, Utc::now().timestamp()).await
+                {
+                    tracing::warn!(error = %err, "cannot read the changes to send to the CDN");
+                }
+            }
+        }));
+    }
     if listening.store.announces() {
         jobs.push(tokio::spawn(listen(listening)));
     }
