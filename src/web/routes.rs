@@ -349,21 +349,21 @@ impl PublicRoute {
                 _ => return Parsed::NotFound,
             },
             [year, month, day, slug, rest @ ..] if page == 1 && is_slug(slug) && rest.len() <= 1 => {
+                let (Some(year), Some(month), Some(day)) = (number(year, 4), number(month, 2), number(day, 2)) else {
+                    return Parsed::NotFound;
+                };
                 let comment_page = match rest {
                     [] => 1,
                     [cp] => match cp.strip_prefix("comment-page-").and_then(|n| n.parse::<u32>().ok()) {
-                        Some(1) => return Parsed::Redirect(format!("/{year}/{month}/{day}/{slug}/")),
+                        // Built from the parsed numbers and a valid slug only,
+                        // so the redirect cannot leave the site.
+                        Some(1) => return Parsed::Redirect(format!("/{year:04}/{month:02}/{day:02}/{slug}/")),
                         Some(n) if n >= 2 && !cp.ends_with("-0") => n,
                         _ => return Parsed::NotFound,
                     },
                     _ => return Parsed::NotFound,
                 };
-                match (number(year, 4), number(month, 2), number(day, 2)) {
-                    (Some(year), Some(month), Some(day)) => {
-                        PublicRoute::Article { year: year as i32, month, day, slug: (*slug).to_owned(), comment_page }
-                    }
-                    _ => return Parsed::NotFound,
-                }
+                PublicRoute::Article { year: year as i32, month, day, slug: (*slug).to_owned(), comment_page }
             }
             [slug] if page == 1 && is_slug(slug) => PublicRoute::Page { slug: (*slug).to_owned() },
             _ => return Parsed::NotFound,
@@ -542,6 +542,8 @@ mod tests {
             "/%5Cevil.example/feed/rss2/",
             "/%5Cevil.example/feed/rss2",
             "/%2F%2Fevil.example/feed/rss2/",
+            "/%5C202/3160/2/h-al/comment-page-1/",
+            "/\\202/3160/2/h-al/comment-page-1/",
         ] {
             match PublicRoute::parse(path) {
                 Parsed::Redirect(to) => {
