@@ -605,7 +605,7 @@ async fn log_discussion_change(
     };
     let mut rows: Vec<(String, i64)> = tags.into_iter().map(|tag| (tag, now)).collect();
     rows.push((cache_tags::COMMENTS.to_owned(), now));
-    invalidations::log(tx, &rows).await
+    invalidations::log_discussion(tx, &rows).await
 }
 
 /// `$first, $first+1, …`: `n` numbered placeholders for an `IN` list.

@@ -13,6 +13,8 @@ pub struct Invalidation {
     pub id: i64,
     pub tag: String,
     pub due_at: i64,
+    /// 1 when only a discussion changed (see [`log_discussion`]), else 0.
+    pub discussion: i64,
 }
 
 /// The channel changes are announced on (PostgreSQL).
@@ -74,7 +76,7 @@ impl Store {
 
     /// Rows logged after `id`, oldest first.
     pub async fn invalidations_after(&self, id: i64) -> StoreResult<Vec<Invalidation>> {
-        Ok(sqlx::query_as("SELECT id, tag, due_at FROM cache_invalidations WHERE id > $1 ORDER BY id")
+        Ok(sqlx::query_as("SELECT id, tag, due_at, discussion FROM cache_invalidations WHERE id > $1 ORDER BY id")
             .bind(id)
             .fetch_all(&self.pool)
             .await?)
@@ -89,7 +91,7 @@ impl Store {
 
     /// Rows still in the future at `now`, for a server that starts after they were logged.
     pub async fn future_invalidations(&self, now: i64) -> StoreResult<Vec<Invalidation>> {
-        Ok(sqlx::query_as("SELECT id, tag, due_at FROM cache_invalidations WHERE due_at > $1 ORDER BY id")
+        Ok(sqlx::query_as("SELECT id, tag, due_at, discussion FROM cache_invalidations WHERE due_at > $1 ORDER BY id")
             .bind(now)
             .fetch_all(&self.pool)
             .await?)
@@ -108,6 +110,19 @@ impl Store {
 /// Logs cache tags inside the caller's transaction, so they commit with the
 /// change: one row per due time, its tags separated by spaces (tags have none).
 pub(super) async fn log(tx: &mut Transaction<'static, Any>, tags: &[(String, i64)]) -> StoreResult<()> {
+    log_rows(tx, tags, false).await
+}
+
+/// Logs the tags of pages that show a discussion that changed (a comment
+/// added, approved, edited or removed; a count). Servers answer concurrent
+/// readers with the page they hold while one request renders it again, so a
+/// hot story's comments do not make every reader wait for a render; the first
+/// request after the change always gets the new page.
+pub(super) async fn log_discussion(tx: &mut Transaction<'static, Any>, tags: &[(String, i64)]) -> StoreResult<()> {
+    log_rows(tx, tags, true).await
+}
+
+async fn log_rows(tx: &mut Transaction<'static, Any>, tags: &[(String, i64)], discussion: bool) -> StoreResult<()> {
     let mut by_due: Vec<(i64, String)> = Vec::new();
     for (tag, due_at) in tags {
         match by_due.iter_mut().find(|(due, _)| due == due_at) {
@@ -119,9 +134,10 @@ pub(super) async fn log(tx: &mut Transaction<'static, Any>, tags: &[(String, i64
         }
     }
     for (due_at, joined) in by_due {
-        sqlx::query("INSERT INTO cache_invalidations (tag, due_at) VALUES ($1, $2)")
+        sqlx::query("INSERT INTO cache_invalidations (tag, due_at, discussion) VALUES ($1, $2, $3)")
             .bind(joined)
             .bind(due_at)
+            .bind(i64::from(discussion))
             .execute(&mut **tx)
             .await?;
     }

@@ -204,20 +204,42 @@ impl CachedPage {
     }
 }
 
+/// One stored page.
+struct Entry {
+    page: Arc<CachedPage>,
+    tags: Vec<String>,
+    /// What it weighs in bytes.
+    weight: usize,
+    /// A discussion it shows changed since it was rendered (see [`PageCache::invalidate_discussion`]).
+    stale: bool,
+    /// The claim of the request rendering it again (0: none).
+    refreshing: u64,
+}
+
+/// When a tag was last invalidated, past a size.
+const MAX_REMEMBERED_TAGS: usize = 100_000;
+
 #[derive(Default)]
 struct Entries {
-    /// Page, its tags, and what it weighs in bytes.
-    pages: HashMap<Box<str>, (Arc<CachedPage>, Vec<String>, usize)>,
+    pages: HashMap<Box<str>, Entry>,
     by_tag: HashMap<String, HashSet<Box<str>>>,
     /// The sum of the pages' weights.
     bytes: usize,
+    /// The generation each tag was last invalidated at: a render that began
+    /// before it is not stored under that tag.
+    invalidated: HashMap<String, u64>,
+    /// Renders that began before this generation are not stored at all (the
+    /// site tag was invalidated, or `invalidated` was cleared to stay small).
+    floor: u64,
+    /// The last refresh claim handed out.
+    claims: u64,
 }
 
 impl Entries {
     fn remove(&mut self, key: &str) {
-        if let Some((_, tags, weight)) = self.pages.remove(key) {
-            self.bytes -= weight;
-            for tag in tags {
+        if let Some(entry) = self.pages.remove(key) {
+            self.bytes -= entry.weight;
+            for tag in entry.tags {
                 if let Some(keys) = self.by_tag.get_mut(&tag) {
                     keys.remove(key);
                     if keys.is_empty() {
@@ -225,6 +247,49 @@ impl Entries {
                     }
                 }
             }
+        }
+    }
+
+    fn note_invalidated(&mut self, tag: &str, generation: u64) {
+        if self.invalidated.len() >= MAX_REMEMBERED_TAGS {
+            self.invalidated.clear();
+            self.floor = generation;
+        }
+        self.invalidated.insert(tag.to_owned(), generation);
+    }
+
+    /// Whether a render that began at `generation` may be stored under `tags`.
+    fn still_current(&self, tags: &[String], generation: u64) -> bool {
+        generation >= self.floor && tags.iter().all(|tag| self.invalidated.get(tag).is_none_or(|&at| at <= generation))
+    }
+}
+
+/// What the cache has for a request.
+pub enum Lookup<'a> {
+    /// A page to answer with: current, or being rendered again by another request.
+    Hit(Arc<CachedPage>),
+    /// The page's discussion changed and this request renders it again; the
+    /// others are answered with the page held meanwhile. Keep the claim until
+    /// the new page is stored (dropping it lets the next request try).
+    Refresh(RefreshClaim<'a>),
+    /// Nothing stored.
+    Miss,
+}
+
+/// A request's undertaking to render a stale page again.
+pub struct RefreshClaim<'a> {
+    cache: &'a PageCache,
+    key: Box<str>,
+    claim: u64,
+}
+
+impl Drop for RefreshClaim<'_> {
+    fn drop(&mut self) {
+        let mut entries = self.cache.write();
+        if let Some(entry) = entries.pages.get_mut(&self.key)
+            && entry.refreshing == self.claim
+        {
+            entry.refreshing = 0;
         }
     }
 }
@@ -236,7 +301,8 @@ pub struct PageCache {
     max_entries: usize,
     max_bytes: usize,
     site: RwLock<Option<Arc<SiteData>>>,
-    /// Bumped by every invalidation; a render that began before a bump is not stored.
+    /// Bumped by every invalidation; a render that began before a bump of one
+    /// of its tags is not stored.
     generation: AtomicU64,
 }
 
@@ -261,10 +327,45 @@ impl PageCache {
         }
     }
 
-    /// The cached page for `key`, unless it has expired at `now`.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Entries> {
+        self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Entries> {
+        self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The cached page for `key`, unless it has expired at `now`; a page whose
+    /// discussion changed counts as missing.
     pub fn get(&self, key: &str, now: i64) -> Option<Arc<CachedPage>> {
-        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.pages.get(key).filter(|(page, _, _)| page.expires_at > now).map(|(page, _, _)| Arc::clone(page))
+        let entries = self.read();
+        entries.pages.get(key).filter(|e| e.page.expires_at > now && !e.stale).map(|e| Arc::clone(&e.page))
+    }
+
+    /// What to answer `key` with at `now`: the page, a claim to render it
+    /// again (the first request after its discussion changed), or nothing.
+    pub fn lookup(&self, key: &str, now: i64) -> Lookup<'_> {
+        {
+            let entries = self.read();
+            match entries.pages.get(key) {
+                Some(e) if e.page.expires_at <= now => return Lookup::Miss,
+                Some(e) if !e.stale || e.refreshing != 0 => return Lookup::Hit(Arc::clone(&e.page)),
+                Some(_) => {}
+                None => return Lookup::Miss,
+            }
+        }
+        let mut entries = self.write();
+        entries.claims += 1;
+        let claim = entries.claims;
+        match entries.pages.get_mut(key) {
+            Some(e) if e.page.expires_at <= now => Lookup::Miss,
+            Some(e) if !e.stale || e.refreshing != 0 => Lookup::Hit(Arc::clone(&e.page)),
+            Some(e) => {
+                e.refreshing = claim;
+                Lookup::Refresh(RefreshClaim { cache: self, key: key.into(), claim })
+            }
+            None => Lookup::Miss,
+        }
     }
 
     /// Read before rendering, handed back to `insert`.
@@ -272,11 +373,11 @@ impl PageCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Stores a page under `key` with its tags, unless an invalidation ran
-    /// since `generation` was read (the render may show the old state).
+    /// Stores a page under `key` with its tags, unless one of them was
+    /// invalidated since `generation` was read (the render may show the old state).
     pub fn insert(&self, key: &str, page: Arc<CachedPage>, tags: Vec<String>, generation: u64) -> bool {
-        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if self.generation.load(Ordering::Acquire) != generation {
+        let mut entries = self.write();
+        if !entries.still_current(&tags, generation) {
             return false;
         }
         entries.remove(key);
@@ -294,7 +395,7 @@ impl PageCache {
             entries.by_tag.entry(tag.clone()).or_default().insert(key.into());
         }
         entries.bytes += weight;
-        entries.pages.insert(key.into(), (page, tags, weight));
+        entries.pages.insert(key.into(), Entry { page, tags, weight, stale: false, refreshing: 0 });
         true
     }
 
@@ -303,10 +404,10 @@ impl PageCache {
         self.site.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
-    /// Keeps the shared page data, unless an invalidation ran since `generation`.
+    /// Keeps the shared page data, unless the site tag was invalidated since `generation`.
     pub fn set_site_data(&self, site: Arc<SiteData>, generation: u64) {
-        let _entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if self.generation.load(Ordering::Acquire) == generation {
+        let entries = self.write();
+        if entries.still_current(&[cache_tags::SITE.to_owned()], generation) {
             *self.site.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(site);
         }
     }
@@ -314,14 +415,15 @@ impl PageCache {
     /// Drops every page filed under `tag` (all of them, and the shared page
     /// data, for the site tag); returns how many pages.
     pub fn invalidate(&self, tag: &str) -> usize {
-        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        let mut entries = self.write();
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
         if tag == cache_tags::SITE {
             *self.site.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
             let n = entries.pages.len();
-            *entries = Entries::default();
+            *entries = Entries { floor: generation, claims: entries.claims, ..Entries::default() };
             return n;
         }
+        entries.note_invalidated(tag, generation);
         let keys: Vec<Box<str>> =
             entries.by_tag.get(tag).map(|keys| keys.iter().cloned().collect()).unwrap_or_default();
         for key in &keys {
@@ -330,13 +432,34 @@ impl PageCache {
         keys.len()
     }
 
+    /// Marks the pages filed under `tag` as showing a discussion that changed:
+    /// the next request for each renders it again, and requests that arrive
+    /// while it does are answered with the page held (see [`Lookup`]). Returns
+    /// how many pages.
+    pub fn invalidate_discussion(&self, tag: &str) -> usize {
+        if tag == cache_tags::SITE {
+            return self.invalidate(tag);
+        }
+        let mut entries = self.write();
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        entries.note_invalidated(tag, generation);
+        let keys: Vec<Box<str>> =
+            entries.by_tag.get(tag).map(|keys| keys.iter().cloned().collect()).unwrap_or_default();
+        for key in &keys {
+            if let Some(entry) = entries.pages.get_mut(key) {
+                entry.stale = true;
+            }
+        }
+        keys.len()
+    }
+
     /// What the cached pages weigh, in bytes (estimated with their compressed copies).
     pub fn bytes(&self) -> usize {
-        self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner()).bytes
+        self.read().bytes
     }
 
     pub fn len(&self) -> usize {
-        self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner()).pages.len()
+        self.read().pages.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -380,6 +503,55 @@ mod tests {
         let g = cache.generation();
         cache.invalidate("article:1");
         assert!(!cache.insert("/a/", page("stale"), vec!["article:1".into()], g));
+    }
+
+    #[test]
+    fn only_an_invalidation_of_its_own_tags_keeps_a_render_out() {
+        let cache = PageCache::new();
+        let g = cache.generation();
+        cache.invalidate("article:2");
+        cache.invalidate_discussion("front");
+        assert!(cache.insert("/a/", page("a"), vec!["article:1".into()], g), "other pages' changes do not matter");
+        assert!(!cache.insert("/", page("front"), vec!["front".into()], g));
+        let g = cache.generation();
+        cache.invalidate(cache_tags::SITE);
+        assert!(!cache.insert("/b/", page("b"), vec!["article:3".into()], g), "the site tag covers every page");
+        assert!(cache.insert("/b/", page("b"), vec!["article:3".into()], cache.generation()));
+    }
+
+    #[test]
+    fn a_changed_discussion_is_rendered_by_one_request_while_the_others_get_the_held_page() {
+        let cache = PageCache::new();
+        assert!(cache.insert("/a/", page("old"), vec!["article:1".into()], cache.generation()));
+        assert_eq!(cache.invalidate_discussion("article:1"), 1);
+        assert!(cache.get("/a/", 0).is_none(), "a plain read does not take the held page");
+        let Lookup::Refresh(claim) = cache.lookup("/a/", 0) else { panic!("the first request renders") };
+        let Lookup::Hit(held) = cache.lookup("/a/", 0) else { panic!("the others are answered") };
+        assert_eq!(held.body, "old");
+        // The render lost a race with another change: the next request tries.
+        drop(claim);
+        let Lookup::Refresh(claim) = cache.lookup("/a/", 0) else { panic!("tried again") };
+        let g = cache.generation();
+        assert!(cache.insert("/a/", page("new"), vec!["article:1".into()], g));
+        drop(claim);
+        let Lookup::Hit(fresh) = cache.lookup("/a/", 0) else { panic!("stored") };
+        assert_eq!(fresh.body, "new");
+        // A change to the article itself drops the page at once.
+        cache.invalidate("article:1");
+        assert!(matches!(cache.lookup("/a/", 0), Lookup::Miss));
+    }
+
+    #[test]
+    fn a_claim_released_late_does_not_free_a_newer_one() {
+        let cache = PageCache::new();
+        cache.insert("/a/", page("v1"), vec!["t".into()], cache.generation());
+        cache.invalidate_discussion("t");
+        let Lookup::Refresh(first) = cache.lookup("/a/", 0) else { panic!() };
+        cache.insert("/a/", page("v2"), vec!["t".into()], cache.generation());
+        cache.invalidate_discussion("t");
+        let Lookup::Refresh(_second) = cache.lookup("/a/", 0) else { panic!() };
+        drop(first);
+        assert!(matches!(cache.lookup("/a/", 0), Lookup::Hit(_)), "the second render is still under way");
     }
 
     #[test]

@@ -96,7 +96,11 @@ impl ChangeFeed {
         let (due, later): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| row.due_at <= now);
         let mut dropped = 0;
         for row in &due {
-            dropped += row.tag.split_whitespace().map(|tag| cache.invalidate(tag)).sum::<usize>();
+            dropped += row
+                .tag
+                .split_whitespace()
+                .map(|tag| if row.discussion != 0 { cache.invalidate_discussion(tag) } else { cache.invalidate(tag) })
+                .sum::<usize>();
         }
         self.schedule(later);
         tracing::debug!(rows = due.len(), pages = dropped, "cache invalidated");

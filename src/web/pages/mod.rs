@@ -20,7 +20,7 @@ use axum_extra::extract::cookie::PrivateCookieJar;
 use chrono::{DateTime, Utc};
 
 use super::AppState;
-use super::cache::{CachedPage, HTML_CACHE_CONTROL};
+use super::cache::{CachedPage, HTML_CACHE_CONTROL, Lookup};
 use super::comments::Viewer;
 use super::error::AppError;
 use super::routes::{Parsed, PublicRoute};
@@ -88,10 +88,15 @@ pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: Heade
     if let Some(target) = search_target(path, uri.query()) {
         return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, target)]).into_response();
     }
-    if let Some(page) = state.cache.get(path, now.timestamp()) {
-        state.metrics.cache_hits.inc();
-        return serve_cached(&page, &headers);
-    }
+    // Held until the new page is stored: meanwhile, other requests get the page held.
+    let _refreshing = match state.cache.lookup(path, now.timestamp()) {
+        Lookup::Hit(page) => {
+            state.metrics.cache_hits.inc();
+            return serve_cached(&page, &headers);
+        }
+        Lookup::Refresh(claim) => Some(claim),
+        Lookup::Miss => None,
+    };
     state.metrics.cache_misses.inc();
     let generation = state.cache.generation();
     match render_path(&state, path, now).await {
