@@ -42,6 +42,20 @@ as_postgres "'$PG_BIN/pg_ctl' -D '$PG_DIR/data' -l '$PG_DIR/log' -w -o \"-p $PG_
 trap 'as_postgres "\"$PG_BIN/pg_ctl\" -D \"$PG_DIR/data\" -m fast stop" >/dev/null 2>&1 || true; rm -rf "$PG_DIR"' EXIT
 export BROADSHEET_TEST_POSTGRES="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 
+# A throwaway S3 server (moto) for the media-store tests (tests/it/s3.rs); the
+# media store reads the usual AWS_* variables.
+python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("moto") != "5.2.1")' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'moto[server]==5.2.1'
+S3_PORT=$((20000 + ($$ + 1) % 20000))
+python3 -m moto.server -H 127.0.0.1 -p "$S3_PORT" >"$PG_DIR/moto.log" 2>&1 &
+S3_PID=$!
+trap 'kill $S3_PID 2>/dev/null || true; as_postgres "\"$PG_BIN/pg_ctl\" -D \"$PG_DIR/data\" -m fast stop" >/dev/null 2>&1 || true; rm -rf "$PG_DIR"' EXIT
+s3_up() { python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$S3_PORT/', timeout=2)" 2>/dev/null; }
+for _ in $(seq 1 100); do s3_up && break; sleep 0.2; done
+s3_up || { cat "$PG_DIR/moto.log"; echo "the S3 server did not start" >&2; exit 1; }
+export BROADSHEET_TEST_S3="http://127.0.0.1:$S3_PORT" AWS_ENDPOINT_URL="http://127.0.0.1:$S3_PORT" AWS_ALLOW_HTTP=true
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=broadsheet-test AWS_SECRET_ACCESS_KEY=broadsheet-test
+
 # playwright-core and an existing Akismet client library, as locked.
 npm ci --no-audit --no-fund --loglevel=error
 

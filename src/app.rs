@@ -14,6 +14,7 @@ use chrono::Utc;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::media::MediaStore;
 use crate::purge::Purger;
 use crate::spam::SpamEngine;
 use crate::store::Store;
@@ -37,6 +38,8 @@ pub struct Shared {
     pub store: Store,
     pub config: Config,
     pub cache: PageCache,
+    /// Where media files live (the media directory or a bucket).
+    pub media: MediaStore,
     pub changes: ChangeFeed,
     pub assets: Assets,
     pub signer: Arc<Signer>,
@@ -97,10 +100,13 @@ impl App {
         let changes = ChangeFeed::start(store.clone(), Arc::clone(&spam), now.timestamp()).await?;
         let akismet_limits = FloodLimits::new(&config.akismet_quotas);
         let purger = config.purge.clone().map(Purger::new).transpose()?;
+        let media = MediaStore::open(&config.media_location())?;
+        tracing::info!(media = %media.location(), "media store ready");
         let state = AppState(Arc::new(Shared {
             store,
             config,
             cache: PageCache::new(),
+            media,
             changes,
             assets: Assets::build(),
             signer: Arc::new(Signer::new(&secret)),

@@ -23,6 +23,7 @@ use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::media::MediaStore;
 use crate::store::Store;
 
 /// The archive format this version writes and reads.
@@ -77,7 +78,16 @@ pub async fn backup(store: &Store, config: &Config, out: &Path) -> anyhow::Resul
     };
     let (articles, comments) = store.content_counts().await?;
     let media_dir = config.media_dir();
-    let media = media_files(&media_dir)?;
+    // From a bucket, the files are fetched into the work folder first.
+    let bucket = match &config.media_store {
+        Some(location) => Some(MediaStore::open(location)?),
+        None => None,
+    };
+    let media = match &bucket {
+        Some(bucket) => fetch_media(bucket, &work.path().join(MEDIA)).await?,
+        None => media_files(&media_dir)?,
+    };
+    let media_root = if bucket.is_some() { work.path().join(MEDIA) } else { media_dir.clone() };
     let manifest = Manifest {
         kind: "broadsheet-backup".into(),
         format: FORMAT,
@@ -101,13 +111,46 @@ pub async fn backup(store: &Store, config: &Config, out: &Path) -> anyhow::Resul
         let name = if backend == "sqlite" { SQLITE_FILE } else { PG_FILE };
         tar.append_path_with_name(&db_file, name)?;
         for file in &media {
-            let relative = file.strip_prefix(&media_dir).unwrap_or(file);
+            let relative = file.strip_prefix(&media_root).unwrap_or(file);
             tar.append_path_with_name(file, Path::new(MEDIA).join(relative))?;
         }
         tar.into_inner()?.finish()?.into_inner().map_err(|err| err.into_error())?.sync_all()?;
     }
     std::fs::rename(&partial, out).with_context(|| format!("cannot write {}", out.display()))?;
     Ok(manifest)
+}
+
+/// Copies every file of a bucket into `dir`; their paths.
+async fn fetch_media(bucket: &MediaStore, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut files = Vec::new();
+    for (name, _) in bucket.list().await.map_err(anyhow::Error::msg)? {
+        let file = bucket
+            .get(&name)
+            .await
+            .map_err(anyhow::Error::msg)?
+            .with_context(|| format!("{name} left the media store during the backup"))?;
+        let path = dir.join(&name);
+        std::fs::write(&path, &file.bytes)?;
+        files.push(path);
+    }
+    Ok(files)
+}
+
+/// Puts the restored files into a bucket. Files already there keep their
+/// place (a name holds its content's hash, so the same name is the same file).
+pub async fn upload_media(bucket: &MediaStore, dir: &Path) -> anyhow::Result<u64> {
+    let mut sent = 0;
+    for file in media_files(dir)? {
+        let Some(name) = file.file_name().and_then(|n| n.to_str()).filter(|n| crate::media::storage::is_media_name(n))
+        else {
+            continue;
+        };
+        let bytes = std::fs::read(&file)?;
+        bucket.put(name, bytes.into()).await.map_err(anyhow::Error::msg)?;
+        sent += 1;
+    }
+    Ok(sent)
 }
 
 /// Every file under the media folder (none when it does not exist).
@@ -171,11 +214,11 @@ pub struct Restored {
     pub kept: Vec<PathBuf>,
 }
 
-/// Restores `file` into the configured database and media folder. The
-/// server must be stopped. `replace`: a database with content is replaced
+/// Restores `file` into the configured database and media folder (or media
+/// bucket, where the files are added beside those there). The server must be stopped. `replace`: a database with content is replaced
 /// (its file and media kept aside); without it, such a database is refused.
 /// `has_content` is whether the target database holds any article or comment.
-pub fn restore(config: &Config, file: &Path, replace: bool, has_content: bool) -> anyhow::Result<Restored> {
+pub async fn restore(config: &Config, file: &Path, replace: bool, has_content: bool) -> anyhow::Result<Restored> {
     let manifest = read_manifest(file)?;
     let target_backend = if config.database_url.sqlite_path().is_some() { "sqlite" } else { "postgres" };
     if manifest.backend != target_backend {
@@ -248,12 +291,18 @@ pub fn restore(config: &Config, file: &Path, replace: bool, has_content: bool) -
             }
         }
     }
+    let unpacked_media = work.path().join(MEDIA);
+    if let Some(location) = &config.media_store {
+        // Into the bucket: added beside what is there (names are content
+        // hashes, so nothing there is overwritten with something else).
+        upload_media(&MediaStore::open(location)?, &unpacked_media).await?;
+        return Ok(Restored { manifest, kept });
+    }
     if media_dir.exists() {
         let aside = aside(&media_dir, &stamp);
         std::fs::rename(&media_dir, &aside)?;
         kept.push(aside);
     }
-    let unpacked_media = work.path().join(MEDIA);
     if unpacked_media.exists() {
         std::fs::rename(&unpacked_media, &media_dir)?;
     } else {

@@ -330,7 +330,7 @@ impl Cli {
                 let counts = store.content_counts().await;
                 store.close().await;
                 let (articles, comments) = counts?;
-                match crate::backup::restore(&config, &file, replace, articles + comments > 0) {
+                match crate::backup::restore(&config, &file, replace, articles + comments > 0).await {
                     Ok(done) => {
                         let m = &done.manifest;
                         println!(
@@ -436,7 +436,8 @@ async fn import_wxr(store: &Store, config: &Config, file: &Path, options: Option
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     progress.enable_steady_tick(std::time::Duration::from_millis(200));
-    let result = wordpress::import_wxr(store, &config.media_dir(), config.time_zone, file, &options, &progress).await;
+    let media = crate::media::MediaStore::open(&config.media_location())?;
+    let result = wordpress::import_wxr(store, &media, config.time_zone, file, &options, &progress).await;
     progress.finish_and_clear();
     match result {
         Ok(summary) => {

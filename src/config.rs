@@ -16,6 +16,8 @@ use clap::Args;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::media::MediaLocation;
+
 /// Settings a command may override with a flag or a `BROADSHEET_*` variable.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConfigArgs {
@@ -64,6 +66,11 @@ pub struct ConfigArgs {
     /// Signs each purge call: `X-Broadsheet-Signature: sha256=<HMAC-SHA256 of the body>`.
     #[arg(long, env = "BROADSHEET_PURGE_SECRET", global = true, hide_env_values = true)]
     pub purge_secret: Option<String>,
+    /// Keep media in an S3-compatible bucket, `s3://bucket[/prefix]`, instead
+    /// of DATA_DIR/media; credentials, region and endpoint come from the
+    /// usual AWS_* variables (AWS_ENDPOINT_URL for another S3 server).
+    #[arg(long, env = "BROADSHEET_MEDIA_STORE", global = true)]
+    pub media_store: Option<String>,
 }
 
 /// The same settings as read from the TOML file.
@@ -83,6 +90,7 @@ struct FileConfig {
     metrics_token: Option<String>,
     purge_url: Option<String>,
     purge_secret: Option<String>,
+    media_store: Option<String>,
     limits: Option<LimitsFile>,
 }
 
@@ -246,6 +254,8 @@ pub struct Config {
     pub metrics_token: Option<MetricsToken>,
     /// Where changes are announced to a CDN, and the secret that signs them.
     pub purge: Option<PurgeWebhook>,
+    /// A bucket for media instead of the media directory.
+    pub media_store: Option<MediaLocation>,
 }
 
 /// A CDN's purge webhook; `Debug` does not show the secret.
@@ -387,6 +397,10 @@ impl Config {
                 Some(PurgeWebhook { url, secret: purge_secret })
             }
         };
+        let media_store = match pick(&args.media_store, file.media_store).filter(|u| !u.trim().is_empty()) {
+            None => None,
+            Some(url) => Some(MediaLocation::parse_s3(&url).map_err(anyhow::Error::msg)?),
+        };
         Ok(Config {
             data_dir,
             database_url: DatabaseUrl(database_url),
@@ -404,6 +418,7 @@ impl Config {
             limits: EdgeLimits::from_file(file.limits)?,
             metrics_token,
             purge,
+            media_store,
         })
     }
 
@@ -425,9 +440,15 @@ impl Config {
         }
     }
 
-    /// Directory where uploaded and published media files live.
+    /// Directory where uploaded and published media files live, unless a
+    /// bucket was configured (see [`Config::media_location`]).
     pub fn media_dir(&self) -> PathBuf {
         self.data_dir.join("media")
+    }
+
+    /// Where media files live: the configured bucket, else the media directory.
+    pub fn media_location(&self) -> MediaLocation {
+        self.media_store.clone().unwrap_or_else(|| MediaLocation::Directory(self.media_dir()))
     }
 }
 

@@ -63,8 +63,11 @@ pub async fn save_draft(
     let saved_image = match (&draft.image, image) {
         (None, _) => None,
         (Some(img), Some(bytes)) => {
-            let stored =
-                media::store_image(&config.media_dir(), bytes.name, bytes.bytes).map_err(PublishError::Invalid)?;
+            let media = media::MediaStore::open(&config.media_location())
+                .map_err(|e| PublishError::Invalid(format!("{e:#}")))?;
+            let stored = media::store_image(&media, bytes.name, bytes::Bytes::copy_from_slice(bytes.bytes))
+                .await
+                .map_err(PublishError::Invalid)?;
             Some(SavedImage {
                 src: stored.url,
                 alt: img.alt.clone(),

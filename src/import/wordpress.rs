@@ -22,7 +22,7 @@ use super::wxr::{TermKind, WxrComment, WxrError, WxrItem, WxrPost, WxrReader, Wx
 use crate::domain::comment;
 use crate::domain::markdown;
 use crate::domain::slug::Slug;
-use crate::media;
+use crate::media::{self, MediaStore};
 use crate::spam::{LOCAL_SITE, SpamInput};
 use crate::store::{
     ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, IndexText, Known, RedirectTarget, Store,
@@ -282,7 +282,7 @@ fn plain(html: &str) -> String {
 /// whole file was read and filed; with `dry_run`, nothing at all.
 pub async fn import_wxr(
     store: &Store,
-    media_dir: &Path,
+    media: &MediaStore,
     time_zone: Tz,
     path: &Path,
     options: &Options,
@@ -330,7 +330,7 @@ pub async fn import_wxr(
     // Attachment pages lead to the post they belong to, else to the file.
     let mut attachment_pages: Vec<(Vec<String>, i64, i64)> = Vec::new();
     for a in &attachments {
-        let media_id = run.attachment(a, options, media_dir, &mut library).await?;
+        let media_id = run.attachment(a, options, media, &mut library).await?;
         let mut old: Vec<String> = old_address(&a.link).into_iter().collect();
         old.push(format!("/?attachment_id={}", a.id));
         attachment_pages.push((old, a.parent, media_id));
@@ -526,7 +526,7 @@ impl Run<'_> {
         &mut self,
         a: &WxrPost,
         options: &Options,
-        media_dir: &Path,
+        media: &MediaStore,
         library: &mut Library,
     ) -> Result<i64, ImportError> {
         let meta = |key: &str| a.meta.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
@@ -559,7 +559,7 @@ impl Run<'_> {
             (_, previous, found) => {
                 let original_name = url.rsplit('/').next().unwrap_or("").to_owned();
                 let stored = match found {
-                    Some(file) => stored_copy(&file, media_dir, options.dry_run, &url),
+                    Some(file) => stored_copy(&file, media, options.dry_run, &url).await,
                     None => None,
                 };
                 let (src, width, height, name, bytes) = match (stored, &previous) {
@@ -849,15 +849,16 @@ type LibraryCopy = (String, Option<i64>, Option<i64>, String, usize);
 
 /// An upload copied into the media library. On a dry run the file is only
 /// checked, and keeps its old address.
-fn stored_copy(file: &Path, media_dir: &Path, dry_run: bool, url: &str) -> Option<LibraryCopy> {
+async fn stored_copy(file: &Path, media: &MediaStore, dry_run: bool, url: &str) -> Option<LibraryCopy> {
     let bytes = std::fs::read(file).ok()?;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     media::check_image(&name, &bytes).ok()?;
     if dry_run {
         return Some((url.to_owned(), None, None, name, bytes.len()));
     }
-    let stored = media::store_image(media_dir, &name, &bytes).ok()?;
-    Some((stored.url, stored.width, stored.height, name, bytes.len()))
+    let size = bytes.len();
+    let stored = media::store_image(media, &name, bytes.into()).await.ok()?;
+    Some((stored.url, stored.width, stored.height, name, size))
 }
 
 /// The file under a copy of `wp-content/uploads` that an upload URL names.

@@ -75,4 +75,32 @@ impl Store {
         let sql = format!("{COLUMNS} WHERE url = $1");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(url).fetch_optional(&self.pool).await?)
     }
+
+    /// A library image by its id.
+    pub async fn media_by_id(&self, id: i64) -> StoreResult<Option<MediaItem>> {
+        let sql = format!("{COLUMNS} WHERE id = $1");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?)
+    }
+
+    /// The headlines of the articles and pages (drafts too) that show an image
+    /// of the library: as their picture or in their text.
+    pub async fn media_used_by(&self, url: &str) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT headline FROM articles WHERE image_src = $1 OR body_markdown LIKE $2 ESCAPE '\\' ORDER BY id LIMIT 5",
+        )
+        .bind(url)
+        .bind(format!("%{}%", url.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(headline,)| headline).collect())
+    }
+
+    /// Removes a library record (its files are the caller's to remove).
+    pub async fn delete_media(&self, id: i64) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM media WHERE id = $1").bind(id).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(super::StoreError::NotFound);
+        }
+        Ok(())
+    }
 }

@@ -45,7 +45,7 @@ pub fn router(state: AppState) -> Router {
             "/1.2/{method}",
             get(akismet::handle).post(akismet::handle).layer(DefaultBodyLimit::max(akismet::MAX_BODY)),
         )
-        .nest_service("/media", media::router(&state.config.media_dir()))
+        .nest_service("/media", media::router(&state.media))
         // The newsroom admin.
         .merge(admin::router())
         .route("/", get(pages::public_page))

@@ -123,3 +123,25 @@ async fn bad_uploads_get_clear_answers() {
     assert_eq!(response.expect("post").status(), 403);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_image_no_article_shows_can_be_deleted_with_its_copies() {
+    let app = TestApp::spawn().await;
+    let (editor, csrf) = app.signed_in("pat@example.org", Role::Editor).await;
+    let sent = editor.post(app.url("/admin/media")).multipart(upload(&csrf, "Pier.png", png(1000, 400), "The pier"));
+    assert_eq!(sent.send().await.expect("upload").status(), 303);
+    let item = app.store.media(10, 0).await.expect("media").into_iter().next().expect("one image");
+    let name = item.url.trim_start_matches("/media/");
+    let files = [name.to_owned(), name.replace(".png", "-480w.png"), name.replace(".png", "-960w.png")];
+    assert!(files.iter().all(|f| app.config.media_dir().join(f).exists()), "{files:?}");
+    let (author, author_csrf) = app.signed_in("sam@example.org", Role::Author).await;
+    let delete = app.url(&format!("/admin/media/{}/delete", item.id));
+    let refused = author.post(&delete).form(&[("csrf", author_csrf.as_str())]).send().await.expect("post");
+    assert_eq!(refused.status(), 403, "an author may not delete the library's images");
+    let deleted = editor.post(&delete).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
+    assert_eq!(deleted.status(), 200);
+    assert!(files.iter().all(|f| !app.config.media_dir().join(f).exists()), "the files are gone");
+    assert_eq!(app.get(&item.url).await.status(), 404);
+    let again = editor.post(&delete).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
+    assert_eq!(again.status(), 404, "deleting twice says it is gone");
+}

@@ -22,6 +22,7 @@ mod postgres;
 mod privacy;
 mod publish;
 mod purge;
+mod s3;
 mod search;
 mod serve;
 mod structured;

@@ -3,12 +3,12 @@
 //! `srcset`, the original is kept.
 
 use askama::Template;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, Path as AxumPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 
-use super::{Admin, AdminChrome, page};
+use super::{Admin, AdminChrome, FormFields, page};
 use crate::domain::role::Capability;
 use crate::media::{self, MAX_IMAGE_BYTES};
 use crate::store::{MediaItem, NewMedia};
@@ -42,6 +42,7 @@ struct LibraryPage {
     message: Option<String>,
     notice: Option<String>,
     can_upload: bool,
+    can_delete: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -84,6 +85,7 @@ async fn library(
         message,
         notice,
         can_upload: admin.user.role.can(Capability::UploadMedia),
+        can_delete: admin.user.role.can(Capability::EditOthers),
     };
     page(status, &template)
 }
@@ -187,15 +189,15 @@ pub async fn upload(
     {
         return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, form, "Upload a JPEG, PNG or WebP image.").await;
     }
-    let media_dir = state.config.media_dir();
-    let name_for_store = original_name.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        media::store_image(&media_dir, &name_for_store, &bytes).map(|s| (s, bytes.len()))
-    })
-    .await;
-    let (stored, size) = match stored {
-        Ok(Ok(stored)) => stored,
-        Ok(Err(message)) => {
+    let size = bytes.len();
+    let stored = match media::store_image(&state.media, &original_name, bytes.into()).await {
+        Ok(stored) => stored,
+        Err(message) if message.contains("media store") => {
+            tracing::error!(error = %message, "cannot store an upload");
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, form, "The image could not be stored; try again shortly.")
+                .await;
+        }
+        Err(message) => {
             let status = if message.contains("larger than") {
                 StatusCode::PAYLOAD_TOO_LARGE
             } else {
@@ -204,7 +206,6 @@ pub async fn upload(
             let shown = message.replace("not a JPEG, PNG, WebP, GIF or SVG image", "not a JPEG, PNG or WebP image");
             return refuse(status, form, &format!("{shown}.")).await;
         }
-        Err(err) => return AppError::Internal(err.into()).into_response(),
     };
     let record = NewMedia {
         url: &stored.url,
@@ -225,4 +226,51 @@ pub async fn upload(
     tracing::info!(user.id = admin.user.id, url = %stored.url, copies = stored.variants.len(), "image uploaded");
     let added = serde_urlencoded::to_string([("added", original_name.as_str())]).unwrap_or_default();
     Redirect::to(&format!("/admin/media?{added}")).into_response()
+}
+
+/// Deletes an image from the library and the media store, unless an article
+/// or page shows it (a reader's page would lose its picture).
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    AxumPath(id): AxumPath<i64>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let form = FormFields::parse(&body);
+    if let Err(refused) = admin.check_form(&state, &headers, &form.get("csrf")) {
+        return refused.page(&state);
+    }
+    if let Err(refused) = admin.require(Capability::EditOthers) {
+        return refused.page(&state);
+    }
+    let refuse = |status: StatusCode, message: String| {
+        library(&state, &admin, status, UploadForm::default(), Some(message), None)
+    };
+    let item = match state.store.media_by_id(id).await {
+        Ok(Some(item)) => item,
+        Ok(None) => return refuse(StatusCode::NOT_FOUND, "That image is no longer in the library.".into()).await,
+        Err(err) => return AppError::from(err).into_response(),
+    };
+    match state.store.media_used_by(&item.url).await {
+        Ok(users) if !users.is_empty() => {
+            let named = users.iter().map(|h| format!("“{h}”")).collect::<Vec<_>>().join(", ");
+            let message = format!("{} is shown by {named}: take it out of them first.", item.original_name);
+            return refuse(StatusCode::CONFLICT, message).await;
+        }
+        Ok(_) => {}
+        Err(err) => return AppError::from(err).into_response(),
+    }
+    if let Err(err) = state.store.delete_media(id).await {
+        return AppError::from(err).into_response();
+    }
+    // The record is gone; a file that cannot be removed now is only space.
+    for name in media::file_names(&item.url, item.width) {
+        if let Err(err) = state.media.delete(&name).await {
+            tracing::warn!(error = %err, file = %name, "cannot remove a deleted image's file");
+        }
+    }
+    tracing::info!(user.id = admin.user.id, url = %item.url, "image deleted");
+    let notice = format!("Deleted {} from the library.", item.original_name);
+    library(&state, &admin, StatusCode::OK, UploadForm::default(), None, Some(notice)).await
 }

@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
             "/admin/media",
             get(media::show).post(media::upload).layer(axum::extract::DefaultBodyLimit::max(media::MAX_UPLOAD)),
         )
+        .route("/admin/media/{id}/delete", post(media::delete))
         .route("/admin/api-keys", get(api_keys::show).post(api_keys::change))
         .route("/admin/redirects", get(redirects::show))
         .route("/admin/settings", get(settings::show).post(settings::save))

@@ -1,8 +1,13 @@
 //! Media files: images checked by their content, stored under content-hashed
 //! names in the data directory and served with long cache lifetimes.
 
-use std::io::Write;
 use std::path::Path;
+
+use bytes::Bytes;
+
+pub mod storage;
+
+pub use storage::{MediaLocation, MediaStore};
 
 /// Images larger than this are refused.
 pub const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
@@ -88,14 +93,16 @@ pub fn check_image(original_name: &str, bytes: &[u8]) -> Result<ImageFormat, Str
     ImageFormat::sniff(bytes).ok_or_else(|| format!("{original_name}: not a JPEG, PNG, WebP, GIF or SVG image"))
 }
 
-/// Checks an image and writes it to `media_dir` under `{stem}-{hash}.{ext}`;
-/// the same bytes always land under the same name, written once.
-pub fn store_image(media_dir: &Path, original_name: &str, bytes: &[u8]) -> Result<StoredMedia, String> {
-    let format = check_image(original_name, bytes)?;
+/// Checks an image and stores it under `{stem}-{hash}.{ext}`, with its
+/// smaller copies; the same bytes always land under the same name, written
+/// once. The copies are written first, so that an original in the store
+/// means its copies are there too.
+pub async fn store_image(media: &MediaStore, original_name: &str, bytes: Bytes) -> Result<StoredMedia, String> {
+    let format = check_image(original_name, &bytes)?;
     let (width, height) = match format {
-        ImageFormat::Svg => svg_size(bytes),
+        ImageFormat::Svg => svg_size(&bytes),
         _ => {
-            let size = imagesize::blob_size(bytes).map_err(|e| format!("{original_name}: unreadable image: {e}"))?;
+            let size = imagesize::blob_size(&bytes).map_err(|e| format!("{original_name}: unreadable image: {e}"))?;
             (i64::try_from(size.width).ok(), i64::try_from(size.height).ok())
         }
     };
@@ -105,51 +112,50 @@ pub fn store_image(media_dir: &Path, original_name: &str, bytes: &[u8]) -> Resul
     let stem = Path::new(original_name).file_stem().and_then(|s| s.to_str()).unwrap_or("image");
     let stem = slug::slugify(stem);
     let stem = if stem.is_empty() { "image".to_owned() } else { stem.chars().take(60).collect() };
-    let hash = blake3::hash(bytes).to_hex();
+    let hash = blake3::hash(&bytes).to_hex();
     let base = format!("{stem}-{}", &hash[..12]);
-    let name = format!("{base}.{}", format.extension());
-    // The copies first: an image that cannot be decoded is refused whole.
-    let variants = match (format, width) {
+    let ext = format.extension();
+    let name = format!("{base}.{ext}");
+    let widths: Vec<i64> = match (format, width) {
         (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp, Some(width)) => {
-            write_variants(media_dir, &base, format, bytes, width).map_err(|e| format!("{original_name}: {e}"))?
+            VARIANT_WIDTHS.into_iter().filter(|&w| w < width).collect()
         }
         _ => Vec::new(),
     };
-    write_once(media_dir, &name, bytes)?;
+    let variants: Vec<(i64, String)> = widths.iter().map(|&w| (w, format!("/media/{base}-{w}w.{ext}"))).collect();
+    if !media.exists(&name).await? {
+        // The copies first: an image that cannot be decoded is refused whole.
+        if !widths.is_empty() {
+            let original = bytes.clone();
+            let copies = tokio::task::spawn_blocking(move || make_copies(&original, format, &widths))
+                .await
+                .map_err(|e| format!("{original_name}: cannot make the smaller copies: {e}"))?
+                .map_err(|e| format!("{original_name}: {e}"))?;
+            for (w, copy) in copies {
+                media.put(&format!("{base}-{w}w.{ext}"), Bytes::from(copy)).await?;
+            }
+        }
+        media.put(&name, bytes).await?;
+    }
     Ok(StoredMedia { url: format!("/media/{name}"), width, height, format, variants })
 }
 
-/// Writes `bytes` as `media_dir/name` unless it is there already (names
-/// carry the content's hash), atomically.
-fn write_once(media_dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
-    let target = media_dir.join(name);
-    if !target.exists() {
-        std::fs::create_dir_all(media_dir).map_err(|e| format!("cannot create {}: {e}", media_dir.display()))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(media_dir).map_err(|e| format!("cannot write media: {e}"))?;
-        tmp.write_all(bytes).map_err(|e| format!("cannot write media: {e}"))?;
-        tmp.persist(&target).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+/// The media file names of an image stored here: the original and its copies.
+pub fn file_names(url: &str, width: Option<i64>) -> Vec<String> {
+    let Some(name) = url.strip_prefix("/media/").filter(|n| storage::is_media_name(n)) else {
+        return Vec::new();
+    };
+    let mut names = vec![name.to_owned()];
+    if let (Some(width), Some((base, ext))) = (width, name.rsplit_once('.'))
+        && matches!(ext, "jpg" | "png" | "webp")
+    {
+        names.extend(VARIANT_WIDTHS.into_iter().filter(|&w| w < width).map(|w| format!("{base}-{w}w.{ext}")));
     }
-    Ok(())
+    names
 }
 
-/// The address of an image's copy `width` pixels wide.
-fn variant_url(url: &str, width: i64) -> Option<String> {
-    let (base, ext) = url.rsplit_once('.')?;
-    Some(format!("{base}-{width}w.{ext}"))
-}
-
-/// Makes the smaller copies of a raster image; returns (width, address) of each.
-fn write_variants(
-    media_dir: &Path,
-    base: &str,
-    format: ImageFormat,
-    bytes: &[u8],
-    width: i64,
-) -> Result<Vec<(i64, String)>, String> {
-    let wanted: Vec<i64> = VARIANT_WIDTHS.into_iter().filter(|&w| w < width).collect();
-    if wanted.is_empty() {
-        return Ok(Vec::new());
-    }
+/// Makes the smaller copies of a raster image, `widths` pixels wide.
+fn make_copies(bytes: &[u8], format: ImageFormat, widths: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, String> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_DIMENSION);
     limits.max_image_height = Some(MAX_DIMENSION);
@@ -160,26 +166,27 @@ fn write_variants(
     reader.limits(limits);
     let image = reader.decode().map_err(|e| format!("unreadable image: {e}"))?;
     let mut made = Vec::new();
-    for w in wanted {
-        let name = format!("{base}-{w}w.{}", format.extension());
-        let url = format!("/media/{name}");
-        if !media_dir.join(&name).exists() {
-            let target_width = u32::try_from(w).unwrap_or(u32::MAX);
-            let smaller = image.resize(target_width, u32::MAX, image::imageops::FilterType::Triangle);
-            let mut out = Vec::new();
-            let encoded = match format {
-                ImageFormat::Jpeg => smaller
-                    .to_rgb8()
-                    .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82)),
-                ImageFormat::Png => smaller.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png),
-                _ => smaller.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::WebP),
-            };
-            encoded.map_err(|e| format!("cannot make a {w} px copy: {e}"))?;
-            write_once(media_dir, &name, &out)?;
-        }
-        made.push((w, url));
+    for &w in widths {
+        let target_width = u32::try_from(w).unwrap_or(u32::MAX);
+        let smaller = image.resize(target_width, u32::MAX, image::imageops::FilterType::Triangle);
+        let mut out = Vec::new();
+        let encoded = match format {
+            ImageFormat::Jpeg => {
+                smaller.to_rgb8().write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82))
+            }
+            ImageFormat::Png => smaller.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png),
+            _ => smaller.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::WebP),
+        };
+        encoded.map_err(|e| format!("cannot make a {w} px copy: {e}"))?;
+        made.push((w, out));
     }
     Ok(made)
+}
+
+/// The address of an image's copy `width` pixels wide.
+fn variant_url(url: &str, width: i64) -> Option<String> {
+    let (base, ext) = url.rsplit_once('.')?;
+    Some(format!("{base}-{width}w.{ext}"))
 }
 
 /// The `srcset` of an image stored here: its smaller copies and itself.
@@ -228,20 +235,46 @@ fn svg_size(bytes: &[u8]) -> (Option<i64>, Option<i64>) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn stores_by_content_hash_and_reads_svg_size() {
+    #[tokio::test]
+    async fn stores_by_content_hash_and_reads_svg_size() {
         let dir = tempfile::tempdir().expect("tempdir");
+        let media = MediaStore::directory(dir.path()).expect("opens");
         let svg = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="1200" height="675"></svg>"#;
-        let stored = store_image(dir.path(), "Harbour View.svg", svg).expect("stored");
+        let stored = store_image(&media, "Harbour View.svg", Bytes::from_static(svg)).await.expect("stored");
         assert!(stored.url.starts_with("/media/harbour-view-") && stored.url.ends_with(".svg"), "{}", stored.url);
         assert_eq!((stored.width, stored.height), (Some(1200), Some(675)));
-        assert_eq!(store_image(dir.path(), "Harbour View.svg", svg).expect("again"), stored);
+        assert_eq!(store_image(&media, "Harbour View.svg", Bytes::from_static(svg)).await.expect("again"), stored);
+        assert_eq!(file_names(&stored.url, stored.width), [stored.url.trim_start_matches("/media/")]);
     }
 
-    #[test]
-    fn refuses_what_is_not_an_image() {
+    #[tokio::test]
+    async fn a_photo_is_stored_with_its_smaller_copies() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let err = store_image(dir.path(), "photo.jpg", b"#!/bin/sh\necho hi").expect_err("not an image");
+        let media = MediaStore::directory(dir.path()).expect("opens");
+        let mut png = Vec::new();
+        image::RgbImage::new(1000, 500)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("png");
+        let stored = store_image(&media, "quay.png", Bytes::from(png)).await.expect("stored");
+        assert_eq!(stored.variants.len(), 2, "480 and 960 px copies of a 1000 px image");
+        let names = file_names(&stored.url, stored.width);
+        let listed: Vec<String> = media.list().await.expect("list").into_iter().map(|(n, _)| n).collect();
+        let mut expected = names.clone();
+        expected.sort();
+        assert_eq!(listed, expected);
+        for (_, url) in &stored.variants {
+            assert!(names.iter().any(|n| url.ends_with(n.as_str())), "{url} in {names:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_what_is_not_an_image() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let media = MediaStore::directory(dir.path()).expect("opens");
+        let err = store_image(&media, "photo.jpg", Bytes::from_static(b"#!/bin/sh\necho hi"))
+            .await
+            .expect_err("not an image");
         assert!(err.contains("photo.jpg"));
+        assert!(media.list().await.expect("list").is_empty());
     }
 }
