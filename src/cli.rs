@@ -72,6 +72,12 @@ pub enum Command {
         /// The archive to write (a .tar.gz); written beside it first, then renamed into place.
         file: PathBuf,
     },
+    /// Move the site from its SQLite database into an empty PostgreSQL
+    /// database (postgres://…), then run the servers with --database-url.
+    MigrateTo {
+        /// The PostgreSQL database to fill; it must hold no site yet.
+        url: String,
+    },
     /// Restore a backup made by `broadsheet backup` (stop the server first).
     Restore {
         /// The archive to read.
@@ -320,6 +326,7 @@ impl Cli {
                 );
                 Ok(ExitCode::SUCCESS)
             }
+            Command::MigrateTo { url } => migrate_to(&mut config, &url).await,
             Command::Restore { file, replace } => {
                 if let Err(err) = crate::backup::read_manifest(&file) {
                     eprintln!("error: {}: {err:#}", file.display());
@@ -422,6 +429,63 @@ async fn export_wxr(store: &Store, config: &Config, file: &Path) -> anyhow::Resu
         written.tags,
         written.attachments
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate-to`: the configured SQLite site into an empty PostgreSQL
+/// database, in one transaction; media into the configured bucket, if any.
+async fn migrate_to(config: &mut Config, url: &str) -> anyhow::Result<ExitCode> {
+    if config.database_url.sqlite_path().is_none() {
+        eprintln!("error: the configured database is not SQLite: migrate-to moves a SQLite site to PostgreSQL");
+        return Ok(ExitCode::FAILURE);
+    }
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        eprintln!("error: give the PostgreSQL database to move to as postgres://user:password@host/database");
+        return Ok(ExitCode::FAILURE);
+    }
+    let source = crate::setup::open_store(config).await?;
+    let target_url = crate::config::DatabaseUrl::new(url);
+    let target = match Store::connect(&target_url, config.time_zone).await {
+        Ok(target) => target,
+        Err(err) => {
+            source.close().await;
+            eprintln!("error: cannot open {}: {err:#}", target_url);
+            eprintln!("Nothing was changed.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let result = source.copy_into(&target).await;
+    source.close().await;
+    target.close().await;
+    let copied = match result {
+        Ok(copied) => copied,
+        Err(err) => {
+            eprintln!("error: {err}");
+            eprintln!("Nothing was copied: the PostgreSQL database is as it was.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let count = |table: &str| copied.iter().find(|(t, _)| t == table).map_or(0, |(_, n)| *n);
+    println!(
+        "Moved to {}: {} articles and pages, {} comments, {} users, {} rows in {} tables.",
+        target_url,
+        count("articles"),
+        count("comments"),
+        count("users"),
+        copied.iter().map(|(_, n)| n).sum::<u64>(),
+        copied.len()
+    );
+    if let Some(location) = &config.media_store {
+        let bucket = crate::media::MediaStore::open(location)?;
+        let sent = crate::backup::upload_media(&bucket, &config.media_dir()).await?;
+        println!("{sent} media files put into {location}.");
+    } else {
+        println!(
+            "Media files stay in {}: give every server the same media (--media-store s3://…) for a cluster.",
+            config.media_dir().display()
+        );
+    }
+    println!("Start the servers with --database-url set to the new database; the SQLite file was only read.");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -199,6 +199,11 @@ impl fmt::Debug for MetricsToken {
 pub struct DatabaseUrl(String);
 
 impl DatabaseUrl {
+    /// A URL as given (`Display` hides its password).
+    pub fn new(url: impl Into<String>) -> DatabaseUrl {
+        DatabaseUrl(url.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -12,6 +12,7 @@ mod feed;
 mod import;
 mod invalidations;
 mod media;
+mod migrate;
 mod redirects;
 mod search;
 mod settings;

@@ -28,7 +28,7 @@ fn text(output: &Output) -> String {
 
 /// The site as readers see it: the front page's headlines, an article with its
 /// discussion, and an image's bytes.
-async fn snapshot(app: &TestApp, article: &str, image: &str) -> (String, String, Vec<u8>) {
+pub(crate) async fn snapshot(app: &TestApp, article: &str, image: &str) -> (String, String, Vec<u8>) {
     let front = app.page("/").await;
     let headlines: String = front.split("<h2").skip(1).map(|h| h.split("</h2>").next().unwrap_or("")).collect();
     let page = app.page(article).await;

@@ -342,3 +342,48 @@ async fn a_backup_on_postgresql_restores_into_another_database() {
     copy.stop().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_sqlite_site_moves_to_postgresql_whole() {
+    let Some(url) = fresh_database().await else { return };
+    let app = TestApp::spawn().await;
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    let article = link_to(&app.page("/").await, "harbour-night-ferry-trial");
+    let first = app.comment(&app.browser(), &article, &fields("Moving house, are we?", "Ana", "ana@example.org")).await;
+    assert_eq!(first.status(), 303, "{}", location(&first));
+    let password = app.add_user("editor@example.org", Role::Editor).await;
+    let page = app.page(&article).await;
+    let image = page.split("src=\"").skip(1).filter_map(|s| s.split('"').next()).find(|s| s.starts_with("/media/"));
+    let (headlines, discussion, _) = crate::backup::snapshot(&app, &article, image.expect("a picture")).await;
+    assert!(discussion.contains("Moving house, are we?"));
+
+    let moved = app.cli(&["migrate-to", &url]);
+    let said = format!("{}{}", String::from_utf8_lossy(&moved.stdout), String::from_utf8_lossy(&moved.stderr));
+    assert!(moved.status.success(), "{said}");
+    assert!(said.contains("1 comments") && said.contains("Moved to"), "{said}");
+    assert!(!said.contains("postgres@"), "the URL's user and password are not repeated: {said}");
+    let again = app.cli(&["migrate-to", &url]);
+    let refused = String::from_utf8_lossy(&again.stderr).into_owned();
+    assert!(!again.status.success() && refused.contains("already holds a site"), "{refused}");
+    let not_pg = app.cli(&["migrate-to", "mysql://example/db"]);
+    assert!(!not_pg.status.success());
+
+    // The same site on PostgreSQL (the media folder is this test's other
+    // server's; a cluster shares a bucket instead).
+    let pg = TestApp::spawn_on(&url).await;
+    let image = image.expect("a picture").to_owned();
+    let (pg_headlines, pg_discussion, _) = crate::backup::snapshot(&pg, &article, &image).await;
+    assert_eq!((pg_headlines, pg_discussion), (headlines, discussion), "the same pages and discussion");
+    // Accounts moved, and new rows take new ids after the copied ones.
+    let browser = pg.browser();
+    assert_eq!(pg.sign_in(&browser, "editor@example.org", &password).await.status(), 303);
+    let second =
+        pg.comment(&pg.browser(), &article, &fields("And now from PostgreSQL.", "Ben", "ben@example.org")).await;
+    assert_eq!(second.status(), 303, "{}", location(&second));
+    let discussion = pg.page(&article).await;
+    assert!(discussion.contains("Moving house, are we?") && discussion.contains("And now from PostgreSQL."));
+    assert_eq!(pg.store.content_counts().await.expect("counts").1, 2);
+    app.stop().await;
+    pg.stop().await;
+}
