@@ -47,6 +47,12 @@ async fn objects(endpoint: &str, location: &MediaLocation) -> Vec<String> {
     names
 }
 
+/// The address of the first picture of the media library a page shows.
+fn first_picture(page: &str) -> String {
+    let mut sources = page.split("src=\"").skip(1).filter_map(|s| s.split('"').next());
+    sources.find(|s| s.starts_with("/media/")).expect("a picture").to_owned()
+}
+
 fn png(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 60]));
     let mut bytes = Vec::new();
@@ -106,13 +112,7 @@ async fn uploads_copies_serving_and_deletes_go_through_the_bucket() {
 
     // The demo site's own pictures went to the bucket too, and show.
     let front = app.page("/").await;
-    let demo_image = front
-        .split("src=\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .find(|s| s.starts_with("/media/"))
-        .expect("a demo picture")
-        .to_owned();
+    let demo_image = first_picture(&front);
     assert_eq!(app.get(&demo_image).await.status(), 200, "{demo_image}");
 
     // An image an article shows cannot be deleted; once it is not shown, it can.
@@ -195,13 +195,7 @@ async fn a_backup_takes_the_bucket_s_files_and_a_restore_puts_them_back() {
         config.media_store = Some(elsewhere);
     })
     .await;
-    let image = front
-        .split("src=\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .find(|s| s.starts_with("/media/"))
-        .expect("a picture")
-        .to_owned();
+    let image = first_picture(&front);
     assert!(copy.page("/").await.contains(&image));
     assert_eq!(copy.get(&image).await.status(), 200, "{image} served from the new bucket");
     copy.stop().await;
