@@ -129,8 +129,8 @@ fn search_target(path: &str, query: Option<&str>) -> Option<String> {
 }
 
 /// Answers from the cache. The first time a page is read again, its
-/// compressed copies are made in the background: brotli's best takes longer
-/// than rendering, and a page read once (as most searches are) never needs them.
+/// compressed copies are made in the background: brotli takes longer than
+/// rendering, and a page read once (as most searches are) never needs them.
 fn serve_cached(page: &Arc<CachedPage>, headers: &HeaderMap) -> Response {
     if page.claim_compression() {
         let compress = Arc::clone(page);
