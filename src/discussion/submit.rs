@@ -48,6 +48,10 @@ pub struct Submission {
     pub now: i64,
 }
 
+/// How long after a comment the same words from the same address count as
+/// the same submission sent again, not a repetition.
+pub const RESENT_WITHIN_SECONDS: i64 = 120;
+
 /// What became of a submission.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -55,6 +59,9 @@ pub enum Outcome {
     ParentUnavailable,
     /// The same author said the same thing in the same place already.
     Duplicate,
+    /// This very comment was stored moments ago: the submission was sent
+    /// twice. Answer as for the first.
+    AlreadyStored { id: i64, status: Status },
     /// A comment from the same address or email came less than the flood interval ago.
     TooFast { wait_seconds: i64 },
     /// Blatant spam the site chose not to keep.
@@ -141,8 +148,15 @@ pub async fn submit(
         history_since: s.now - 7 * 86_400,
     };
     let checks = store.posting_checks(&probe).await?;
-    if checks.duplicate {
-        return Ok(Outcome::Duplicate);
+    if let Some(earlier) = &checks.duplicate {
+        // The same form sent again moments later from the same address (a
+        // double click, a browser or proxy retrying after a lost answer) is
+        // answered as the first was; anything else is a repetition.
+        return Ok(if earlier.ip == s.ip && (s.now - earlier.created_at) <= RESENT_WITHIN_SECONDS {
+            Outcome::AlreadyStored { id: earlier.id, status: earlier.status }
+        } else {
+            Outcome::Duplicate
+        });
     }
     if settings.flood_seconds > 0
         && let Some(last) = checks.last_post

@@ -100,11 +100,22 @@ pub struct Probe<'a> {
     pub history_since: i64,
 }
 
+/// A stored comment that a new one repeats word for word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub id: i64,
+    pub status: Status,
+    pub created_at: i64,
+    pub ip: String,
+}
+
 /// What the database says about a new comment before it is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checks {
-    /// The same author said the same thing in the same place already.
-    pub duplicate: bool,
+    /// The same author said the same thing in the same place already: the
+    /// newest such comment, with its status, when it was stored and from
+    /// which address.
+    pub duplicate: Option<Duplicate>,
     /// The newest post from the same email or IP address since `flood_since`.
     pub last_post: Option<i64>,
     pub history: History,
@@ -236,12 +247,11 @@ impl Store {
     /// comment, in one round trip: is it a duplicate, when did its author
     /// (email or IP) last post, and their record.
     pub async fn posting_checks(&self, probe: &Probe<'_>) -> StoreResult<Checks> {
-        type Row = (i64, Option<i64>, Option<i64>, i64, i64, i64);
+        type Row = (Option<i64>, Option<i64>, Option<i64>, i64, i64, i64);
         let (duplicate, last_email, last_ip, approved, spam, ip_spam): Row = sqlx::query_as(
             "SELECT
-                CASE WHEN EXISTS (SELECT 1 FROM comments WHERE article_id = $1 AND author_email = $2
-                    AND COALESCE(parent_id, 0) = $3 AND author_name = $4 AND body = $5 AND status <> 'trash')
-                    THEN 1 ELSE 0 END,
+                (SELECT MAX(id) FROM comments WHERE article_id = $1 AND author_email = $2
+                    AND COALESCE(parent_id, 0) = $3 AND author_name = $4 AND body = $5 AND status <> 'trash'),
                 (SELECT MAX(created_at) FROM comments WHERE author_email = $2 AND created_at >= $6),
                 (SELECT MAX(created_at) FROM comments WHERE ip = $7 AND created_at >= $6),
                 (SELECT COUNT(*) FROM comments WHERE author_email = $2 AND status = 'approved' AND author_name = $4),
@@ -258,11 +268,23 @@ impl Store {
         .bind(probe.history_since)
         .fetch_one(&self.pool)
         .await?;
-        Ok(Checks {
-            duplicate: duplicate != 0,
-            last_post: last_email.max(last_ip),
-            history: History { approved, spam, ip_spam },
-        })
+        let duplicate = match duplicate {
+            None => None,
+            Some(id) => {
+                let row: Option<(String, i64, String)> =
+                    sqlx::query_as("SELECT status, created_at, ip FROM comments WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(|(status, created_at, ip)| Duplicate {
+                    id,
+                    status: Status::parse(&status).unwrap_or(Status::Pending),
+                    created_at,
+                    ip,
+                })
+            }
+        };
+        Ok(Checks { duplicate, last_post: last_email.max(last_ip), history: History { approved, spam, ip_spam } })
     }
 
     /// Where comment `id` sits in its article's thread: how many approved

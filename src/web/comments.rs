@@ -181,6 +181,10 @@ pub async fn post_comment(
                 });
                 (id, status, top_level_before)
             }
+            Ok(discussion::Outcome::AlreadyStored { id, status }) => {
+                state.metrics.comment("resent");
+                (id, status, None)
+            }
             Ok(discussion::Outcome::ParentUnavailable) => {
                 state.metrics.comment("refused");
                 let mut errors = FieldErrors::new();

@@ -1,11 +1,12 @@
 //! The comment pipeline against the real server: validation, policies,
 //! threads, held-comment visibility, flood, duplicates, CSRF, moderation.
 
+use broadsheet::app::StartOptions;
 use broadsheet::discussion::{self, Action};
 use broadsheet::domain::comment::Status;
 use chrono::Utc;
 
-use crate::helpers::{TestApp, fields, form_token};
+use crate::helpers::{TestApp, fields, form_token, location};
 
 /// The newest stored comment.
 async fn last_comment(app: &TestApp) -> broadsheet::store::StoredComment {
@@ -209,7 +210,11 @@ async fn closed_comments_are_refused() {
 
 #[tokio::test]
 async fn flood_and_duplicates_are_refused() {
-    let app = TestApp::spawn_empty().await;
+    // Behind a proxy that names the reader's address, so that a second reader can be played.
+    let app = TestApp::spawn_configured(StartOptions { demo: false }, |config| {
+        config.trusted_proxies = vec!["127.0.0.1/32".parse().expect("network")];
+    })
+    .await;
     app.set("min_seconds_to_submit", "0").await;
     app.set("hold_first_time", "false").await;
     let path = app.article_at("busy", "").await;
@@ -222,7 +227,22 @@ async fn flood_and_duplicates_are_refused() {
     assert!(page.contains("too quickly") && page.contains("Second!"), "message and the text kept");
 
     app.set("flood_seconds", "0").await;
-    let duplicate = app.comment(&browser, &path, &fields("First!", "Ana", "ana@example.org")).await;
+    // The same form sent again at once (a double click, a retry after a lost
+    // answer) is answered as the first was, and stored once.
+    let first = app.store.list_comments(None, 10).await.expect("list").remove(0);
+    let resent = app.comment(&browser, &path, &fields("First!", "Ana", "ana@example.org")).await;
+    assert_eq!(resent.status(), 303);
+    assert!(location(&resent).ends_with(&format!("#comment-{}", first.id)), "{}", location(&resent));
+    assert_eq!(app.store.list_comments(None, 10).await.expect("list").len(), 1);
+    // The same words from elsewhere are a repetition.
+    let mut elsewhere = reqwest::header::HeaderMap::new();
+    elsewhere.insert("x-forwarded-for", reqwest::header::HeaderValue::from_static("203.0.113.9"));
+    let other = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(elsewhere)
+        .build()
+        .expect("client");
+    let duplicate = app.comment(&other, &path, &fields("First!", "Ana", "ana@example.org")).await;
     assert_eq!(duplicate.status(), 409);
     assert!(duplicate.text().await.expect("body").contains("Duplicate comment detected"));
     assert_eq!(app.store.list_comments(None, 10).await.expect("list").len(), 1);
