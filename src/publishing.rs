@@ -67,7 +67,7 @@ pub async fn save_draft(
                 .map_err(|e| PublishError::Invalid(format!("{e:#}")))?;
             let stored = media::store_image(&media, bytes.name, bytes::Bytes::copy_from_slice(bytes.bytes))
                 .await
-                .map_err(PublishError::Invalid)?;
+                .map_err(|e| PublishError::Invalid(e.to_string()))?;
             Some(SavedImage {
                 src: stored.url,
                 alt: img.alt.clone(),

@@ -93,21 +93,35 @@ pub fn check_image(original_name: &str, bytes: &[u8]) -> Result<ImageFormat, Str
     ImageFormat::sniff(bytes).ok_or_else(|| format!("{original_name}: not a JPEG, PNG, WebP, GIF or SVG image"))
 }
 
+/// Why an image was not stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    /// It is not an image we publish, or too large: the uploader's to fix.
+    #[error("{0}")]
+    Refused(String),
+    /// The media store could not take it: try again later.
+    #[error("{0}")]
+    Storage(String),
+}
+
 /// Checks an image and stores it under `{stem}-{hash}.{ext}`, with its
 /// smaller copies; the same bytes always land under the same name, written
 /// once. The copies are written first, so that an original in the store
 /// means its copies are there too.
-pub async fn store_image(media: &MediaStore, original_name: &str, bytes: Bytes) -> Result<StoredMedia, String> {
-    let format = check_image(original_name, &bytes)?;
+pub async fn store_image(media: &MediaStore, original_name: &str, bytes: Bytes) -> Result<StoredMedia, ImageError> {
+    let format = check_image(original_name, &bytes).map_err(ImageError::Refused)?;
     let (width, height) = match format {
         ImageFormat::Svg => svg_size(&bytes),
         _ => {
-            let size = imagesize::blob_size(&bytes).map_err(|e| format!("{original_name}: unreadable image: {e}"))?;
+            let size = imagesize::blob_size(&bytes)
+                .map_err(|e| ImageError::Refused(format!("{original_name}: unreadable image: {e}")))?;
             (i64::try_from(size.width).ok(), i64::try_from(size.height).ok())
         }
     };
     if width.is_some_and(|w| w > i64::from(MAX_DIMENSION)) || height.is_some_and(|h| h > i64::from(MAX_DIMENSION)) {
-        return Err(format!("{original_name}: the image is larger than {MAX_DIMENSION} pixels on a side"));
+        return Err(ImageError::Refused(format!(
+            "{original_name}: the image is larger than {MAX_DIMENSION} pixels on a side"
+        )));
     }
     let stem = Path::new(original_name).file_stem().and_then(|s| s.to_str()).unwrap_or("image");
     let stem = slug::slugify(stem);
@@ -123,19 +137,19 @@ pub async fn store_image(media: &MediaStore, original_name: &str, bytes: Bytes) 
         _ => Vec::new(),
     };
     let variants: Vec<(i64, String)> = widths.iter().map(|&w| (w, format!("/media/{base}-{w}w.{ext}"))).collect();
-    if !media.exists(&name).await? {
+    if !media.exists(&name).await.map_err(ImageError::Storage)? {
         // The copies first: an image that cannot be decoded is refused whole.
         if !widths.is_empty() {
             let original = bytes.clone();
             let copies = tokio::task::spawn_blocking(move || make_copies(&original, format, &widths))
                 .await
-                .map_err(|e| format!("{original_name}: cannot make the smaller copies: {e}"))?
-                .map_err(|e| format!("{original_name}: {e}"))?;
+                .map_err(|e| ImageError::Storage(format!("{original_name}: cannot make the smaller copies: {e}")))?
+                .map_err(|e| ImageError::Refused(format!("{original_name}: {e}")))?;
             for (w, copy) in copies {
-                media.put(&format!("{base}-{w}w.{ext}"), Bytes::from(copy)).await?;
+                media.put(&format!("{base}-{w}w.{ext}"), Bytes::from(copy)).await.map_err(ImageError::Storage)?;
             }
         }
-        media.put(&name, bytes).await?;
+        media.put(&name, bytes).await.map_err(ImageError::Storage)?;
     }
     Ok(StoredMedia { url: format!("/media/{name}"), width, height, format, variants })
 }
@@ -274,7 +288,7 @@ mod tests {
         let err = store_image(&media, "photo.jpg", Bytes::from_static(b"#!/bin/sh\necho hi"))
             .await
             .expect_err("not an image");
-        assert!(err.contains("photo.jpg"));
+        assert!(matches!(&err, ImageError::Refused(m) if m.contains("photo.jpg")), "{err:?}");
         assert!(media.list().await.expect("list").is_empty());
     }
 }

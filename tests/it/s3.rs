@@ -200,3 +200,26 @@ async fn a_backup_takes_the_bucket_s_files_and_a_restore_puts_them_back() {
     assert_eq!(copy.get(&image).await.status(), 200, "{image} served from the new bucket");
     copy.stop().await;
 }
+
+#[tokio::test]
+async fn an_upload_the_bucket_cannot_take_is_refused_with_the_form_kept() {
+    let Some((_, location)) = fresh_bucket().await else { return };
+    let missing = match location {
+        MediaLocation::S3 { bucket, prefix } => MediaLocation::S3 { bucket: format!("{bucket}-gone"), prefix },
+        other => other,
+    };
+    let app = spawn_with_bucket(&missing, false).await;
+    let (editor, csrf) = app.signed_in("pat@example.org", Role::Editor).await;
+    let form = Form::new()
+        .text("csrf", csrf)
+        .part("file", Part::bytes(png(600, 300)).file_name("harbour.png"))
+        .text("alt", "The harbour at noon")
+        .text("caption", "")
+        .text("credit", "");
+    let response = editor.post(app.url("/admin/media")).multipart(form).send().await.expect("upload");
+    assert_eq!(response.status(), 503);
+    let page = response.text().await.expect("body");
+    assert!(page.contains("could not be stored; try again") && page.contains("The harbour at noon"), "{page}");
+    assert!(app.store.media(10, 0).await.expect("media").is_empty(), "no record of a file that is not there");
+    app.stop().await;
+}

@@ -192,12 +192,12 @@ pub async fn upload(
     let size = bytes.len();
     let stored = match media::store_image(&state.media, &original_name, bytes.into()).await {
         Ok(stored) => stored,
-        Err(message) if message.contains("media store") => {
+        Err(media::ImageError::Storage(message)) => {
             tracing::error!(error = %message, "cannot store an upload");
             return refuse(StatusCode::SERVICE_UNAVAILABLE, form, "The image could not be stored; try again shortly.")
                 .await;
         }
-        Err(message) => {
+        Err(media::ImageError::Refused(message)) => {
             let status = if message.contains("larger than") {
                 StatusCode::PAYLOAD_TOO_LARGE
             } else {
