@@ -127,16 +127,10 @@ pub async fn store_image(media: &MediaStore, original_name: &str, bytes: Bytes) 
     let stem = slug::slugify(stem);
     let stem = if stem.is_empty() { "image".to_owned() } else { stem.chars().take(60).collect() };
     let hash = blake3::hash(&bytes).to_hex();
-    let base = format!("{stem}-{}", &hash[..12]);
-    let ext = format.extension();
-    let name = format!("{base}.{ext}");
-    let widths: Vec<i64> = match (format, width) {
-        (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp, Some(width)) => {
-            VARIANT_WIDTHS.into_iter().filter(|&w| w < width).collect()
-        }
-        _ => Vec::new(),
-    };
-    let variants: Vec<(i64, String)> = widths.iter().map(|&w| (w, format!("/media/{base}-{w}w.{ext}"))).collect();
+    let name = format!("{stem}-{}.{}", &hash[..12], format.extension());
+    let url = format!("/media/{name}");
+    let widths = copy_widths(format, width);
+    let variants: Vec<(i64, String)> = widths.iter().map(|&w| (w, variant_url(&url, w))).collect();
     if !media.exists(&name).await.map_err(ImageError::Storage)? {
         // The copies first: an image that cannot be decoded is refused whole.
         if !widths.is_empty() {
@@ -146,12 +140,12 @@ pub async fn store_image(media: &MediaStore, original_name: &str, bytes: Bytes) 
                 .map_err(|e| ImageError::Storage(format!("{original_name}: cannot make the smaller copies: {e}")))?
                 .map_err(|e| ImageError::Refused(format!("{original_name}: {e}")))?;
             for (w, copy) in copies {
-                media.put(&format!("{base}-{w}w.{ext}"), Bytes::from(copy)).await.map_err(ImageError::Storage)?;
+                media.put(&variant_url(&name, w), Bytes::from(copy)).await.map_err(ImageError::Storage)?;
             }
         }
         media.put(&name, bytes).await.map_err(ImageError::Storage)?;
     }
-    Ok(StoredMedia { url: format!("/media/{name}"), width, height, format, variants })
+    Ok(StoredMedia { url, width, height, format, variants })
 }
 
 /// The media file names of an image stored here: the original and its copies.
@@ -159,13 +153,20 @@ pub fn file_names(url: &str, width: Option<i64>) -> Vec<String> {
     let Some(name) = url.strip_prefix("/media/").filter(|n| storage::is_media_name(n)) else {
         return Vec::new();
     };
-    let mut names = vec![name.to_owned()];
-    if let (Some(width), Some((base, ext))) = (width, name.rsplit_once('.'))
-        && matches!(ext, "jpg" | "png" | "webp")
-    {
-        names.extend(VARIANT_WIDTHS.into_iter().filter(|&w| w < width).map(|w| format!("{base}-{w}w.{ext}")));
+    let format = name.rsplit_once('.').and_then(|(_, ext)| ImageFormat::from_extension(ext));
+    let copies = format.map(|format| copy_widths(format, width)).unwrap_or_default();
+    std::iter::once(name.to_owned()).chain(copies.into_iter().map(|w| variant_url(name, w))).collect()
+}
+
+/// The widths of the smaller copies made of an image `width` pixels wide
+/// (none of SVG and GIF images, nor of images narrower than the smallest).
+fn copy_widths(format: ImageFormat, width: Option<i64>) -> Vec<i64> {
+    match (format, width) {
+        (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Webp, Some(width)) => {
+            VARIANT_WIDTHS.into_iter().filter(|&w| w < width).collect()
+        }
+        _ => Vec::new(),
     }
-    names
 }
 
 /// Makes the smaller copies of a raster image, `widths` pixels wide.
@@ -197,25 +198,21 @@ fn make_copies(bytes: &[u8], format: ImageFormat, widths: &[i64]) -> Result<Vec<
     Ok(made)
 }
 
-/// The address of an image's copy `width` pixels wide.
-fn variant_url(url: &str, width: i64) -> Option<String> {
-    let (base, ext) = url.rsplit_once('.')?;
-    Some(format!("{base}-{width}w.{ext}"))
+/// The address (or file name) of an image's copy `width` pixels wide.
+fn variant_url(url: &str, width: i64) -> String {
+    match url.rsplit_once('.') {
+        Some((base, ext)) => format!("{base}-{width}w.{ext}"),
+        None => format!("{url}-{width}w"),
+    }
 }
 
 /// The `srcset` of an image stored here: its smaller copies and itself.
 /// `None` for images elsewhere, SVG and GIF, or too small to have copies.
 pub fn srcset(url: &str, width: Option<i64>) -> Option<String> {
     let width = width?;
-    let ext = url.strip_prefix("/media/")?.rsplit_once('.')?.1;
-    if !matches!(ext, "jpg" | "png" | "webp") {
-        return None;
-    }
-    let mut parts: Vec<String> = VARIANT_WIDTHS
-        .into_iter()
-        .filter(|&w| w < width)
-        .filter_map(|w| variant_url(url, w).map(|v| format!("{v} {w}w")))
-        .collect();
+    let format = ImageFormat::from_extension(url.strip_prefix("/media/")?.rsplit_once('.')?.1)?;
+    let mut parts: Vec<String> =
+        copy_widths(format, Some(width)).into_iter().map(|w| format!("{} {w}w", variant_url(url, w))).collect();
     if parts.is_empty() {
         return None;
     }
