@@ -191,12 +191,8 @@ impl CachedPage {
 
     /// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 §13.2.2).
     fn not_modified(&self, request: &HeaderMap) -> bool {
-        if let Some(inm) = request.get(header::IF_NONE_MATCH) {
-            let Ok(inm) = inm.to_str() else { return false };
-            return inm.split(',').map(str::trim).any(|candidate| {
-                candidate == "*"
-                    || self.etags.iter().any(|etag| candidate.trim_start_matches("W/").as_bytes() == etag.as_bytes())
-            });
+        if let Some(matched) = if_none_match(request, &self.etags.each_ref().map(HeaderValue::as_bytes)) {
+            return matched;
         }
         request
             .get(header::IF_MODIFIED_SINCE)
@@ -205,6 +201,16 @@ impl CachedPage {
             .and_then(|since| since.duration_since(UNIX_EPOCH).ok())
             .is_some_and(|since| i64::try_from(since.as_secs()).is_ok_and(|since| since >= self.last_modified_secs))
     }
+}
+
+/// Whether the request's `If-None-Match` names one of `etags` (or `*`),
+/// weak or strong; `None` when it has no such header.
+pub fn if_none_match(request: &HeaderMap, etags: &[&[u8]]) -> Option<bool> {
+    let inm = request.get(header::IF_NONE_MATCH)?;
+    let Ok(inm) = inm.to_str() else { return Some(false) };
+    Some(inm.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || etags.iter().any(|etag| candidate.trim_start_matches("W/").as_bytes() == *etag)
+    }))
 }
 
 /// One stored page.

@@ -13,6 +13,7 @@ use tower::ServiceBuilder;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use super::cache::if_none_match;
 use crate::media::{ImageFormat, MediaStore, storage};
 
 const LONG_LIVED: &str = "public, max-age=31536000, immutable";
@@ -46,11 +47,7 @@ async fn from_store(
     }
     // The name holds the content's hash: it is the file's identity.
     let etag = format!("\"{name}\"");
-    if request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').map(|c| c.trim().trim_start_matches("W/")).any(|c| c == etag || c == "*"))
-    {
+    if if_none_match(&request, &[etag.as_bytes()]) == Some(true) {
         return (
             StatusCode::NOT_MODIFIED,
             [
