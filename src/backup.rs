@@ -77,17 +77,19 @@ pub async fn backup(store: &Store, config: &Config, out: &Path) -> anyhow::Resul
         }
     };
     let (articles, comments) = store.content_counts().await?;
-    let media_dir = config.media_dir();
     // From a bucket, the files are fetched into the work folder first.
-    let bucket = match &config.media_store {
-        Some(location) => Some(MediaStore::open(location)?),
-        None => None,
+    let (media_root, media) = match &config.media_store {
+        Some(location) => {
+            let fetched = work.path().join(MEDIA);
+            let files = fetch_media(&MediaStore::open(location)?, &fetched).await?;
+            (fetched, files)
+        }
+        None => {
+            let media_dir = config.media_dir();
+            let files = media_files(&media_dir)?;
+            (media_dir, files)
+        }
     };
-    let media = match &bucket {
-        Some(bucket) => fetch_media(bucket, &work.path().join(MEDIA)).await?,
-        None => media_files(&media_dir)?,
-    };
-    let media_root = if bucket.is_some() { work.path().join(MEDIA) } else { media_dir.clone() };
     let manifest = Manifest {
         kind: "broadsheet-backup".into(),
         format: FORMAT,
@@ -215,8 +217,9 @@ pub struct Restored {
 }
 
 /// Restores `file` into the configured database and media folder (or media
-/// bucket, where the files are added beside those there). The server must be stopped. `replace`: a database with content is replaced
-/// (its file and media kept aside); without it, such a database is refused.
+/// bucket, where the files are added beside those there). The server must
+/// be stopped. `replace`: a database with content is replaced (its file and
+/// media kept aside); without it, such a database is refused.
 /// `has_content` is whether the target database holds any article or comment.
 pub async fn restore(config: &Config, file: &Path, replace: bool, has_content: bool) -> anyhow::Result<Restored> {
     let manifest = read_manifest(file)?;
