@@ -3,7 +3,7 @@
 
 use broadsheet::domain::role::Role;
 
-use crate::helpers::{TestApp, hidden, location};
+use crate::helpers::{TestApp, hidden, location, settings_form};
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
@@ -675,26 +675,18 @@ async fn the_time_zone_and_address_are_set_in_the_admin_unless_the_configuration
     let (admin, csrf) = app.signed_in("root@example.org", Role::Administrator).await;
     let page = admin.get(app.url("/admin/settings")).send().await.expect("get").text().await.expect("body");
     assert!(page.contains("name=\"time_zone\"") && page.contains("value=\"Europe/Madrid\""));
-    let mut form = vec![
-        ("csrf", csrf.as_str()),
-        ("site_name", "Courier"),
-        ("time_zone", "Mars/Olympus"),
-        ("base_url", "ftp://courier"),
-        ("max_links", "2"),
-        ("close_after_days", "0"),
-        ("thread_depth", "5"),
-        ("per_page", "50"),
-        ("flood_seconds", "15"),
-        ("min_seconds_to_submit", "3"),
-        ("ip_retention_days", "60"),
-    ];
+    let with = |time_zone: &'static str, base_url: &'static str| {
+        let mut form = settings_form(&csrf, "Courier");
+        form.extend([("time_zone", time_zone), ("base_url", base_url)]);
+        form
+    };
+    let form = with("Mars/Olympus", "ftp://courier");
     let refused = admin.post(app.url("/admin/settings")).form(&form).send().await.expect("post");
     assert_eq!(refused.status(), 422);
     let page = refused.text().await.expect("body");
     assert!(page.contains("Unknown time zone") && page.contains("must start with http"), "both explained");
     assert!(page.contains("Mars/Olympus"), "what was typed is kept");
-    form[2].1 = "Asia/Tokyo";
-    form[3].1 = "https://courier.example.org/";
+    let form = with("Asia/Tokyo", "https://courier.example.org/");
     let saved = admin.post(app.url("/admin/settings")).form(&form).send().await.expect("post");
     assert_eq!(location(&saved), "/admin/settings?saved=restart");
     let notice = admin.get(app.url("/admin/settings?saved=restart")).send().await.expect("get").text().await;

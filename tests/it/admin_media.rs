@@ -7,14 +7,15 @@ use reqwest::multipart::{Form, Part};
 use crate::helpers::TestApp;
 
 /// A real PNG, `width` × `height`, a gradient.
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
     let mut bytes = Vec::new();
     image.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).expect("png");
     bytes
 }
 
-fn upload(csrf: &str, name: &str, bytes: Vec<u8>, alt: &str) -> Form {
+/// The upload form for one image, with a caption and a credit.
+pub(crate) fn upload(csrf: &str, name: &str, bytes: Vec<u8>, alt: &str) -> Form {
     Form::new()
         .text("csrf", csrf.to_owned())
         .part("file", Part::bytes(bytes).file_name(name.to_owned()))

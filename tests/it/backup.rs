@@ -8,7 +8,7 @@ use std::process::Output;
 
 use broadsheet::app::StartOptions;
 
-use crate::helpers::{TestApp, fields, link_to, location};
+use crate::helpers::{TestApp, fields, first_picture, link_to, location};
 
 /// The binary against the data folder `dir` (and its SQLite database).
 fn cli_in(dir: &Path, args: &[&str]) -> Output {
@@ -53,8 +53,7 @@ async fn a_backup_of_a_running_site_restores_the_same_site_elsewhere() {
     let posted = app.comment(&app.browser(), &article, &fields("Backed up, I hope.", "Ana", "ana@example.org")).await;
     assert_eq!(posted.status(), 303, "{}", location(&posted));
     let page = app.page(&article).await;
-    let image = page.split("src=\"").skip(1).filter_map(|s| s.split('"').next()).find(|s| s.starts_with("/media/"));
-    let image = image.expect("the article's image").to_owned();
+    let image = first_picture(&page);
     let before = snapshot(&app, &article, &image).await;
     assert!(before.1.contains("Backed up, I hope."));
 

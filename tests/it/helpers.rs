@@ -343,3 +343,24 @@ pub fn settings_form<'a>(csrf: &'a str, site_name: &'a str) -> Vec<(&'static str
         ("ip_retention_days", "60"),
     ]
 }
+
+/// The address of the first picture of the media library a page shows.
+pub fn first_picture(page: &str) -> String {
+    let mut sources = page.split("src=\"").skip(1).filter_map(|s| s.split('"').next());
+    sources.find(|s| s.starts_with("/media/")).expect("a picture").to_owned()
+}
+
+/// The address of a server the test script starts for some tests (named by
+/// the variable `var`); `None`, so that they are skipped, outside CI when it
+/// is not set. CI must have it.
+pub fn test_server(var: &str, what: &str) -> Option<String> {
+    let Ok(url) = std::env::var(var) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the {what} tests: scripts/test.sh starts a server and sets {var}"
+        );
+        eprintln!("{var} is not set: {what} tests not run (scripts/test.sh runs them)");
+        return None;
+    };
+    Some(url)
+}

@@ -10,18 +10,11 @@ use broadsheet::domain::role::Role;
 use chrono::Utc;
 use sqlx::Connection;
 
-use crate::helpers::{TestApp, fields, hidden, link_to, location, settings_form};
+use crate::helpers::{TestApp, fields, first_picture, hidden, link_to, location, settings_form, test_server};
 
 /// A new, empty database on the test server; `None` (outside CI) when there is no server.
 pub async fn fresh_database() -> Option<String> {
-    let Ok(admin_url) = std::env::var("BROADSHEET_TEST_POSTGRES") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs the PostgreSQL tests: scripts/test.sh starts a server and sets BROADSHEET_TEST_POSTGRES"
-        );
-        eprintln!("BROADSHEET_TEST_POSTGRES is not set: PostgreSQL tests not run (scripts/test.sh runs them)");
-        return None;
-    };
+    let admin_url = test_server("BROADSHEET_TEST_POSTGRES", "PostgreSQL")?;
     sqlx::any::install_default_drivers();
     let name = format!("broadsheet_test_{}", rand::random::<u64>());
     let mut conn = sqlx::AnyConnection::connect(&admin_url).await.expect("connect to the test PostgreSQL server");
@@ -356,8 +349,8 @@ async fn a_sqlite_site_moves_to_postgresql_whole() {
     assert_eq!(first.status(), 303, "{}", location(&first));
     let password = app.add_user("editor@example.org", Role::Editor).await;
     let page = app.page(&article).await;
-    let image = page.split("src=\"").skip(1).filter_map(|s| s.split('"').next()).find(|s| s.starts_with("/media/"));
-    let (headlines, discussion, _) = crate::backup::snapshot(&app, &article, image.expect("a picture")).await;
+    let image = first_picture(&page);
+    let (headlines, discussion, _) = crate::backup::snapshot(&app, &article, &image).await;
     assert!(discussion.contains("Moving house, are we?"));
 
     let moved = app.cli(&["migrate-to", &url]);
@@ -374,7 +367,6 @@ async fn a_sqlite_site_moves_to_postgresql_whole() {
     // The same site on PostgreSQL (the media folder is this test's other
     // server's; a cluster shares a bucket instead).
     let pg = TestApp::spawn_on(&url).await;
-    let image = image.expect("a picture").to_owned();
     let (pg_headlines, pg_discussion, _) = crate::backup::snapshot(&pg, &article, &image).await;
     assert_eq!((pg_headlines, pg_discussion), (headlines, discussion), "the same pages and discussion");
     // Accounts moved, and new rows take new ids after the copied ones.

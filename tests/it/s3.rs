@@ -3,25 +3,17 @@
 //! mode, started by `scripts/test.sh`, which sets `BROADSHEET_TEST_S3` and
 //! the `AWS_*` variables the media store reads).
 
+use broadsheet::app::StartOptions;
 use broadsheet::config::Config;
 use broadsheet::domain::role::Role;
 use broadsheet::media::MediaLocation;
-use reqwest::multipart::{Form, Part};
 
-use broadsheet::app::StartOptions;
-
-use crate::helpers::{self, TestApp, link_to};
+use crate::admin_media::{png, upload};
+use crate::helpers::{self, TestApp, first_picture, link_to, test_server};
 
 /// A new, empty bucket on the test server; `None` (outside CI) when there is no server.
 async fn fresh_bucket() -> Option<(String, MediaLocation)> {
-    let Ok(endpoint) = std::env::var("BROADSHEET_TEST_S3") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs the S3 tests: scripts/test.sh starts an S3 server and sets BROADSHEET_TEST_S3"
-        );
-        eprintln!("BROADSHEET_TEST_S3 is not set: S3 tests not run (scripts/test.sh runs them)");
-        return None;
-    };
+    let endpoint = test_server("BROADSHEET_TEST_S3", "S3")?;
     let bucket = format!("broadsheet-test-{}", rand::random::<u32>());
     let made = reqwest::Client::new().put(format!("{endpoint}/{bucket}")).send().await.expect("the S3 server answers");
     assert!(made.status().is_success(), "bucket made: {}", made.status());
@@ -47,19 +39,6 @@ async fn objects(endpoint: &str, location: &MediaLocation) -> Vec<String> {
     names
 }
 
-/// The address of the first picture of the media library a page shows.
-fn first_picture(page: &str) -> String {
-    let mut sources = page.split("src=\"").skip(1).filter_map(|s| s.split('"').next());
-    sources.find(|s| s.starts_with("/media/")).expect("a picture").to_owned()
-}
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 60]));
-    let mut bytes = Vec::new();
-    image.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).expect("png");
-    bytes
-}
-
 async fn spawn_with_bucket(location: &MediaLocation, demo: bool) -> TestApp {
     let location = location.clone();
     TestApp::spawn_configured(StartOptions { demo }, move |config: &mut Config| {
@@ -74,12 +53,7 @@ async fn uploads_copies_serving_and_deletes_go_through_the_bucket() {
     let app = spawn_with_bucket(&location, true).await;
     let (editor, csrf) = app.signed_in("pat@example.org", Role::Editor).await;
     let original = png(1200, 600);
-    let form = Form::new()
-        .text("csrf", csrf.clone())
-        .part("file", Part::bytes(original.clone()).file_name("Quay at dawn.png"))
-        .text("alt", "The quay at dawn")
-        .text("caption", "")
-        .text("credit", "Photo: Pat");
+    let form = upload(&csrf, "Quay at dawn.png", original.clone(), "The quay at dawn");
     let response = editor.post(app.url("/admin/media")).multipart(form).send().await.expect("upload");
     assert_eq!(response.status(), 303);
     let item = app.store.media(10, 0).await.expect("media").into_iter().next().expect("one image");
@@ -210,12 +184,7 @@ async fn an_upload_the_bucket_cannot_take_is_refused_with_the_form_kept() {
     };
     let app = spawn_with_bucket(&missing, false).await;
     let (editor, csrf) = app.signed_in("pat@example.org", Role::Editor).await;
-    let form = Form::new()
-        .text("csrf", csrf)
-        .part("file", Part::bytes(png(600, 300)).file_name("harbour.png"))
-        .text("alt", "The harbour at noon")
-        .text("caption", "")
-        .text("credit", "");
+    let form = upload(&csrf, "harbour.png", png(600, 300), "The harbour at noon");
     let response = editor.post(app.url("/admin/media")).multipart(form).send().await.expect("upload");
     assert_eq!(response.status(), 503);
     let page = response.text().await.expect("body");
