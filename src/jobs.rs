@@ -79,7 +79,20 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
             }
         }
     });
+    let sending = match state_mail_from(&purging) {
+        Ok(from) => Some(tokio::spawn(crate::mail::sender::run(
+            purging.store.clone(),
+            std::sync::Arc::clone(&purging.mail),
+            from,
+            purging.mail_wake.clone(),
+        ))),
+        Err(err) => {
+            tracing::error!(error = %err, "mail will not be sent");
+            None
+        }
+    };
     let mut jobs = vec![poll, checkpoint, hourly];
+    jobs.extend(sending);
     // Its own task, so that a slow webhook never holds up the cache poll.
     if purging.purger.is_some() {
         jobs.push(tokio::spawn(async move {
@@ -98,6 +111,11 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
         jobs.push(tokio::spawn(listen(listening)));
     }
     jobs
+}
+
+/// The configuration's From address (checked when the configuration was read).
+fn state_mail_from(state: &AppState) -> anyhow::Result<lettre::message::Mailbox> {
+    state.config.mail.from.parse().map_err(|err| anyhow::anyhow!("the mail From address: {err}"))
 }
 
 /// How long to wait before connecting again after the listening connection failed.

@@ -29,6 +29,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod logs;
+pub mod mail;
 pub mod media;
 pub mod publishing;
 pub mod purge;

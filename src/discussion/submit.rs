@@ -4,7 +4,8 @@
 //!
 //! The order is WordPress's, which editors know (`../shared/PRODUCT.md`): the
 //! parent exists and is approved; duplicate; flood; the moderation policy and
-//! the spam filter's verdict; store (committed before the outcome is returned).
+//! the spam filter's verdict; store (committed before the outcome is returned);
+//! the moderators' notices for a held or caught comment.
 //! What comes before (finding the article, whether it is open, the form's
 //! token and validation) and after (cookies, the redirect) is the caller's:
 //! those are about the page the comment was sent from.
@@ -13,6 +14,7 @@ use std::future::Future;
 
 use crate::domain::comment::{self, Status, ValidComment};
 use crate::domain::moderation::{self, DiscussionSettings, Facts, SpamOpinion, Verdict};
+use crate::mail::Notifier;
 use crate::spam::{self, LOCAL_SITE, SpamEngine, SpamInput};
 use crate::store::{History, Inserted, NewComment, Probe, Store, StoreError, StoreResult};
 use spamfilter::Decision;
@@ -126,6 +128,7 @@ pub async fn submit(
     store: &Store,
     spam: &SpamEngine,
     writer: &impl CommentWriter,
+    notifier: &Notifier,
     settings: &DiscussionSettings,
     s: Submission,
 ) -> StoreResult<Outcome> {
@@ -216,6 +219,9 @@ pub async fn submit(
             tracing::info!(comment.id = id, article.id = article_id, reason = %logged, spam.p = spam_p, "comment marked as spam")
         }
         _ => tracing::info!(comment.id = id, article.id = article_id, "comment published"),
+    }
+    if matches!(status, Status::Pending | Status::Spam) {
+        notifier.comment_needs_moderation(id, now).await;
     }
     Ok(Outcome::Stored { id, status, filter, top_level_before })
 }

@@ -169,48 +169,55 @@ pub async fn post_comment(
         honeypot_filled: !form.website2.trim().is_empty(),
         now: now.timestamp(),
     };
-    let (id, status, top_level_before) =
-        match discussion::submit(&state.store, &state.spam, &QueueWriter(&state), &settings, submission).await {
-            Ok(discussion::Outcome::Stored { id, status, filter, top_level_before }) => {
-                state.metrics.verdict(false, filter);
-                state.metrics.comment(match status {
-                    Status::Approved => "approved",
-                    Status::Pending => "pending",
-                    Status::Spam => "spam",
-                    Status::Trash => "trash",
-                });
-                (id, status, top_level_before)
-            }
-            Ok(discussion::Outcome::AlreadyStored { id, status }) => {
-                state.metrics.comment("resent");
-                (id, status, None)
-            }
-            Ok(discussion::Outcome::ParentUnavailable) => {
-                state.metrics.comment("refused");
-                let mut errors = FieldErrors::new();
-                errors.insert("comment", "The comment you are replying to is not available.".into());
-                return reshow(StatusCode::UNPROCESSABLE_ENTITY, errors, None, form).await;
-            }
-            Ok(discussion::Outcome::Duplicate) => {
-                state.metrics.comment("refused");
-                let notice = "Duplicate comment detected; it looks as though you’ve already said that!";
-                return reshow(StatusCode::CONFLICT, FieldErrors::new(), Some(notice.into()), form).await;
-            }
-            Ok(discussion::Outcome::TooFast { wait_seconds: wait }) => {
-                state.metrics.comment("refused");
-                let notice =
-                    format!("You are posting comments too quickly. Please wait {wait} seconds and send again.");
-                let mut response = reshow(StatusCode::TOO_MANY_REQUESTS, FieldErrors::new(), Some(notice), form).await;
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-                return response;
-            }
-            Ok(discussion::Outcome::Discarded) => {
-                state.metrics.verdict(false, spamfilter::Decision::BlatantSpam);
-                state.metrics.comment("discarded");
-                return (StatusCode::SEE_OTHER, [(header::LOCATION, uri.path().to_owned())]).into_response();
-            }
-            Err(err) => return AppError::from(err).into_response(),
-        };
+    let (id, status, top_level_before) = match discussion::submit(
+        &state.store,
+        &state.spam,
+        &QueueWriter(&state),
+        &state.notifier,
+        &settings,
+        submission,
+    )
+    .await
+    {
+        Ok(discussion::Outcome::Stored { id, status, filter, top_level_before }) => {
+            state.metrics.verdict(false, filter);
+            state.metrics.comment(match status {
+                Status::Approved => "approved",
+                Status::Pending => "pending",
+                Status::Spam => "spam",
+                Status::Trash => "trash",
+            });
+            (id, status, top_level_before)
+        }
+        Ok(discussion::Outcome::AlreadyStored { id, status }) => {
+            state.metrics.comment("resent");
+            (id, status, None)
+        }
+        Ok(discussion::Outcome::ParentUnavailable) => {
+            state.metrics.comment("refused");
+            let mut errors = FieldErrors::new();
+            errors.insert("comment", "The comment you are replying to is not available.".into());
+            return reshow(StatusCode::UNPROCESSABLE_ENTITY, errors, None, form).await;
+        }
+        Ok(discussion::Outcome::Duplicate) => {
+            state.metrics.comment("refused");
+            let notice = "Duplicate comment detected; it looks as though you’ve already said that!";
+            return reshow(StatusCode::CONFLICT, FieldErrors::new(), Some(notice.into()), form).await;
+        }
+        Ok(discussion::Outcome::TooFast { wait_seconds: wait }) => {
+            state.metrics.comment("refused");
+            let notice = format!("You are posting comments too quickly. Please wait {wait} seconds and send again.");
+            let mut response = reshow(StatusCode::TOO_MANY_REQUESTS, FieldErrors::new(), Some(notice), form).await;
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return response;
+        }
+        Ok(discussion::Outcome::Discarded) => {
+            state.metrics.verdict(false, spamfilter::Decision::BlatantSpam);
+            state.metrics.comment("discarded");
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, uri.path().to_owned())]).into_response();
+        }
+        Err(err) => return AppError::from(err).into_response(),
+    };
 
     let secure = state.config.base_url.starts_with("https://");
     let jar = remember(jar, &form, &valid, secure);

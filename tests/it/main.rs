@@ -15,6 +15,7 @@ mod feeds;
 mod helpers;
 mod hostile;
 mod import;
+mod mail;
 mod metrics;
 mod news_comments;
 mod pages;

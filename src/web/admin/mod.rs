@@ -8,6 +8,7 @@ mod articles;
 mod comments;
 mod dashboard;
 mod media;
+mod notifications;
 mod redirects;
 pub mod session;
 mod settings;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users", get(users::show).post(users::change))
         .route("/admin/sign-out", post(sign_in::sign_out))
         .route("/admin/password", get(sign_in::password_form).post(sign_in::change_password))
+        .route("/admin/notifications", get(notifications::show).post(notifications::save))
         .route("/admin/{*rest}", axum::routing::any(not_found))
 }
 
