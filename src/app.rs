@@ -92,7 +92,14 @@ pub struct App {
 
 impl App {
     pub async fn build(mut config: Config, options: StartOptions) -> anyhow::Result<App> {
+        let listener =
+            TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         let store = setup::open_store(&mut config).await?;
+        // On port 0 (any free port), the default base URL names the port it got:
+        // links in pages and mail must reach this server.
+        if config.addr.port() == 0 && config.base_url == format!("http://{}", config.addr) {
+            config.base_url = format!("http://{}", listener.local_addr()?);
+        }
         let now = Utc::now();
         let first_start = setup::first_start(&store, &config, now).await?;
         if options.demo {
@@ -130,9 +137,6 @@ impl App {
             mail,
             mail_wake,
         }));
-        let listener = TcpListener::bind(state.config.addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", state.config.addr))?;
         let router = web::routes::router(state.clone());
         Ok(App { state, first_start, router, listener })
     }

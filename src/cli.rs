@@ -251,7 +251,9 @@ impl Cli {
             Command::Comments(command) => {
                 let store = crate::setup::open_store(&mut config).await?;
                 let spam = SpamEngine::load(config.spam_model.as_deref())?;
-                let result = comments(&store, &spam, command).await;
+                // Messages are queued here and sent by the running server.
+                let notifier = crate::mail::Notifier::new(store.clone(), &config, crate::mail::Wake::default());
+                let result = comments(&store, &spam, &notifier, command).await;
                 store.close().await;
                 result
             }
@@ -623,6 +625,7 @@ fn news_through_the_form(model: &std::sync::Arc<spamfilter::Model>, news: &[spam
             ip: "192.0.2.1".into(),
             user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
             seconds_since_render: 15,
+            subscribe_to_replies: false,
             honeypot_filled: false,
             now: 0,
         };
@@ -742,7 +745,12 @@ async fn apikey(store: &Store, command: ApikeyCommand) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-async fn comments(store: &Store, spam: &SpamEngine, command: CommentsCommand) -> anyhow::Result<ExitCode> {
+async fn comments(
+    store: &Store,
+    spam: &SpamEngine,
+    notifier: &crate::mail::Notifier,
+    command: CommentsCommand,
+) -> anyhow::Result<ExitCode> {
     let now = Utc::now().timestamp();
     let (ids, action) = match command {
         CommentsCommand::List { status, limit } => {
@@ -772,7 +780,7 @@ async fn comments(store: &Store, spam: &SpamEngine, command: CommentsCommand) ->
     }
     let mut failed = false;
     for id in ids {
-        match discussion::moderate(store, spam, id, action, now).await {
+        match discussion::moderate(store, spam, notifier, id, action, now).await {
             Ok(()) => println!("comment {id}: {action:?}"),
             Err(StoreError::NotFound) => {
                 eprintln!("error: there is no comment {id}");

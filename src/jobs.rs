@@ -19,6 +19,8 @@ use sqlx::postgres::PgListener;
 const POLL_EVERY: Duration = Duration::from_secs(2);
 /// How often the SQLite write-ahead log is emptied into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
+/// Sent messages are kept this long (a moderator or the privacy export may ask what was sent).
+const KEEP_SENT_MAIL_SECONDS: i64 = 30 * 86_400;
 /// Log rows older than this have been applied by every server.
 const KEEP_LOG_SECONDS: i64 = 24 * 3600;
 
@@ -73,6 +75,11 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
             }
             if let Err(err) = state.store.prune_sign_in_data(now, now - 86_400).await {
                 tracing::warn!(error = %err, "cannot prune expired sessions and failed sign-ins");
+            }
+            match state.store.prune_sent_mail(now - KEEP_SENT_MAIL_SECONDS).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "forgot sent mail"),
+                Err(err) => tracing::warn!(error = %err, "cannot prune sent mail"),
             }
             if let Err(err) = purge_network_data(&state.store, now).await {
                 tracing::warn!(error = %err, "cannot purge commenters' IP addresses");

@@ -7,6 +7,7 @@ mod submit;
 pub use submit::{CommentWriter, Outcome, Submission, judge, submit};
 
 use crate::domain::comment::Status;
+use crate::mail::Notifier;
 use crate::spam::{LOCAL_SITE, SpamEngine, SpamInput};
 use crate::store::{Store, StoreResult, StoredComment};
 
@@ -24,9 +25,17 @@ pub enum Action {
 /// Applies a moderator's decision; the pages that show the comment are
 /// invalidated by the store. Marking a comment spam, or approving one from
 /// the spam folder, teaches the spam filter.
-pub async fn moderate(store: &Store, spam: &SpamEngine, id: i64, action: Action, now: i64) -> StoreResult<()> {
+pub async fn moderate(
+    store: &Store,
+    spam: &SpamEngine,
+    notifier: &Notifier,
+    id: i64,
+    action: Action,
+    now: i64,
+) -> StoreResult<()> {
     let comment = store.comment(id).await?;
     let was_spam = comment.status == Status::Spam.as_str();
+    let was_approved = comment.status == Status::Approved.as_str();
     let lesson = match action {
         Action::Spam if !was_spam => Some(true),
         Action::Approve if was_spam => Some(false),
@@ -44,6 +53,9 @@ pub async fn moderate(store: &Store, spam: &SpamEngine, id: i64, action: Action,
     };
     store.set_comment_status(id, status, Some("moderator's decision"), now).await?;
     tracing::info!(comment.id = id, status = status.as_str(), "comment moderated");
+    if status == Status::Approved && !was_approved {
+        notifier.comment_approved(id, now).await;
+    }
     Ok(())
 }
 
@@ -69,19 +81,35 @@ pub async fn export(store: &Store, email: &str) -> StoreResult<serde_json::Value
             serde_json::json!({ "lesson": id, "kept": kept })
         })
         .collect();
+    let subscriptions: Vec<serde_json::Value> = store
+        .subscriptions_of(email)
+        .await?
+        .into_iter()
+        .map(|s| {
+            serde_json::json!({
+                "replies_to_comment": s.comment_id,
+                "requested_at": s.created_at,
+                "confirmed_at": s.confirmed_at,
+                "unsubscribed_at": s.unsubscribed_at,
+            })
+        })
+        .collect();
     Ok(serde_json::json!({
         "email": email,
         "what_is_stored": "For each comment: the text, the name, email address and website given, the IP address \
             and browser (user agent) it was sent from (kept for a limited period), the time, its moderation state and \
             the reason for it. When a moderator marked a comment as spam, or approved it from the spam folder, the \
             spam filter keeps a copy of what it reads (the text, the name, the website and the domain of the email \
-            address) to learn from: those are the spam_filter_lessons.",
+            address) to learn from: those are the spam_filter_lessons. When the commenter asked to be told of replies by email: the request, \
+            when it was confirmed and when it was stopped (the reply_subscriptions); messages sent are kept 30 days.",
         "comments": comments,
         "spam_filter_lessons": lessons,
+        "reply_subscriptions": subscriptions,
     }))
 }
 
-/// Erases a commenter: anonymised comments by default, deleted with `delete`.
+/// Erases a commenter: anonymised comments by default, deleted with `delete`;
+/// their subscriptions to replies and the messages to them are forgotten.
 /// The spam filter's copies of their comments go the same way: anonymised
 /// like the comments, or forgotten.
 pub async fn erase(store: &Store, email: &str, delete: bool, now: i64) -> StoreResult<u64> {
@@ -99,5 +127,8 @@ pub async fn erase(store: &Store, email: &str, delete: bool, now: i64) -> StoreR
         };
         store.rewrite_lesson(lesson, rewritten.as_deref()).await?;
     }
+    // Subscriptions and messages go whichever way the comments go: an
+    // anonymised comment has no address to write to.
+    store.erase_subscriptions(email).await?;
     store.erase_commenter(email, delete, now).await
 }

@@ -47,6 +47,8 @@ pub struct Submission {
     pub seconds_since_render: i64,
     /// The hidden field only bots fill in.
     pub honeypot_filled: bool,
+    /// The reader asked to hear of replies by email.
+    pub subscribe_to_replies: bool,
     pub now: i64,
 }
 
@@ -193,7 +195,8 @@ pub async fn submit(
             return Ok(Outcome::Discarded);
         }
     };
-    let Submission { article_id, comment: c, ip, user_agent, now, .. } = s;
+    let Submission { article_id, comment: c, ip, user_agent, now, subscribe_to_replies, .. } = s;
+    let email = c.author_email.clone();
     let new = NewComment {
         article_id,
         parent_id: c.parent_id,
@@ -220,8 +223,14 @@ pub async fn submit(
         }
         _ => tracing::info!(comment.id = id, article.id = article_id, "comment published"),
     }
-    if matches!(status, Status::Pending | Status::Spam) {
-        notifier.comment_needs_moderation(id, now).await;
+    match status {
+        Status::Approved => notifier.comment_approved(id, now).await,
+        Status::Pending | Status::Spam => notifier.comment_needs_moderation(id, now).await,
+        Status::Trash => {}
+    }
+    // Not for what the filter caught: its confirmation would be mail on a spammer's behalf.
+    if subscribe_to_replies && status != Status::Spam {
+        notifier.replies_requested(id, &email, now).await;
     }
     Ok(Outcome::Stored { id, status, filter, top_level_before })
 }

@@ -54,6 +54,8 @@ pub struct CommentForm {
     pub url: String,
     /// "1" when the reader asks to be remembered in this browser.
     pub remember: Option<String>,
+    /// "1" when the reader asks to be told by email of replies.
+    pub subscribe: Option<String>,
     /// The comment this one replies to.
     pub parent: Option<String>,
     /// Signed form token: which article, and when the form was rendered.

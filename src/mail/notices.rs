@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::domain::article::Kind;
 use crate::domain::comment::Status;
 use crate::publishing::permalink;
-use crate::store::{ModerationNotice, OutgoingMail, Store, StoreResult};
+use crate::store::{ArticleNotice, ModerationNotice, OutgoingMail, Store, StoreResult};
 
 /// Queues the messages that comments and subscriptions call for.
 #[derive(Clone)]
@@ -101,8 +101,7 @@ impl Notifier {
             return Ok(0);
         }
         let article = self.store.article_notice(comment.article_id).await?;
-        let kind = if article.kind == Kind::Page.as_str() { Kind::Page } else { Kind::Article };
-        let article_url = self.url(&permalink(kind, &article.slug, article.published_at, self.time_zone));
+        let article_url = self.article_url(&article);
         let queue_url = self.url(&format!("/admin/comments?status={}", comment.status));
         let settings_url = self.url("/admin/notifications");
         let site_name = self.site_name().await?;
@@ -154,6 +153,232 @@ impl Notifier {
             self.store.enqueue_mail(&mail, now).await?;
         }
         Ok(moderators.len())
+    }
+}
+
+/// A quoted comment in a message.
+struct Quote<'a> {
+    author: &'a str,
+    body: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.txt")]
+struct NoticeText<'a> {
+    lead: &'a str,
+    link_url: &'a str,
+    quote: Option<Quote<'a>>,
+    action_text: &'a str,
+    action_url: &'a str,
+    footer: &'a str,
+    unsubscribe_url: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/notice.html")]
+struct NoticeHtml<'a> {
+    subject: &'a str,
+    lead: &'a str,
+    link_text: &'a str,
+    link_url: &'a str,
+    quote: Option<Quote<'a>>,
+    action_text: &'a str,
+    action_url: &'a str,
+    footer: &'a str,
+    unsubscribe_url: Option<&'a str>,
+}
+
+/// A message of the common shape: a lead sentence ending in a link, perhaps a
+/// quoted comment, one action, a footer saying why it was sent.
+struct Notice<'a> {
+    recipient: &'a str,
+    kind: &'static str,
+    subject: String,
+    lead: &'a str,
+    link_text: &'a str,
+    link_url: &'a str,
+    quote: Option<(&'a str, &'a str)>,
+    action_text: &'a str,
+    action_url: &'a str,
+    footer: &'a str,
+    unsubscribe_url: Option<String>,
+}
+
+impl Notice<'_> {
+    fn render(self) -> StoreResult<OutgoingMail> {
+        let quote = || self.quote.map(|(author, body)| Quote { author, body });
+        let text = NoticeText {
+            lead: self.lead,
+            link_url: self.link_url,
+            quote: quote(),
+            action_text: self.action_text,
+            action_url: self.action_url,
+            footer: self.footer,
+            unsubscribe_url: self.unsubscribe_url.as_deref(),
+        }
+        .render()
+        .map_err(render_error)?;
+        let html = NoticeHtml {
+            subject: &self.subject,
+            lead: self.lead,
+            link_text: self.link_text,
+            link_url: self.link_url,
+            quote: quote(),
+            action_text: self.action_text,
+            action_url: self.action_url,
+            footer: self.footer,
+            unsubscribe_url: self.unsubscribe_url.as_deref(),
+        }
+        .render()
+        .map_err(render_error)?;
+        Ok(OutgoingMail {
+            recipient: self.recipient.to_owned(),
+            kind: self.kind,
+            subject: self.subject,
+            text_body: text,
+            html_body: html,
+            unsubscribe_url: self.unsubscribe_url,
+        })
+    }
+}
+
+/// Most confirmation requests one address gets in a day: the form must not
+/// become a way to mail someone over and over.
+const MAX_CONFIRMATIONS_PER_DAY: i64 = 3;
+
+/// A random token for the subscription links.
+fn new_token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn same_address(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+impl Notifier {
+    fn article_url(&self, article: &ArticleNotice) -> String {
+        let kind = if article.kind == Kind::Page.as_str() { Kind::Page } else { Kind::Article };
+        self.url(&permalink(kind, &article.slug, article.published_at, self.time_zone))
+    }
+
+    /// A comment was published (on arrival, by a moderator or as a staff
+    /// reply): the article's author hears of it if they asked to, and so do
+    /// readers who confirmed they want to hear of replies to the comment it
+    /// answers. Nobody is told of their own comment. A failure is logged.
+    pub async fn comment_approved(&self, comment_id: i64, now: i64) {
+        match self.queue_approval_notices(comment_id, now).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::debug!(comment.id = comment_id, messages = n, "approved comment notified");
+                self.wake.ring();
+            }
+            Err(err) => tracing::warn!(comment.id = comment_id, error = %err, "cannot queue the comment's notices"),
+        }
+    }
+
+    async fn queue_approval_notices(&self, comment_id: i64, now: i64) -> StoreResult<usize> {
+        let comment = self.store.comment(comment_id).await?;
+        if Status::parse(&comment.status) != Some(Status::Approved) {
+            return Ok(0);
+        }
+        let article = self.store.article_notice(comment.article_id).await?;
+        let site_name = self.site_name().await?;
+        let comment_url = format!("{}#comment-{comment_id}", self.article_url(&article));
+        let mut queued = 0;
+        if let Some(author) = article.author_email.as_deref()
+            && article.author_notify_comments.unwrap_or(0) != 0
+            && !same_address(author, &comment.author_email)
+        {
+            let footer = format!(
+                "{site_name}. You receive this because you wrote this article; choose what you are told at {}",
+                self.url("/admin/notifications")
+            );
+            let mail = Notice {
+                recipient: author,
+                kind: "new comment",
+                subject: format!("[{site_name}] Comment: \"{}\"", article.headline),
+                lead: "A new comment was published on your article",
+                link_text: &article.headline,
+                link_url: &comment_url,
+                quote: Some((&comment.author_name, &comment.body)),
+                action_text: "Moderate the article's comments",
+                action_url: &self.url("/admin/comments?status=approved"),
+                footer: &footer,
+                unsubscribe_url: None,
+            }
+            .render()?;
+            self.store.enqueue_mail(&mail, now).await?;
+            queued += 1;
+        }
+        if let Some(parent) = comment.parent_id {
+            let footer = format!("{site_name}. You receive this because you asked to hear of replies to your comment.");
+            for subscription in self.store.reply_subscribers(parent).await? {
+                if same_address(&subscription.email, &comment.author_email) {
+                    continue;
+                }
+                let mail = Notice {
+                    recipient: &subscription.email,
+                    kind: "reply",
+                    subject: format!("[{site_name}] New reply to your comment on \"{}\"", article.headline),
+                    lead: "There is a new reply to your comment on",
+                    link_text: &article.headline,
+                    link_url: &comment_url,
+                    quote: Some((&comment.author_name, &comment.body)),
+                    action_text: "Read the discussion",
+                    action_url: &comment_url,
+                    footer: &footer,
+                    unsubscribe_url: Some(self.url(&format!("/subscriptions/{}/unsubscribe", subscription.token))),
+                }
+                .render()?;
+                self.store.enqueue_mail(&mail, now).await?;
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// A reader ticked "notify me of replies": the request is recorded and a
+    /// confirmation link mailed to the address. Nothing else is sent to it
+    /// until that link is followed. The message does not quote the comment:
+    /// whoever typed the address may not be its owner.
+    pub async fn replies_requested(&self, comment_id: i64, email: &str, now: i64) {
+        match self.queue_confirmation(comment_id, email, now).await {
+            Ok(true) => self.wake.ring(),
+            Ok(false) => {}
+            Err(err) => tracing::warn!(comment.id = comment_id, error = %err, "cannot ask to confirm a subscription"),
+        }
+    }
+
+    async fn queue_confirmation(&self, comment_id: i64, email: &str, now: i64) -> StoreResult<bool> {
+        if self.store.unconfirmed_subscriptions(email, now - 86_400).await? >= MAX_CONFIRMATIONS_PER_DAY {
+            tracing::info!(comment.id = comment_id, "subscription not recorded: too many unconfirmed for the address");
+            return Ok(false);
+        }
+        let comment = self.store.comment(comment_id).await?;
+        let article = self.store.article_notice(comment.article_id).await?;
+        let token = new_token();
+        self.store.add_reply_subscription(comment_id, email, &token, now).await?;
+        let site_name = self.site_name().await?;
+        let footer =
+            format!("{site_name}. If you did not ask for this, ignore this message: nothing more will be sent to you.");
+        let mail = Notice {
+            recipient: email,
+            kind: "confirm subscription",
+            subject: format!("[{site_name}] Confirm: replies to your comment on \"{}\"", article.headline),
+            lead: "Someone, we hope you, asked to be told by email of replies to a comment on",
+            link_text: &article.headline,
+            link_url: &self.article_url(&article),
+            quote: None,
+            action_text: "Confirm that you want these messages",
+            action_url: &self.url(&format!("/subscriptions/{token}/confirm")),
+            footer: &footer,
+            unsubscribe_url: None,
+        }
+        .render()?;
+        self.store.enqueue_mail(&mail, now).await?;
+        Ok(true)
     }
 }
 

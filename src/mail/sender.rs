@@ -45,6 +45,9 @@ pub async fn send_due(store: &Store, transport: &Transport, from: &Mailbox) -> S
     let mut sent = 0;
     loop {
         let now = Utc::now().timestamp();
+        if !store.mail_due(now).await? {
+            return Ok(sent);
+        }
         let claimed = store.claim_mail(now, now + LEASE_SECONDS, BATCH).await?;
         if claimed.is_empty() {
             return Ok(sent);

@@ -416,7 +416,20 @@ impl Store {
         }
 
         let author_id = match input.byline {
-            Some(name) => Some(upsert_named(&mut tx, "authors", name).await?),
+            Some(name) => {
+                let id = upsert_named(&mut tx, "authors", name).await?;
+                // A byline that is one account's display name is that
+                // account's (it hears of comments on its articles).
+                sqlx::query(
+                    "UPDATE authors SET user_id = (SELECT MIN(id) FROM users WHERE display_name = authors.name
+                                                   HAVING COUNT(*) = 1)
+                     WHERE id = $1 AND user_id IS NULL",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                Some(id)
+            }
             None => None,
         };
         let mut new_category = false;

@@ -92,6 +92,16 @@ impl Store {
         Ok(id)
     }
 
+    /// Whether any message is due: read-only, so that an idle sender never takes the write lock.
+    pub async fn mail_due(&self, now: i64) -> StoreResult<bool> {
+        let due: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 LIMIT 1")
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(due.is_some())
+    }
+
     /// Claims up to `limit` messages that are due, oldest first, until `lease_until`.
     pub async fn claim_mail(&self, now: i64, lease_until: i64, limit: u32) -> StoreResult<Vec<QueuedMail>> {
         let lock = match self.backend {
@@ -155,6 +165,15 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|(t,)| t).collect())
+    }
+
+    /// Forgets messages sent before `before`; returns how many.
+    pub async fn prune_sent_mail(&self, before: i64) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// Messages not sent yet.
@@ -234,5 +253,106 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(super::StoreError::NotFound)
+    }
+}
+
+/// A reader's request to hear of replies to one of their comments.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReplySubscription {
+    pub id: i64,
+    pub comment_id: i64,
+    pub email: String,
+    pub token: String,
+    pub created_at: i64,
+    pub confirmed_at: Option<i64>,
+    pub unsubscribed_at: Option<i64>,
+    /// The article the comment is under.
+    pub article_id: i64,
+}
+
+const SUBSCRIPTION_COLUMNS: &str = "SELECT s.id, s.comment_id, s.email, s.token, s.created_at, s.confirmed_at,
+    s.unsubscribed_at, c.article_id FROM reply_subscriptions s JOIN comments c ON c.id = s.comment_id";
+
+impl Store {
+    /// Records a request to hear of replies to `comment_id`, unconfirmed.
+    pub async fn add_reply_subscription(&self, comment_id: i64, email: &str, token: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO reply_subscriptions (comment_id, email, token, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(comment_id)
+            .bind(email)
+            .bind(token)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Requests for `email` made since `since` and not confirmed.
+    pub async fn unconfirmed_subscriptions(&self, email: &str, since: i64) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM reply_subscriptions
+             WHERE LOWER(email) = LOWER($1) AND created_at >= $2 AND confirmed_at IS NULL",
+        )
+        .bind(email)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
+    }
+
+    pub async fn reply_subscription(&self, token: &str) -> StoreResult<ReplySubscription> {
+        let sql = format!("{SUBSCRIPTION_COLUMNS} WHERE s.token = $1");
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(super::StoreError::NotFound)
+    }
+
+    /// Confirms a request (once: a second confirmation changes nothing).
+    pub async fn confirm_reply_subscription(&self, token: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE reply_subscriptions SET confirmed_at = COALESCE(confirmed_at, $1) WHERE token = $2")
+            .bind(now)
+            .bind(token)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn unsubscribe_replies(&self, token: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE reply_subscriptions SET unsubscribed_at = COALESCE(unsubscribed_at, $1) WHERE token = $2")
+            .bind(now)
+            .bind(token)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Confirmed, current subscriptions to replies to `comment_id`.
+    pub async fn reply_subscribers(&self, comment_id: i64) -> StoreResult<Vec<ReplySubscription>> {
+        let sql = format!(
+            "{SUBSCRIPTION_COLUMNS} WHERE s.comment_id = $1 AND s.confirmed_at IS NOT NULL
+             AND s.unsubscribed_at IS NULL ORDER BY s.id"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(comment_id).fetch_all(&self.pool).await?)
+    }
+
+    /// Every subscription of `email`, for a privacy export.
+    pub async fn subscriptions_of(&self, email: &str) -> StoreResult<Vec<ReplySubscription>> {
+        let sql = format!("{SUBSCRIPTION_COLUMNS} WHERE LOWER(s.email) = LOWER($1) ORDER BY s.id");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(email).fetch_all(&self.pool).await?)
+    }
+
+    /// Forgets `email`'s subscriptions and the messages to it, sent or not
+    /// (a privacy erasure); returns how many subscriptions went.
+    pub async fn erase_subscriptions(&self, email: &str) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let gone = sqlx::query("DELETE FROM reply_subscriptions WHERE LOWER(email) = LOWER($1)")
+            .bind(email)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM mail_outbox WHERE LOWER(recipient) = LOWER($1)").bind(email).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(gone)
     }
 }

@@ -35,7 +35,7 @@ pub use export::{ExportArticle, ExportAuthor, ExportComment, ExportMedia, Export
 pub use feed::LogCursor;
 pub use import::{ImportArticle, ImportComment, ImportImage, ImportMedia, ImportTx, Known, Table};
 pub use invalidations::{Announcement, CHANNEL as CHANGES_CHANNEL, Invalidation};
-pub use mail::{ModerationNotice, OutgoingMail, QueuedMail, StaffRecipient};
+pub use mail::{ArticleNotice, ModerationNotice, OutgoingMail, QueuedMail, ReplySubscription, StaffRecipient};
 pub use media::{MediaItem, NewMedia};
 pub use redirects::{Place, RedirectRow, Target as RedirectTarget};
 pub use search::{IndexText, SearchHit, SearchQuery};

@@ -167,6 +167,7 @@ pub async fn post_comment(
             .map(|ua| ua.chars().take(500).collect::<String>()),
         seconds_since_render: now.timestamp() - issued_at,
         honeypot_filled: !form.website2.trim().is_empty(),
+        subscribe_to_replies: form.subscribe.is_some(),
         now: now.timestamp(),
     };
     let (id, status, top_level_before) = match discussion::submit(

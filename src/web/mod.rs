@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod pages;
 pub mod routes;
 pub mod signing;
+mod subscriptions;
 
 pub use crate::app::AppState;

@@ -11,7 +11,7 @@ use axum::routing::get;
 use percent_encoding::percent_decode_str;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{AppState, admin, akismet, comments, edge, hygiene, logging, media, metrics, pages};
+use super::{AppState, admin, akismet, comments, edge, hygiene, logging, media, metrics, pages, subscriptions};
 use crate::domain::slug::Slug;
 use crate::web::error::AppError;
 
@@ -46,6 +46,12 @@ pub fn router(state: AppState) -> Router {
             get(akismet::handle).post(akismet::handle).layer(DefaultBodyLimit::max(akismet::MAX_BODY)),
         )
         .nest_service("/media", media::router(&state.media))
+        // The links in readers' mail.
+        .route("/subscriptions/{token}/confirm", get(subscriptions::confirm_page).post(subscriptions::confirm))
+        .route(
+            "/subscriptions/{token}/unsubscribe",
+            get(subscriptions::unsubscribe_page).post(subscriptions::unsubscribe),
+        )
         // The newsroom admin.
         .merge(admin::router())
         .route("/", get(pages::public_page))

@@ -68,14 +68,18 @@ async fn a_change_through_one_server_is_seen_by_the_other_within_a_second() {
     assert_eq!(posted.status(), 303);
     let held = a.store.list_comments(Some(Status::Pending), 1).await.expect("list").remove(0);
     assert!(!body(&b, &lead).await.contains("A question about the cluster."));
-    discussion::moderate(&a.store, &a.spam, held.id, Action::Approve, Utc::now().timestamp()).await.expect("approve");
+    discussion::moderate(&a.store, &a.spam, &a.notifier, held.id, Action::Approve, Utc::now().timestamp())
+        .await
+        .expect("approve");
     seen_within("an approved comment", || async { body(&b, &lead).await.contains("A question about the cluster.") })
         .await;
 
     // A moderator's spam lesson on A changes B's filter for this site.
     let input = SpamInput::of_comment("A question about the cluster.", Some("Ana"), None, None);
     let before = b.spam.check(broadsheet::spam::LOCAL_SITE, &input).probability;
-    discussion::moderate(&a.store, &a.spam, held.id, Action::Spam, Utc::now().timestamp()).await.expect("spam");
+    discussion::moderate(&a.store, &a.spam, &a.notifier, held.id, Action::Spam, Utc::now().timestamp())
+        .await
+        .expect("spam");
     seen_within("a spam lesson", || async { b.spam.check(broadsheet::spam::LOCAL_SITE, &input).probability > before })
         .await;
 

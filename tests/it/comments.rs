@@ -14,7 +14,9 @@ async fn last_comment(app: &TestApp) -> broadsheet::store::StoredComment {
 }
 
 async fn approve(app: &TestApp, id: i64) {
-    discussion::moderate(&app.store, &app.spam, id, Action::Approve, Utc::now().timestamp()).await.expect("approved");
+    discussion::moderate(&app.store, &app.spam, &app.notifier, id, Action::Approve, Utc::now().timestamp())
+        .await
+        .expect("approved");
 }
 
 #[tokio::test]
@@ -348,7 +350,9 @@ async fn the_spam_filter_judges_comments_and_learns_from_moderators() {
     approve(&app, stored.id).await;
     let after = app.spam.check(broadsheet::spam::LOCAL_SITE, &input).probability;
     assert!(after < before, "approving from spam teaches ham: {before} -> {after}");
-    discussion::moderate(&app.store, &app.spam, ham.id, Action::Spam, Utc::now().timestamp()).await.expect("spam");
+    discussion::moderate(&app.store, &app.spam, &app.notifier, ham.id, Action::Spam, Utc::now().timestamp())
+        .await
+        .expect("spam");
     assert_eq!(app.store.lessons_after(0).await.expect("lessons").len(), 2);
     let taught = app.spam.check(broadsheet::spam::LOCAL_SITE, &input).probability;
     // A fresh engine on the same database (a restart) knows both lessons.

@@ -124,7 +124,9 @@ async fn comment_feeds_show_approved_comments_and_never_an_email() {
         assert!(titles(&feed(&app, feed_path).await.0).is_empty(), "{feed_path}: held comments are not in feeds");
     }
 
-    discussion::moderate(&app.store, &app.spam, id, Action::Approve, Utc::now().timestamp()).await.expect("approved");
+    discussion::moderate(&app.store, &app.spam, &app.notifier, id, Action::Approve, Utc::now().timestamp())
+        .await
+        .expect("approved");
     for feed_path in ["/comments/feed/", "/comments/feed/atom/", article_feed.as_str(), &format!("{path}feed/atom/")] {
         let (parsed, text) = feed(&app, feed_path).await;
         assert_eq!(titles(&parsed), ["Comment on Story harbour by Ana"], "{feed_path}");

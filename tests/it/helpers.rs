@@ -24,6 +24,7 @@ pub struct TestApp {
     pub store: Store,
     pub spam: std::sync::Arc<broadsheet::spam::SpamEngine>,
     pub signer: std::sync::Arc<broadsheet::web::signing::Signer>,
+    pub notifier: broadsheet::mail::Notifier,
     pub dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -78,12 +79,13 @@ impl TestApp {
         let store = app.state.store.clone();
         let spam = app.state.spam.clone();
         let signer = app.state.signer.clone();
+        let notifier = app.state.notifier.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async move {
             let _ = stopped.await;
         }));
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { addr, client, config, store, spam, signer, dir, stop: Some(stop), server: Some(server) }
+        TestApp { addr, client, config, store, spam, signer, notifier, dir, stop: Some(stop), server: Some(server) }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -657,9 +657,16 @@ async fn export_then_import_gives_the_same_site() {
     let other = post("A second thread about the boat survey.", "Cal", None).await;
     let store = &app.store;
     let now = chrono::Utc::now().timestamp();
-    broadsheet::discussion::moderate(store, &app.spam, other, broadsheet::discussion::Action::Unapprove, now)
-        .await
-        .expect("back to the queue");
+    broadsheet::discussion::moderate(
+        store,
+        &app.spam,
+        &app.notifier,
+        other,
+        broadsheet::discussion::Action::Unapprove,
+        now,
+    )
+    .await
+    .expect("back to the queue");
 
     let file = app.dir.path().join("site.xml");
     let out = app.cli(&["export", "wxr", file.to_str().expect("path")]);

@@ -162,7 +162,7 @@ async fn moderators_hear_of_held_and_caught_comments() {
     assert_eq!(forged.status(), 403, "the form needs its CSRF token");
     let saved = quiet
         .post(app.url("/admin/notifications"))
-        .form(&[("csrf", csrf.as_str()), ("moderation", "none")])
+        .form(&[("csrf", csrf.as_str()), ("moderation", "none"), ("comments", "1")])
         .send()
         .await
         .expect("post");
@@ -250,5 +250,181 @@ async fn the_queue_works_on_postgres_too() {
     let arrived = sink.wait_for(1, |m| m.subject.contains("Please moderate")).await;
     assert!(arrived[0].text.contains(text));
     assert_eq!(app.store.mail_waiting().await.expect("count"), 0);
+    app.stop().await;
+}
+
+/// The site-relative path of the first link in `text` to `prefix`.
+fn link_path(text: &str, base: &str, prefix: &str) -> String {
+    let start = text.find(&format!("{base}{prefix}")).unwrap_or_else(|| panic!("no {prefix} link in {text}"));
+    let url: String = text[start..].chars().take_while(|c| !c.is_whitespace() && *c != '>' && *c != '"').collect();
+    url[base.len()..].to_owned()
+}
+
+/// The id of the newest comment `email` wrote.
+async fn newest_comment(app: &TestApp, email: &str) -> i64 {
+    app.store.comments_by_email(email).await.expect("comments").iter().map(|c| c.id).max().expect("a comment")
+}
+
+/// Waits until the sender has sent everything queued.
+async fn drained(app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.store.mail_waiting().await.expect("count") > 0 {
+        assert!(Instant::now() < deadline, "the queue did not empty");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn readers_confirm_hear_of_replies_and_unsubscribe() {
+    let Some(sink) = SmtpSink::start() else { return };
+    let app = site_mailing_to(&sink).await;
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    let base = app.config.base_url.trim_end_matches('/').to_owned();
+    let path = app.article_at("ferry-replies", "").await;
+    let to_ana = |m: &Received| m.to == "ana@example.net";
+
+    // Ana asks to hear of replies: only a confirmation request is sent, and it does not quote her comment.
+    let ana = app.browser();
+    let question = "Which pier will the night ferry use while the works last?";
+    let mut form = fields(question, "Ana", "ana@example.net");
+    form.push(("subscribe", "1"));
+    assert_eq!(app.comment(&ana, &path, &form).await.status(), 303);
+    let ana_comment = newest_comment(&app, "ana@example.net").await;
+    let request = sink.wait_for(1, |m| to_ana(m) && m.subject.contains("Confirm:")).await.remove(0);
+    assert!(request.subject.ends_with("Confirm: replies to your comment on \"Story ferry-replies\""));
+    assert!(!request.raw.contains("night ferry use"), "whoever typed the address may not own it: no quote");
+    assert!(request.header("List-Unsubscribe").is_none());
+    let confirm = link_path(&request.text, &base, "/subscriptions/");
+    assert!(confirm.ends_with("/confirm"), "{confirm}");
+    assert!(request.html.contains(&format!("{base}{confirm}")));
+
+    // Before she confirms, a reply sends her nothing.
+    let ben = app.browser_from([127, 0, 0, 2]);
+    let parent = ana_comment.to_string();
+    let mut reply = fields("Pier 4, according to the port authority's notice.", "Ben", "ben@example.net");
+    reply.push(("parent", &parent));
+    assert_eq!(app.comment(&ben, &path, &reply).await.status(), 303);
+    drained(&app).await;
+    assert!(!sink.received().iter().any(|m| to_ana(m) && m.subject.contains("New reply")), "no mail without opt-in");
+
+    // The link opens a page with a button (a mail scanner following links confirms nothing).
+    let page = ana.get(app.url(&confirm)).send().await.expect("confirm page");
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.expect("body");
+    assert!(page.contains("Confirm your subscription") && page.contains("Story ferry-replies"));
+    assert!(app.store.reply_subscribers(ana_comment).await.expect("read").is_empty());
+    let confirmed = ana.post(app.url(&confirm)).send().await.expect("confirm");
+    assert_eq!(confirmed.status(), 200);
+    assert!(confirmed.text().await.expect("body").contains("Subscription confirmed"));
+    assert_eq!(app.store.reply_subscribers(ana_comment).await.expect("read").len(), 1);
+
+    // The next reply reaches her, with one-click unsubscribe headers.
+    let answer = "The port says pier 4 until March, then back to pier 1.";
+    let mut reply = fields(answer, "Ben", "ben@example.net");
+    reply.push(("parent", &parent));
+    assert_eq!(app.comment(&ben, &path, &reply).await.status(), 303);
+    let ben_reply = newest_comment(&app, "ben@example.net").await;
+    let notice = sink.wait_for(1, |m| to_ana(m) && m.subject.contains("New reply")).await.remove(0);
+    assert!(notice.subject.ends_with("New reply to your comment on \"Story ferry-replies\""));
+    assert!(notice.text.contains(answer) && notice.text.contains("Ben wrote:"));
+    assert!(notice.text.contains(&format!("{base}{path}#comment-{ben_reply}")), "links to the reply");
+    assert!(!notice.raw.contains("ben@example.net"), "the replier's address is not quoted");
+    let header = notice.header("List-Unsubscribe").expect("List-Unsubscribe").to_owned();
+    assert_eq!(notice.header("List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+    let unsubscribe = link_path(header.trim_start_matches('<'), &base, "/subscriptions/");
+    assert!(
+        unsubscribe.ends_with("/unsubscribe") && notice.text.contains(&format!("Unsubscribe: {base}{unsubscribe}"))
+    );
+
+    // Her own follow-up in the thread does not mail her.
+    let mut own = fields("Thanks, that helps a lot.", "Ana", "ana@example.net");
+    own.push(("parent", &parent));
+    assert_eq!(app.comment(&ana, &path, &own).await.status(), 303);
+
+    // The export lists the subscription.
+    let export = app.cli(&["privacy", "export", "ana@example.net"]);
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let export: serde_json::Value = serde_json::from_slice(&export.stdout).expect("json");
+    assert_eq!(export["reply_subscriptions"][0]["replies_to_comment"], ana_comment);
+
+    // One click, as a mail provider sends it (RFC 8058), and nothing more arrives.
+    let provider = reqwest::Client::new();
+    let stopped = provider
+        .post(app.url(&unsubscribe))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("unsubscribe");
+    assert_eq!(stopped.status(), 200);
+    assert!(app.store.reply_subscribers(ana_comment).await.expect("read").is_empty());
+    let mut late = fields("Pier 1 reopens a week early, says the port.", "Ben", "ben@example.net");
+    late.push(("parent", &parent));
+    assert_eq!(app.comment(&ben, &path, &late).await.status(), 303);
+    drained(&app).await;
+    let replies = sink.received().into_iter().filter(|m| to_ana(m) && m.subject.contains("New reply")).count();
+    assert_eq!(
+        replies, 1,
+        "one reply notice: none before confirming, none for her own words, none after unsubscribing"
+    );
+
+    // A token that names nothing is a 404; so is any other text.
+    assert_eq!(app.get(&format!("/subscriptions/{}/confirm", "0".repeat(48))).await.status(), 404);
+    assert_eq!(app.get("/subscriptions/%3Cscript%3E/unsubscribe").await.status(), 404);
+
+    // Erasure forgets the subscription.
+    let erase = app.cli(&["privacy", "erase", "ana@example.net"]);
+    assert!(erase.status.success(), "{}", String::from_utf8_lossy(&erase.stderr));
+    assert!(app.store.subscriptions_of("ana@example.net").await.expect("read").is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn authors_hear_of_approved_comments_on_their_articles() {
+    let Some(sink) = SmtpSink::start() else { return };
+    let app = site_mailing_to(&sink).await;
+    app.relax_timing().await;
+    // An article whose byline is an account's display name is that account's.
+    app.add_user("writer@example.com", Role::Author).await;
+    let path = app.article_at("ferry-byline", "byline = \"Sam Editor\"").await;
+    let reader = app.browser();
+    let text = "Good reporting: the timetable table was very clear.";
+    assert_eq!(app.comment(&reader, &path, &fields(text, "Carla", "carla@example.net")).await.status(), 303);
+    // Held first (a first-time commenter): the author hears when a moderator approves it.
+    drained(&app).await;
+    assert!(!sink.received().iter().any(|m| m.to == "writer@example.com"), "not while it is held");
+    let id = newest_comment(&app, "carla@example.net").await;
+    broadsheet::discussion::moderate(
+        &app.store,
+        &app.spam,
+        &app.notifier,
+        id,
+        broadsheet::discussion::Action::Approve,
+        chrono::Utc::now().timestamp(),
+    )
+    .await
+    .expect("approve");
+    let notice = sink.wait_for(1, |m| m.to == "writer@example.com").await.remove(0);
+    assert!(notice.subject.ends_with("Comment: \"Story ferry-byline\""), "{}", notice.subject);
+    assert!(notice.text.contains(text) && notice.text.contains("Carla wrote:"));
+    assert!(!notice.raw.contains("carla@example.net"));
+
+    // Unticked on the notifications page (an author has no moderation choice): no more messages.
+    let password = format!("correct horse {}", "writer@example.com");
+    let browser = app.browser_from([127, 0, 0, 3]);
+    assert_eq!(app.sign_in(&browser, "writer@example.com", &password).await.status(), 303);
+    let page = browser.get(app.url("/admin/notifications")).send().await.expect("page").text().await.expect("body");
+    assert!(!page.contains("name=\"moderation\"") && page.contains("name=\"comments\" value=\"1\" checked"));
+    let csrf = crate::helpers::hidden(&page, "csrf");
+    let saved =
+        browser.post(app.url("/admin/notifications")).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
+    assert_eq!(saved.status(), 200);
+    let more = "And the map of the new piers was useful too.";
+    let carla = app.browser();
+    assert_eq!(app.comment(&carla, &path, &fields(more, "Carla", "carla@example.net")).await.status(), 303);
+    drained(&app).await;
+    assert_eq!(app.store.comment(newest_comment(&app, "carla@example.net").await).await.expect("c").status, "approved");
+    assert_eq!(sink.received().iter().filter(|m| m.to == "writer@example.com").count(), 1, "the author said no more");
     app.stop().await;
 }

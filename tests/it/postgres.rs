@@ -90,7 +90,9 @@ async fn the_site_and_its_discussion_on_postgresql() {
 
     // Moderation teaches the spam filter; privacy requests reach everything.
     let stored = app.store.list_comments(Some(Status::Approved), 1).await.expect("list").remove(0);
-    discussion::moderate(&app.store, &app.spam, stored.id, Action::Spam, Utc::now().timestamp()).await.expect("spam");
+    discussion::moderate(&app.store, &app.spam, &app.notifier, stored.id, Action::Spam, Utc::now().timestamp())
+        .await
+        .expect("spam");
     assert_eq!(app.store.lessons_after(0).await.expect("lessons").len(), 1);
     let export = discussion::export(&app.store, &stored.author_email.to_uppercase()).await.expect("export");
     assert_eq!(export["comments"].as_array().map(Vec::len), Some(1), "email matched in any case");

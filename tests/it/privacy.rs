@@ -26,7 +26,7 @@ async fn site_with_comments() -> (TestApp, String) {
         assert_eq!(app.comment(&browser, &article, &form).await.status(), 303);
     }
     for c in app.store.list_comments(None, 10).await.expect("list").iter().skip(1) {
-        discussion::moderate(&app.store, &app.spam, c.id, Action::Approve, Utc::now().timestamp())
+        discussion::moderate(&app.store, &app.spam, &app.notifier, c.id, Action::Approve, Utc::now().timestamp())
             .await
             .expect("approve");
     }

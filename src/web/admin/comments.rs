@@ -205,7 +205,7 @@ pub async fn moderate(State(state): State<AppState>, admin: Admin, headers: Head
     let now = Utc::now().timestamp();
     let mut done = 0u32;
     for id in ids {
-        match discussion::moderate(&state.store, &state.spam, id, action, now).await {
+        match discussion::moderate(&state.store, &state.spam, &state.notifier, id, action, now).await {
             Ok(()) => done += 1,
             // Already deleted by another moderator: nothing to do.
             Err(StoreError::NotFound) => {}
@@ -237,7 +237,8 @@ async fn reply(state: &AppState, admin: &Admin, parent: i64, text: &str, back: S
     };
     let now = Utc::now().timestamp();
     if original.status != Status::Approved.as_str()
-        && let Err(err) = discussion::moderate(&state.store, &state.spam, parent, Action::Approve, now).await
+        && let Err(err) =
+            discussion::moderate(&state.store, &state.spam, &state.notifier, parent, Action::Approve, now).await
     {
         return AppError::from(err).into_response();
     }
@@ -260,6 +261,7 @@ async fn reply(state: &AppState, admin: &Admin, parent: i64, text: &str, back: S
     match state.comment_queue.store(state, new).await {
         Ok(stored) => {
             tracing::info!(user.id = admin.user.id, comment.id = stored.id, parent, "staff reply published");
+            state.notifier.comment_approved(stored.id, now).await;
             Redirect::to(&format!("/admin/comments?status={}&replied={parent}", back.as_str())).into_response()
         }
         Err(err) => AppError::from(err).into_response(),

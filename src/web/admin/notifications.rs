@@ -1,5 +1,6 @@
 //! `/admin/notifications`: what each member of staff is told by mail.
-//! Moderators choose whether they hear of each held or caught comment.
+//! Moderators choose whether they hear of each held or caught comment;
+//! everyone whether they hear of comments published on their articles.
 
 use askama::Template;
 use axum::extract::{Form, State};
@@ -20,11 +21,12 @@ struct NotificationsPage {
     email: String,
     moderates: bool,
     each: bool,
+    comments: bool,
     saved: bool,
 }
 
 async fn show_page(state: &AppState, admin: &Admin, status: StatusCode, saved: bool) -> Response {
-    let (moderation, _) = match state.store.notification_choices(admin.user.id).await {
+    let (moderation, comments) = match state.store.notification_choices(admin.user.id).await {
         Ok(choices) => choices,
         Err(err) => return AppError::from(err).into_response(),
     };
@@ -36,6 +38,7 @@ async fn show_page(state: &AppState, admin: &Admin, status: StatusCode, saved: b
             email: admin.user.email.clone(),
             moderates: admin.user.role.can(Capability::ModerateComments),
             each: moderation == ModerationNotice::Each,
+            comments,
             saved,
         },
     )
@@ -49,7 +52,10 @@ pub async fn show(State(state): State<AppState>, admin: Admin) -> Response {
 #[serde(default)]
 pub struct ChoicesForm {
     csrf: String,
-    moderation: String,
+    /// Absent for staff who do not moderate: their choice stays as it is.
+    moderation: Option<String>,
+    /// "1" when ticked.
+    comments: Option<String>,
 }
 
 pub async fn save(
@@ -64,21 +70,23 @@ pub async fn save(
     if let Err(refused) = admin.check_form(&state, &headers, &form.csrf) {
         return refused.page(&state);
     }
-    let moderation = match form.moderation.as_str() {
-        "each" => ModerationNotice::Each,
-        "none" => ModerationNotice::None,
-        _ => {
+    let (current, _) = match state.store.notification_choices(admin.user.id).await {
+        Ok(choices) => choices,
+        Err(err) => return AppError::from(err).into_response(),
+    };
+    let moderation = match form.moderation.as_deref() {
+        None => current,
+        Some("each") => ModerationNotice::Each,
+        Some("none") => ModerationNotice::None,
+        Some(_) => {
             return AppError::BadRequest("choose whether to hear of each comment that waits for moderation")
                 .into_response();
         }
     };
-    let (_, comments) = match state.store.notification_choices(admin.user.id).await {
-        Ok(choices) => choices,
-        Err(err) => return AppError::from(err).into_response(),
-    };
+    let comments = form.comments.is_some();
     if let Err(err) = state.store.set_notification_choices(admin.user.id, moderation, comments).await {
         return AppError::from(err).into_response();
     }
-    tracing::info!(user.id = admin.user.id, moderation = moderation.as_str(), "notification choices saved");
+    tracing::info!(user.id = admin.user.id, moderation = moderation.as_str(), comments, "notification choices saved");
     show_page(&state, &admin, StatusCode::OK, true).await
 }

@@ -57,6 +57,10 @@ impl FormView {
     pub fn remembered(&self) -> bool {
         self.values.remember.is_some()
     }
+
+    pub fn subscribed(&self) -> bool {
+        self.values.subscribe.is_some()
+    }
 }
 
 /// Everything below the article.
