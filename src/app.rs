@@ -102,12 +102,12 @@ impl App {
         }
         let now = Utc::now();
         let first_start = setup::first_start(&store, &config, now).await?;
+        let spam = Arc::new(SpamEngine::load(config.spam_model.as_deref())?);
         if options.demo {
-            demo::install_if_fresh(&store, &config, now).await?;
+            demo::install_if_fresh(&store, &config, &spam, now).await?;
         }
         setup::mark_initialized(&store).await?;
         let secret = setup::site_secret(&store).await?;
-        let spam = Arc::new(SpamEngine::load(config.spam_model.as_deref())?);
         let lessons = spam.catch_up(&store).await?;
         tracing::info!(lessons, "spam filter ready");
         let changes = ChangeFeed::start(store.clone(), Arc::clone(&spam), now.timestamp()).await?;

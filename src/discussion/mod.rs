@@ -4,7 +4,7 @@
 
 mod submit;
 
-pub use submit::{CommentWriter, Outcome, Submission, judge, submit};
+pub use submit::{CommentWriter, Outcome, Submission, judge, placement, submit};
 
 use crate::domain::comment::Status;
 use crate::mail::Notifier;

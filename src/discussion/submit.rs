@@ -125,6 +125,20 @@ pub fn judge(
     (moderation::decide(c, &facts, settings), opinion)
 }
 
+/// Where the policy's verdict puts a comment, and the note a moderator sees
+/// with it: the policy's reason and the filter's opinion. `None`: discarded.
+pub fn placement(verdict: &Verdict, opinion: &SpamOpinion) -> Option<(Status, String)> {
+    let filter_note = format!("spam filter: p={:.2}; {}", opinion.score, opinion.reasons);
+    let with_note =
+        |why: &str| if why.starts_with("spam filter") { why.to_owned() } else { format!("{why} — {filter_note}") };
+    match verdict {
+        Verdict::Approve => Some((Status::Approved, filter_note.clone())),
+        Verdict::Hold(why) => Some((Status::Pending, with_note(why))),
+        Verdict::Spam(why) => Some((Status::Spam, with_note(why))),
+        Verdict::Discard(_) => None,
+    }
+}
+
 /// Runs a submission through the pipeline and, unless it is refused, stores it.
 pub async fn submit(
     store: &Store,
@@ -169,10 +183,6 @@ pub async fn submit(
         return Ok(Outcome::TooFast { wait_seconds: (last + settings.flood_seconds - s.now).max(1) });
     }
     let (verdict, opinion) = judge(spam, settings, &s, checks.history);
-    // The moderator sees the policy's reason and the filter's opinion.
-    let filter_note = format!("spam filter: p={:.2}; {}", opinion.score, opinion.reasons);
-    let with_note =
-        |why: &str| if why.starts_with("spam filter") { why.to_owned() } else { format!("{why} — {filter_note}") };
     // The log says why in the policy's words only: the filter's reasons quote
     // the comment (its words, its email domain), which logs must not keep.
     let log_reason = |why: &str| if why.starts_with("spam filter") { "spam filter".to_owned() } else { why.to_owned() };
@@ -186,14 +196,17 @@ pub async fn submit(
     } else {
         Decision::Ham
     };
-    let (status, reason, logged) = match &verdict {
-        Verdict::Approve => (Status::Approved, filter_note.clone(), String::new()),
-        Verdict::Hold(why) => (Status::Pending, with_note(why), log_reason(why)),
-        Verdict::Spam(why) => (Status::Spam, with_note(why), log_reason(why)),
-        Verdict::Discard(why) => {
-            tracing::info!(article.id = s.article_id, reason = %log_reason(why), spam.p = spam_p, "blatant spam discarded");
-            return Ok(Outcome::Discarded);
-        }
+    let Some((status, reason)) = placement(&verdict, &opinion) else {
+        let why = match &verdict {
+            Verdict::Discard(why) => log_reason(why),
+            _ => String::new(),
+        };
+        tracing::info!(article.id = s.article_id, reason = %why, spam.p = spam_p, "blatant spam discarded");
+        return Ok(Outcome::Discarded);
+    };
+    let logged = match &verdict {
+        Verdict::Hold(why) | Verdict::Spam(why) => log_reason(why),
+        _ => String::new(),
     };
     let Submission { article_id, comment: c, ip, user_agent, now, subscribe_to_replies, .. } = s;
     let email = c.author_email.clone();

@@ -302,6 +302,7 @@ async fn one_time_passwords_must_be_changed_and_the_user_command_manages_account
 async fn editors_moderate_from_the_queue_and_others_may_not() {
     let app = TestApp::spawn().await;
     app.relax_timing().await;
+    app.clear_discussion().await;
     let front = app.page("/").await;
     let article = crate::helpers::link_to(&front, "harbour-night-ferry-trial");
     let reader = app.browser();

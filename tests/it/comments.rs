@@ -473,3 +473,33 @@ async fn last_modified_moves_with_the_discussion() {
     assert!(conditional.text().await.expect("body").contains("A new point."));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_demo_has_a_discussion_and_a_moderation_queue() {
+    let app = TestApp::spawn().await;
+    let page = app.page("/").await;
+    let article = crate::helpers::link_to(&page, "harbour-night-ferry-trial");
+    let page = app.page(&article).await;
+    let discussion = page.split("id=\"comments\"").nth(1).expect("a discussion");
+    for name in ["Nora Quayle (demo)", "Marta Ibáñez (demo)", "Tomás Reid (demo)", "Ewan Mackie (demo)"] {
+        assert!(discussion.contains(name), "{name} is in the discussion");
+    }
+    assert!(discussion.contains("<ol class=\"children\">"), "threaded");
+    assert!(!discussion.contains("Priya Natt") && !discussion.contains("replica"), "held and caught are not shown");
+    assert!(!page.contains("@example.org") && !page.contains("replica-deals"), "no address in public");
+    let queued = app.store.list_comments(Some(broadsheet::domain::comment::Status::Pending), 10).await.expect("list");
+    assert_eq!(queued.len(), 1);
+    assert!(queued[0].reason.as_deref().is_some_and(|r| r.contains("first comment") && r.contains("spam filter")));
+    let caught = app.store.list_comments(Some(broadsheet::domain::comment::Status::Spam), 10).await.expect("list");
+    assert_eq!(caught.len(), 1);
+    let reason = caught[0].reason.as_deref().unwrap_or_default();
+    assert!(reason.starts_with("spam filter") && reason.contains("visit my"), "the filter's reasons: {reason}");
+    // What an editor sees on a first visit.
+    let (editor, _) = app.signed_in("desk@example.org", broadsheet::domain::role::Role::Editor).await;
+    let queue = editor.get(app.url("/admin/comments")).send().await.expect("queue").text().await.expect("body");
+    assert!(queue.contains("Pending <span class=\"count\">(1)</span>") && queue.contains("step-free access"));
+    let spam =
+        editor.get(app.url("/admin/comments?status=spam")).send().await.expect("spam").text().await.expect("body");
+    assert!(spam.contains("Best Deals (demo)") && spam.contains("visit my"));
+    app.stop().await;
+}

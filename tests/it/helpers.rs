@@ -202,6 +202,15 @@ impl TestApp {
         self.store.set_discussion_setting(name, value).await.expect("setting");
     }
 
+    /// Deletes every comment (the demo's discussion among them): for tests
+    /// that count what is in the moderation queue.
+    pub async fn clear_discussion(&self) {
+        let now = chrono::Utc::now().timestamp();
+        for c in self.store.list_comments(None, 1000).await.expect("list") {
+            self.store.delete_comment(c.id, now).await.expect("delete");
+        }
+    }
+
     /// Settings that let tests post quickly from one address.
     pub async fn relax_timing(&self) {
         self.set("flood_seconds", "0").await;

@@ -25,7 +25,9 @@ async fn site_with_comments() -> (TestApp, String) {
         form.push(("remember", "1"));
         assert_eq!(app.comment(&browser, &article, &form).await.status(), 303);
     }
-    for c in app.store.list_comments(None, 10).await.expect("list").iter().skip(1) {
+    // Ana's and Ben's are approved, Cy's (the newest) stays held; the demo's own discussion is left as it is.
+    let ours: Vec<_> = app.store.list_comments(None, 50).await.expect("list");
+    for c in ours.iter().filter(|c| EMAILS.contains(&c.author_email.as_str())).skip(1) {
         discussion::moderate(&app.store, &app.spam, &app.notifier, c.id, Action::Approve, Utc::now().timestamp())
             .await
             .expect("approve");
@@ -130,8 +132,10 @@ async fn ip_addresses_are_purged_after_the_retention_period() {
     let now = Utc::now().timestamp();
     assert_eq!(broadsheet::jobs::purge_network_data(&app.store, now).await.expect("purge"), 0, "recent ones stay");
     let later = now + 61 * 86_400;
+    let with_address = app.store.list_comments(None, 50).await.expect("list").iter().filter(|c| c.ip.is_some()).count();
     let purged = broadsheet::jobs::purge_network_data(&app.store, later).await.expect("purge");
-    assert_eq!(purged, 5);
+    assert!(with_address >= 5, "the test's five comments and the demo's readers");
+    assert_eq!(purged as usize, with_address);
     let stored = app.store.list_comments(None, 50).await.expect("list");
     assert!(stored.iter().all(|c| c.ip.is_none() && c.user_agent.is_none()));
     app.stop().await;
