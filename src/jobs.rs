@@ -76,6 +76,9 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
             if let Err(err) = state.store.prune_sign_in_data(now, now - 86_400).await {
                 tracing::warn!(error = %err, "cannot prune expired sessions and failed sign-ins");
             }
+            if let Err(err) = state.notifier.moderation_digests(now).await {
+                tracing::warn!(error = %err, "cannot queue the moderators' daily digests");
+            }
             match state.store.prune_sent_mail(now - KEEP_SENT_MAIL_SECONDS).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(messages = n, "forgot sent mail"),

@@ -382,6 +382,126 @@ impl Notifier {
     }
 }
 
+/// One comment in a digest.
+struct DigestItem {
+    state: &'static str,
+    headline: String,
+    article_url: String,
+    author_name: String,
+    excerpt: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/digest.txt")]
+struct DigestText<'a> {
+    held: usize,
+    caught: usize,
+    items: &'a [DigestItem],
+    pending_url: &'a str,
+    spam_url: &'a str,
+    settings_url: &'a str,
+    site_name: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/digest.html")]
+struct DigestHtml<'a> {
+    subject: &'a str,
+    held: usize,
+    caught: usize,
+    items: &'a [DigestItem],
+    pending_url: &'a str,
+    spam_url: &'a str,
+    settings_url: &'a str,
+    site_name: &'a str,
+}
+
+/// Comments a digest lists one by one; it counts them all.
+const DIGEST_ITEMS: usize = 50;
+/// Characters of each comment a digest quotes.
+const DIGEST_EXCERPT: usize = 200;
+
+impl Notifier {
+    /// Sends the daily digest to each moderator who chose it and whose last
+    /// one is a day old, listing the comments held or caught since; a day with
+    /// none sends nothing. Run by the hourly job; returns how many were queued.
+    pub async fn moderation_digests(&self, now: i64) -> StoreResult<usize> {
+        let mut queued = 0;
+        for moderator in self.store.moderators_to_notify(ModerationNotice::Digest).await? {
+            let Some(since) = self.store.claim_digest(moderator.id, now - 86_400, now).await? else {
+                continue;
+            };
+            let comments = self.store.comments_for_digest(since, now).await?;
+            if comments.is_empty() {
+                continue;
+            }
+            let mut items = Vec::new();
+            for (id, _) in comments.iter().take(DIGEST_ITEMS) {
+                let comment = self.store.comment(*id).await?;
+                let article = self.store.article_notice(comment.article_id).await?;
+                let mut excerpt: String = comment.body.chars().take(DIGEST_EXCERPT).collect();
+                if comment.body.chars().count() > DIGEST_EXCERPT {
+                    excerpt.push('…');
+                }
+                items.push(DigestItem {
+                    state: if comment.status == Status::Spam.as_str() { "Caught as spam" } else { "Held" },
+                    article_url: self.article_url(&article),
+                    headline: article.headline,
+                    author_name: comment.author_name,
+                    excerpt,
+                    reason: comment.reason.unwrap_or_default(),
+                });
+            }
+            let caught = comments.iter().filter(|(_, status)| status == Status::Spam.as_str()).count();
+            let held = comments.len() - caught;
+            let site_name = self.site_name().await?;
+            let subject = format!("[{site_name}] Daily digest: {held} held, {caught} caught as spam");
+            let pending_url = self.url("/admin/comments?status=pending");
+            let spam_url = self.url("/admin/comments?status=spam");
+            let settings_url = self.url("/admin/notifications");
+            let text = DigestText {
+                held,
+                caught,
+                items: &items,
+                pending_url: &pending_url,
+                spam_url: &spam_url,
+                settings_url: &settings_url,
+                site_name: &site_name,
+            }
+            .render()
+            .map_err(render_error)?;
+            let html = DigestHtml {
+                subject: &subject,
+                held,
+                caught,
+                items: &items,
+                pending_url: &pending_url,
+                spam_url: &spam_url,
+                settings_url: &settings_url,
+                site_name: &site_name,
+            }
+            .render()
+            .map_err(render_error)?;
+            let mail = OutgoingMail {
+                recipient: moderator.email,
+                kind: "moderation digest",
+                subject,
+                text_body: text,
+                html_body: html,
+                unsubscribe_url: None,
+            };
+            // Due at once, whatever period it covers.
+            self.store.enqueue_mail(&mail, now.min(chrono::Utc::now().timestamp())).await?;
+            queued += 1;
+        }
+        if queued > 0 {
+            self.wake.ring();
+        }
+        Ok(queued)
+    }
+}
+
 fn render_error(err: askama::Error) -> crate::store::StoreError {
     crate::store::StoreError::Rejected(format!("a message could not be rendered: {err}"))
 }

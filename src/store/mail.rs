@@ -211,19 +211,68 @@ impl Store {
         Ok((ModerationNotice::parse(&moderation).unwrap_or(ModerationNotice::Each), comments != 0))
     }
 
+    /// Saves a user's choices; choosing the digest starts its first day now.
     pub async fn set_notification_choices(
         &self,
         user_id: i64,
         moderation: ModerationNotice,
         comments: bool,
+        now: i64,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE users SET notify_moderation = $1, notify_comments = $2 WHERE id = $3")
-            .bind(moderation.as_str())
-            .bind(i64::from(comments))
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET notify_moderation = $1, notify_comments = $2,
+                digest_through = CASE WHEN $1 = 'digest' THEN COALESCE(digest_through, $3) ELSE NULL END
+             WHERE id = $4",
+        )
+        .bind(moderation.as_str())
+        .bind(i64::from(comments))
+        .bind(now)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
+    }
+
+    /// Claims the digest of a user whose last one covered up to `due_before`
+    /// or earlier: the new one covers up to `now`. Returns where the claimed
+    /// period starts; `None` when another server claimed it, or it is not due.
+    pub async fn claim_digest(&self, user_id: i64, due_before: i64, now: i64) -> StoreResult<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT digest_through FROM users WHERE id = $1 AND notify_moderation = 'digest'
+             AND (digest_through IS NULL OR digest_through <= $2)",
+        )
+        .bind(user_id)
+        .bind(due_before)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((since,)) = row else {
+            return Ok(None);
+        };
+        let claimed = sqlx::query(
+            "UPDATE users SET digest_through = $1 WHERE id = $2
+             AND (digest_through IS NULL OR digest_through <= $3)",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(due_before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok((claimed == 1).then(|| since.unwrap_or(due_before)))
+    }
+
+    /// Held and caught comments that arrived in `[since, until)`, oldest first.
+    pub async fn comments_for_digest(&self, since: i64, until: i64) -> StoreResult<Vec<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, status FROM comments WHERE status IN ('pending', 'spam') AND created_at >= $1
+             AND created_at < $2 ORDER BY id",
+        )
+        .bind(since)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?)
     }
 }
 

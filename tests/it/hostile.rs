@@ -233,7 +233,10 @@ async fn the_write_ahead_log_is_emptied_while_readers_keep_reading() {
     app.relax_timing().await;
     // No moderation mail: its sending would write beside the checkpoint.
     let admin = app.store.find_user(broadsheet::setup::FIRST_ADMIN_EMAIL).await.expect("admin").id;
-    app.store.set_notification_choices(admin, broadsheet::store::ModerationNotice::None, false).await.expect("quiet");
+    app.store
+        .set_notification_choices(admin, broadsheet::store::ModerationNotice::None, false, 0)
+        .await
+        .expect("quiet");
     let article = link_to(&app.page("/").await, "harbour-night-ferry-trial");
     let wal = app.store.sqlite_file().map(|db| format!("{}-wal", db.display())).expect("a SQLite database");
     // Readers, and writes beside them.

@@ -428,3 +428,43 @@ async fn authors_hear_of_approved_comments_on_their_articles() {
     assert_eq!(sink.received().iter().filter(|m| m.to == "writer@example.com").count(), 1, "the author said no more");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_daily_digest_lists_what_was_held_and_caught() {
+    let Some(sink) = SmtpSink::start() else { return };
+    let app = site_mailing_to(&sink).await;
+    app.relax_timing().await;
+    let (editor, csrf) = app.signed_in("digest@example.com", Role::Editor).await;
+    let chosen = editor
+        .post(app.url("/admin/notifications"))
+        .form(&[("csrf", csrf.as_str()), ("moderation", "digest")])
+        .send()
+        .await
+        .expect("post");
+    assert!(chosen.text().await.expect("body").contains("value=\"digest\" checked"));
+    let path = app.article_at("ferry-digest", "").await;
+    let held = "Could the late ferry carry bicycles, as the day boats do?";
+    assert_eq!(app.comment(&app.browser(), &path, &fields(held, "Dora", "dora@example.net")).await.status(), 303);
+    let bot = app.browser_from([127, 0, 0, 2]);
+    let mut form = fields("Cheap watches at unbeatable prices", "Bot", "bot@example.org");
+    form.push(("website2", "http://spam.example"));
+    assert_eq!(app.comment(&bot, &path, &form).await.status(), 303);
+    drained(&app).await;
+    assert!(!sink.received().iter().any(|m| m.to == "digest@example.com"), "no message for each comment");
+
+    // Not due before a day has passed; then one digest, once.
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(app.notifier.moderation_digests(now + 3600).await.expect("digests"), 0);
+    assert_eq!(app.notifier.moderation_digests(now + 86_400 + 60).await.expect("digests"), 1);
+    assert_eq!(app.notifier.moderation_digests(now + 86_400 + 60).await.expect("digests"), 0, "sent once");
+    let digest = sink.wait_for(1, |m| m.to == "digest@example.com").await.remove(0);
+    assert!(digest.subject.ends_with("Daily digest: 1 held, 1 caught as spam"), "{}", digest.subject);
+    assert!(digest.text.contains(held) && digest.text.contains("Dora:") && digest.text.contains("Why: first"));
+    assert!(digest.text.contains("Caught as spam on \"Story ferry-digest\""), "{}", digest.text);
+    let base = app.config.base_url.trim_end_matches('/');
+    assert!(digest.text.contains(&format!("{base}/admin/comments?status=spam")));
+    assert!(!digest.raw.contains("dora@example.net") && !digest.raw.contains("bot@example.org"));
+    assert!(digest.html.contains("Held comments") && digest.html.contains(held));
+    assert!(!sink.received().iter().any(|m| m.to == "admin@localhost" && m.subject.contains("Daily digest")));
+    app.stop().await;
+}

@@ -1,5 +1,6 @@
 //! `/admin/notifications`: what each member of staff is told by mail.
-//! Moderators choose whether they hear of each held or caught comment;
+//! Moderators choose whether they hear of each held or caught comment, of
+//! them all in a daily digest, or not at all;
 //! everyone whether they hear of comments published on their articles.
 
 use askama::Template;
@@ -21,6 +22,7 @@ struct NotificationsPage {
     email: String,
     moderates: bool,
     each: bool,
+    digest: bool,
     comments: bool,
     saved: bool,
 }
@@ -38,6 +40,7 @@ async fn show_page(state: &AppState, admin: &Admin, status: StatusCode, saved: b
             email: admin.user.email.clone(),
             moderates: admin.user.role.can(Capability::ModerateComments),
             each: moderation == ModerationNotice::Each,
+            digest: moderation == ModerationNotice::Digest,
             comments,
             saved,
         },
@@ -77,6 +80,7 @@ pub async fn save(
     let moderation = match form.moderation.as_deref() {
         None => current,
         Some("each") => ModerationNotice::Each,
+        Some("digest") => ModerationNotice::Digest,
         Some("none") => ModerationNotice::None,
         Some(_) => {
             return AppError::BadRequest("choose whether to hear of each comment that waits for moderation")
@@ -84,7 +88,9 @@ pub async fn save(
         }
     };
     let comments = form.comments.is_some();
-    if let Err(err) = state.store.set_notification_choices(admin.user.id, moderation, comments).await {
+    if let Err(err) =
+        state.store.set_notification_choices(admin.user.id, moderation, comments, chrono::Utc::now().timestamp()).await
+    {
         return AppError::from(err).into_response();
     }
     tracing::info!(user.id = admin.user.id, moderation = moderation.as_str(), comments, "notification choices saved");
