@@ -468,3 +468,33 @@ async fn a_daily_digest_lists_what_was_held_and_caught() {
     assert!(!sink.received().iter().any(|m| m.to == "admin@localhost" && m.subject.contains("Daily digest")));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn one_recipient_gets_at_most_twenty_messages_an_hour() {
+    let app = TestApp::spawn_empty().await;
+    let now = chrono::Utc::now().timestamp();
+    for n in 0..25 {
+        let mail = broadsheet::store::OutgoingMail {
+            recipient: "busy@example.org".into(),
+            kind: "test",
+            subject: format!("Message {n}"),
+            text_body: "Text.".into(),
+            html_body: "<p>Text.</p>".into(),
+            unsubscribe_url: None,
+        };
+        app.store.enqueue_mail(&mail, now).await.expect("queued");
+    }
+    // The server's sender (no SMTP configured: to the log) takes them.
+    let limit = broadsheet::mail::sender::MAX_PER_RECIPIENT_PER_HOUR;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.store.mail_sent_to("busy@example.org", now - 60).await.expect("sent").len() < limit {
+        assert!(Instant::now() < deadline, "the sender did not send");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(app.store.mail_sent_to("busy@example.org", now - 60).await.expect("sent").len(), limit);
+    assert_eq!(app.store.mail_waiting().await.expect("count"), 5, "the rest wait their turn, none is lost");
+    assert!(!app.store.mail_due(now + 60).await.expect("due"), "not before the hour is over");
+    assert!(app.store.mail_due(now + 3601).await.expect("due"));
+    app.stop().await;
+}
