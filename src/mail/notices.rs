@@ -284,13 +284,23 @@ impl Notifier {
             return Ok(0);
         }
         let article = self.store.article_notice(comment.article_id).await?;
+        let author = article.author_email.as_deref().filter(|author| {
+            article.author_notify_comments.unwrap_or(0) != 0 && !same_address(author, &comment.author_email)
+        });
+        let subscribers = match comment.parent_id {
+            Some(parent) => self.store.reply_subscribers(parent).await?,
+            None => Vec::new(),
+        };
+        let subscribers: Vec<_> =
+            subscribers.into_iter().filter(|s| !same_address(&s.email, &comment.author_email)).collect();
+        // Most comments have nobody to tell: no more reading for them.
+        if author.is_none() && subscribers.is_empty() {
+            return Ok(0);
+        }
         let site_name = self.site_name().await?;
         let comment_url = format!("{}#comment-{comment_id}", self.article_url(&article));
         let mut queued = 0;
-        if let Some(author) = article.author_email.as_deref()
-            && article.author_notify_comments.unwrap_or(0) != 0
-            && !same_address(author, &comment.author_email)
-        {
+        if let Some(author) = author {
             let footer = format!(
                 "{site_name}. You receive this because you wrote this article; choose what you are told at {}",
                 self.url("/admin/notifications")
@@ -312,12 +322,9 @@ impl Notifier {
             self.store.enqueue_mail(&mail, now).await?;
             queued += 1;
         }
-        if let Some(parent) = comment.parent_id {
+        if !subscribers.is_empty() {
             let footer = format!("{site_name}. You receive this because you asked to hear of replies to your comment.");
-            for subscription in self.store.reply_subscribers(parent).await? {
-                if same_address(&subscription.email, &comment.author_email) {
-                    continue;
-                }
+            for subscription in &subscribers {
                 let mail = Notice {
                     recipient: &subscription.email,
                     kind: "reply",
