@@ -46,10 +46,14 @@ impl Transport {
     }
 
     /// Sends one queued message; the error says why it could not be sent.
-    pub async fn send(&self, from: &Mailbox, mail: &QueuedMail) -> Result<(), String> {
-        let message = build(from, mail)?;
+    pub async fn send(&self, from: &Mailbox, mail: &QueuedMail) -> Result<(), SendError> {
+        let message = build(from, mail).map_err(|why| SendError { why, permanent: true })?;
         match self {
-            Transport::Smtp(smtp) => smtp.send(message).await.map(drop).map_err(|err| err.to_string()),
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(drop)
+                .map_err(|err| SendError { permanent: err.is_permanent(), why: err.to_string() }),
             Transport::Log => {
                 tracing::info!(
                     mail.id = mail.id,
@@ -64,6 +68,16 @@ impl Transport {
             }
         }
     }
+}
+
+/// Why a message was not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    pub why: String,
+    /// The mail server refused the message itself (a 5xx answer), or it
+    /// cannot be written (a recipient that is no address): trying again
+    /// soon will not help.
+    pub permanent: bool,
 }
 
 /// Shared by the sender and whatever queues messages (to wake it at once).

@@ -18,6 +18,10 @@ const BATCH: u32 = 20;
 /// First wait after a failed try; it doubles with each try, up to [`MAX_BACKOFF_SECONDS`].
 const FIRST_BACKOFF_SECONDS: i64 = 2;
 const MAX_BACKOFF_SECONDS: i64 = 3600;
+/// A message refused for good this many times is given up.
+const MAX_PERMANENT_FAILURES: i64 = 3;
+/// A message that could not be sent for this long is given up.
+const GIVE_UP_AFTER_SECONDS: i64 = 3 * 86_400;
 /// Most messages one recipient is sent in an hour; more wait their turn.
 pub const MAX_PER_RECIPIENT_PER_HOUR: usize = 20;
 
@@ -76,9 +80,17 @@ async fn send_one(store: &Store, transport: &Transport, from: &Mailbox, mail: &Q
             Ok(true)
         }
         Err(err) => {
-            let again = retry_at(Utc::now().timestamp(), mail.attempts);
-            tracing::warn!(mail.id = mail.id, attempts = mail.attempts, error = %err, retry_in = again - now, "mail not sent");
-            store.mail_failed(mail.id, &err, again).await?;
+            let now = Utc::now().timestamp();
+            if (err.permanent && mail.attempts >= MAX_PERMANENT_FAILURES)
+                || now - mail.created_at >= GIVE_UP_AFTER_SECONDS
+            {
+                tracing::error!(mail.id = mail.id, mail.kind = %mail.kind, attempts = mail.attempts, error = %err.why, "mail given up");
+                store.mail_given_up(mail.id, &err.why, now).await?;
+                return Ok(false);
+            }
+            let again = retry_at(now, mail.attempts);
+            tracing::warn!(mail.id = mail.id, attempts = mail.attempts, error = %err.why, retry_in = again - now, "mail not sent");
+            store.mail_failed(mail.id, &err.why, again).await?;
             Ok(false)
         }
     }

@@ -33,6 +33,8 @@ pub struct QueuedMail {
     pub unsubscribe_url: Option<String>,
     /// Tries so far, this one included.
     pub attempts: i64,
+    /// When it was queued.
+    pub created_at: i64,
 }
 
 /// A member of staff to tell, and how they want to be told.
@@ -94,11 +96,12 @@ impl Store {
 
     /// Whether any message is due: read-only, so that an idle sender never takes the write lock.
     pub async fn mail_due(&self, now: i64) -> StoreResult<bool> {
-        let due: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 LIMIT 1")
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?;
+        let due: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(due.is_some())
     }
 
@@ -110,9 +113,9 @@ impl Store {
         };
         let sql = format!(
             "UPDATE mail_outbox SET next_attempt_at = $1, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND next_attempt_at <= $2
+             WHERE id IN (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
                           ORDER BY id LIMIT $3 {lock})
-             RETURNING id, recipient, kind, subject, text_body, html_body, unsubscribe_url, attempts"
+             RETURNING id, recipient, kind, subject, text_body, html_body, unsubscribe_url, attempts, created_at"
         );
         let mut claimed: Vec<QueuedMail> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(lease_until)
@@ -144,6 +147,27 @@ impl Store {
         Ok(())
     }
 
+    /// Gives a message up: it is not tried again.
+    pub async fn mail_given_up(&self, id: i64, error: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE mail_outbox SET failed_at = $1, last_error = $2 WHERE id = $3")
+            .bind(now)
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Messages given up, for the operator: id, recipient, kind, last error.
+    pub async fn mail_given_up_list(&self, limit: u32) -> StoreResult<Vec<(i64, String, String, Option<String>)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, recipient, kind, last_error FROM mail_outbox WHERE failed_at IS NOT NULL ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Not tried (its recipient had enough mail for now): due again at `retry_at`, the claim not counted.
     pub async fn mail_deferred(&self, id: i64, retry_at: i64) -> StoreResult<()> {
         sqlx::query("UPDATE mail_outbox SET next_attempt_at = $1, attempts = attempts - 1 WHERE id = $2")
@@ -167,9 +191,9 @@ impl Store {
         Ok(rows.into_iter().map(|(t,)| t).collect())
     }
 
-    /// Forgets messages sent before `before`; returns how many.
+    /// Forgets messages sent, or given up, before `before`; returns how many.
     pub async fn prune_sent_mail(&self, before: i64) -> StoreResult<u64> {
-        Ok(sqlx::query("DELETE FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_at < $1")
+        Ok(sqlx::query("DELETE FROM mail_outbox WHERE COALESCE(sent_at, failed_at) < $1")
             .bind(before)
             .execute(&self.pool)
             .await?
@@ -179,14 +203,17 @@ impl Store {
     /// Messages not sent yet.
     pub async fn mail_waiting(&self) -> StoreResult<i64> {
         let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL").fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?;
         Ok(n)
     }
 
     /// Why the last failed try failed, if any message is waiting after one.
     pub async fn mail_last_error(&self) -> StoreResult<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(
-            "SELECT last_error FROM mail_outbox WHERE sent_at IS NULL AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1",
+            "SELECT last_error FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND last_error IS NOT NULL
+             ORDER BY id DESC LIMIT 1",
         )
         .fetch_optional(&self.pool)
         .await?;

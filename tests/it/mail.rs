@@ -498,3 +498,70 @@ async fn one_recipient_gets_at_most_twenty_messages_an_hour() {
     assert!(app.store.mail_due(now + 3601).await.expect("due"));
     app.stop().await;
 }
+
+/// An SMTP server that refuses every recipient for good (550), like a
+/// mailbox that does not exist.
+struct RefusingSmtp {
+    port: u16,
+    child: Child,
+}
+
+impl RefusingSmtp {
+    fn start() -> Option<RefusingSmtp> {
+        let mut sink = SmtpSink::stopped();
+        if !sink.resume() {
+            return None;
+        }
+        sink.stop();
+        let script = "import sys, time\n\
+            from aiosmtpd.controller import Controller\n\
+            class Refuse:\n    \
+                async def handle_RCPT(self, server, session, envelope, address, options):\n        \
+                    return '550 5.1.1 No such user here'\n\
+            Controller(Refuse(), hostname='127.0.0.1', port=int(sys.argv[1])).start()\n\
+            while True: time.sleep(60)\n";
+        let child = Command::new("python3")
+            .args(["-c", script, &sink.port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", sink.port)).is_err() {
+            assert!(Instant::now() < deadline, "the refusing server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(RefusingSmtp { port: sink.port, child })
+    }
+}
+
+impl Drop for RefusingSmtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_message_refused_for_good_is_given_up_after_three_tries() {
+    let Some(server) = RefusingSmtp::start() else { return };
+    let url = format!("smtp://127.0.0.1:{}", server.port);
+    let app =
+        TestApp::spawn_configured(StartOptions { demo: true }, move |config| config.mail.smtp_url = Some(url)).await;
+    app.relax_timing().await;
+    let path = app.article_at("ferry-refused", "").await;
+    let text = "Does the late boat take dogs on a lead?";
+    assert_eq!(app.comment(&app.browser(), &path, &fields(text, "Olga", "olga@example.net")).await.status(), 303);
+    // Tries at about 0, 2 and 6 s, then no more.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.store.mail_given_up_list(10).await.expect("list").is_empty() {
+        assert!(Instant::now() < deadline, "the message was never given up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let given_up = app.store.mail_given_up_list(10).await.expect("list");
+    assert_eq!(given_up.len(), 1);
+    assert_eq!((given_up[0].1.as_str(), given_up[0].2.as_str()), ("admin@localhost", "moderation"));
+    assert!(given_up[0].3.as_deref().is_some_and(|e| e.contains("550")), "{:?}", given_up[0].3);
+    assert_eq!(app.store.mail_waiting().await.expect("count"), 0, "not waiting any more");
+    app.stop().await;
+}
