@@ -345,7 +345,12 @@ impl Store {
             );
             for row in 0..chunk.len() {
                 let p = row * 14;
-                let tuple: Vec<String> = (1..=14).map(|n| format!("${}", p + n)).collect();
+                // Through the `Any` driver, PostgreSQL refuses a missing score
+                // (a staff reply's) bound as such: it is sent as -1, which no
+                // probability is, and stored as NULL.
+                let tuple: Vec<String> = (1..=14)
+                    .map(|n| if n == 10 { format!("NULLIF(${}, -1.0)", p + n) } else { format!("${}", p + n) })
+                    .collect();
                 let sep = if row == 0 { "" } else { ", " };
                 sql.push_str(&format!("{sep}({}, ${})", tuple.join(", "), p + 14));
             }
@@ -362,7 +367,7 @@ impl Store {
                     .bind(&comment.body_html)
                     .bind(comment.status.as_str())
                     .bind(comment.reason.as_deref())
-                    .bind(comment.spam_score)
+                    .bind(comment.spam_score.unwrap_or(-1.0))
                     .bind(i64::from(comment.is_staff))
                     .bind(comment.ip.as_deref())
                     .bind(comment.user_agent.as_deref())

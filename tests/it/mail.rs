@@ -203,7 +203,7 @@ async fn moderators_hear_of_held_and_caught_comments() {
     let caught = sink.wait_for(2, |m| m.subject.contains("Caught as spam")).await;
     assert!(caught.iter().all(|m| m.text.contains(&site("/admin/comments?status=spam"))));
     assert!(caught.iter().all(|m| !m.raw.contains("bot@example.org")));
-    assert_eq!(app.store.mail_waiting().await.expect("count"), 0);
+    drained(&app).await;
     assert!(sink.received().iter().all(|m| m.to != "writer@example.com" && m.to != "quiet@example.com"));
     app.stop().await;
 }
