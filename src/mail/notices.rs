@@ -24,9 +24,8 @@ pub struct Notifier {
     wake: Wake,
 }
 
-#[derive(Template)]
-#[template(path = "mail/moderation.txt")]
-struct ModerationText<'a> {
+/// What a moderation notice says.
+struct Moderation<'a> {
     caught: bool,
     headline: &'a str,
     article_url: &'a str,
@@ -40,19 +39,21 @@ struct ModerationText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/moderation.txt")]
+struct ModerationText<'a> {
+    m: &'a Moderation<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "mail/moderation.html")]
 struct ModerationHtml<'a> {
     subject: &'a str,
-    caught: bool,
-    headline: &'a str,
-    article_url: &'a str,
-    author_name: &'a str,
-    author_url: Option<&'a str>,
-    body: &'a str,
-    reason: &'a str,
-    queue_url: &'a str,
-    settings_url: &'a str,
-    site_name: &'a str,
+    m: &'a Moderation<'a>,
+}
+
+/// A message's plain text and HTML.
+fn both(text: &impl Template, html: &impl Template) -> StoreResult<(String, String)> {
+    Ok((text.render().map_err(render_error)?, html.render().map_err(render_error)?))
 }
 
 impl Notifier {
@@ -112,7 +113,7 @@ impl Notifier {
         };
         let reason = comment.reason.as_deref().unwrap_or("the site's moderation settings");
         let author_url = comment.author_url.as_deref().filter(|u| !u.is_empty());
-        let text = ModerationText {
+        let m = Moderation {
             caught,
             headline: &article.headline,
             article_url: &article_url,
@@ -123,24 +124,8 @@ impl Notifier {
             queue_url: &queue_url,
             settings_url: &settings_url,
             site_name: &site_name,
-        }
-        .render()
-        .map_err(render_error)?;
-        let html = ModerationHtml {
-            subject: &subject,
-            caught,
-            headline: &article.headline,
-            article_url: &article_url,
-            author_name: &comment.author_name,
-            author_url,
-            body: &comment.body,
-            reason,
-            queue_url: &queue_url,
-            settings_url: &settings_url,
-            site_name: &site_name,
-        }
-        .render()
-        .map_err(render_error)?;
+        };
+        let (text, html) = both(&ModerationText { m: &m }, &ModerationHtml { subject: &subject, m: &m })?;
         for moderator in &moderators {
             let mail = OutgoingMail {
                 recipient: moderator.email.clone(),
@@ -156,36 +141,16 @@ impl Notifier {
     }
 }
 
-/// A quoted comment in a message.
-struct Quote<'a> {
-    author: &'a str,
-    body: &'a str,
-}
-
 #[derive(Template)]
 #[template(path = "mail/notice.txt")]
 struct NoticeText<'a> {
-    lead: &'a str,
-    link_url: &'a str,
-    quote: Option<Quote<'a>>,
-    action_text: &'a str,
-    action_url: &'a str,
-    footer: &'a str,
-    unsubscribe_url: Option<&'a str>,
+    n: &'a Notice<'a>,
 }
 
 #[derive(Template)]
 #[template(path = "mail/notice.html")]
 struct NoticeHtml<'a> {
-    subject: &'a str,
-    lead: &'a str,
-    link_text: &'a str,
-    link_url: &'a str,
-    quote: Option<Quote<'a>>,
-    action_text: &'a str,
-    action_url: &'a str,
-    footer: &'a str,
-    unsubscribe_url: Option<&'a str>,
+    n: &'a Notice<'a>,
 }
 
 /// A message of the common shape: a lead sentence ending in a link, perhaps a
@@ -206,31 +171,7 @@ struct Notice<'a> {
 
 impl Notice<'_> {
     fn render(self) -> StoreResult<OutgoingMail> {
-        let quote = || self.quote.map(|(author, body)| Quote { author, body });
-        let text = NoticeText {
-            lead: self.lead,
-            link_url: self.link_url,
-            quote: quote(),
-            action_text: self.action_text,
-            action_url: self.action_url,
-            footer: self.footer,
-            unsubscribe_url: self.unsubscribe_url.as_deref(),
-        }
-        .render()
-        .map_err(render_error)?;
-        let html = NoticeHtml {
-            subject: &self.subject,
-            lead: self.lead,
-            link_text: self.link_text,
-            link_url: self.link_url,
-            quote: quote(),
-            action_text: self.action_text,
-            action_url: self.action_url,
-            footer: self.footer,
-            unsubscribe_url: self.unsubscribe_url.as_deref(),
-        }
-        .render()
-        .map_err(render_error)?;
+        let (text, html) = both(&NoticeText { n: &self }, &NoticeHtml { n: &self })?;
         Ok(OutgoingMail {
             recipient: self.recipient.to_owned(),
             kind: self.kind,
@@ -399,9 +340,8 @@ struct DigestItem {
     reason: String,
 }
 
-#[derive(Template)]
-#[template(path = "mail/digest.txt")]
-struct DigestText<'a> {
+/// What a daily digest says.
+struct Digest<'a> {
     held: usize,
     caught: usize,
     items: &'a [DigestItem],
@@ -412,16 +352,16 @@ struct DigestText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/digest.txt")]
+struct DigestText<'a> {
+    d: &'a Digest<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "mail/digest.html")]
 struct DigestHtml<'a> {
     subject: &'a str,
-    held: usize,
-    caught: usize,
-    items: &'a [DigestItem],
-    pending_url: &'a str,
-    spam_url: &'a str,
-    settings_url: &'a str,
-    site_name: &'a str,
+    d: &'a Digest<'a>,
 }
 
 /// Comments a digest lists one by one; it counts them all.
@@ -467,7 +407,7 @@ impl Notifier {
             let pending_url = self.url("/admin/comments?status=pending");
             let spam_url = self.url("/admin/comments?status=spam");
             let settings_url = self.url("/admin/notifications");
-            let text = DigestText {
+            let d = Digest {
                 held,
                 caught,
                 items: &items,
@@ -475,21 +415,8 @@ impl Notifier {
                 spam_url: &spam_url,
                 settings_url: &settings_url,
                 site_name: &site_name,
-            }
-            .render()
-            .map_err(render_error)?;
-            let html = DigestHtml {
-                subject: &subject,
-                held,
-                caught,
-                items: &items,
-                pending_url: &pending_url,
-                spam_url: &spam_url,
-                settings_url: &settings_url,
-                site_name: &site_name,
-            }
-            .render()
-            .map_err(render_error)?;
+            };
+            let (text, html) = both(&DigestText { d: &d }, &DigestHtml { subject: &subject, d: &d })?;
             let mail = OutgoingMail {
                 recipient: moderator.email,
                 kind: "moderation digest",

@@ -12,14 +12,13 @@
 // and unsubscribes; a later reply sends nothing. Console errors and failed
 // requests fail the run. Exit code 0 means everything passed.
 
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { BIN, CHROMIUM, cancelledOnLeave, check, serve, stop } from './lib/harness.mjs';
+import { BIN, CHROMIUM, check, serve, stop, watch } from './lib/harness.mjs';
 
 const DATA = mkdtempSync(join(tmpdir(), 'broadsheet-replies-'));
 const MAILDIR = join(mkdtempSync(join(tmpdir(), 'broadsheet-mail-')), 'maildir');
@@ -66,17 +65,7 @@ async function waitForMail(what, wanted) {
 }
 
 const problems = [];
-function watch(page) {
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`); });
-  page.on('pageerror', (err) => problems.push(`uncaught error: ${err.message}`));
-  page.on('requestfailed', (req) => {
-    if (!cancelledOnLeave(req)) problems.push(`failed request: ${req.url()} (${req.failure()?.errorText})`);
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
-  });
-  return page;
-}
+const watched = (page) => watch(page, problems);
 
 const smtpPort = await freePort();
 const smtp = spawn('python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${smtpPort}`,
@@ -94,7 +83,7 @@ try {
 
   // 1. Ana comments on the lead story and ticks "Notify me of replies".
   const anaContext = await browser.newContext();
-  const ana = watch(await anaContext.newPage());
+  const ana = watched(await anaContext.newPage());
   await ana.goto(base + '/');
   await Promise.all([ana.waitForURL((u) => u.pathname !== '/'), ana.click('.lead-headline a')]);
   const article = new URL(ana.url()).pathname;
@@ -121,7 +110,7 @@ try {
 
   // 3. Ben replies to Ana in his own browser; Ana is told, with one-click unsubscribe.
   const benContext = await browser.newContext();
-  const ben = watch(await benContext.newPage());
+  const ben = watched(await benContext.newPage());
   await ben.goto(base + article);
   await Promise.all([ben.waitForURL(/replytocom=/), ben.click(`#comment-${anaId} .reply a`)]);
   await ben.fill('#comment', ANSWER);

@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, cancelledOnLeave, check, serve, stop } from './lib/harness.mjs';
+import { CHROMIUM, check, serve, stop, watch } from './lib/harness.mjs';
 
 const DATA = mkdtempSync(join(tmpdir(), 'broadsheet-search-'));
 // demo/articles/09-alden-heads-meteor-record.md: the observatory secretary's
@@ -35,19 +35,7 @@ const MARKUP_QUERY = `${NONSENSE} <b>x</b>`;
 
 
 const problems = [];
-function watch(page) {
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()} (${msg.location().url})`);
-  });
-  page.on('pageerror', (err) => problems.push(`uncaught error: ${err.message}`));
-  page.on('requestfailed', (req) => {
-    if (!cancelledOnLeave(req)) problems.push(`failed request: ${req.url()} (${req.failure()?.errorText})`);
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
-  });
-  return page;
-}
+const watched = (page) => watch(page, problems);
 
 const { server, addr } = serve(DATA);
 let browser;
@@ -57,7 +45,7 @@ try {
   console.log(`# serving ${base} from ${DATA}`);
   browser = await chromium.launch(CHROMIUM);
   const context = await browser.newContext();
-  page = watch(await context.newPage());
+  page = watched(await context.newPage());
   const resultsPath = `/search/${WORD.toLowerCase()}/`;
 
   // 1. The front page's masthead search box: type the word, press Enter.

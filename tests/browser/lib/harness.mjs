@@ -53,3 +53,20 @@ export function cancelledOnLeave(req, paths = []) {
   return req.failure()?.errorText === 'net::ERR_ABORTED'
     && (path.startsWith('/media/') || /^\/static\/favicon\.[0-9a-f]+\.svg$/.test(path) || paths.includes(path));
 }
+
+// Records on `page` what fails a run into `problems`: console errors,
+// uncaught errors, failed requests (but loads cancelled by leaving the page)
+// and answers of 400 or more.
+export function watch(page, problems) {
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (err) => problems.push(`uncaught error: ${err.message}`));
+  page.on('requestfailed', (req) => {
+    if (!cancelledOnLeave(req)) problems.push(`failed request: ${req.url()} (${req.failure()?.errorText})`);
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400) problems.push(`HTTP ${res.status()} ${res.request().method()} ${res.url()}`);
+  });
+  return page;
+}
