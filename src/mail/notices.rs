@@ -199,9 +199,14 @@ fn same_address(a: &str, b: &str) -> bool {
 }
 
 impl Notifier {
-    fn article_url(&self, article: &ArticleNotice) -> String {
+    /// The site-relative address of the article a message is about.
+    pub fn article_path(&self, article: &ArticleNotice) -> String {
         let kind = if article.kind == Kind::Page.as_str() { Kind::Page } else { Kind::Article };
-        self.url(&permalink(kind, &article.slug, article.published_at, self.time_zone))
+        permalink(kind, &article.slug, article.published_at, self.time_zone)
+    }
+
+    fn article_url(&self, article: &ArticleNotice) -> String {
+        self.url(&self.article_path(article))
     }
 
     /// A comment was published (on arrival, by a moderator or as a staff

@@ -81,13 +81,7 @@ async fn show(state: &AppState, token: &str, step: Step, changed: bool) -> Respo
     let rendered = async {
         let site = SiteData::load(state, now).await?;
         let article = state.store.article_notice(subscription.article_id).await?;
-        let kind = if article.kind == crate::domain::article::Kind::Page.as_str() {
-            crate::domain::article::Kind::Page
-        } else {
-            crate::domain::article::Kind::Article
-        };
-        let article_url =
-            crate::publishing::permalink(kind, &article.slug, article.published_at, state.config.time_zone);
+        let article_url = state.notifier.article_path(&article);
         let path = match step {
             Step::Confirm => format!("/subscriptions/{token}/confirm"),
             Step::Unsubscribe => format!("/subscriptions/{token}/unsubscribe"),
