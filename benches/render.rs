@@ -1,13 +1,16 @@
 //! Cold render: the server time of an article page or the front page that is
 //! not in the page cache (database reads, template, no compression), and the
-//! cached path's lookup and response for comparison.
+//! cost of compressing a rendered page (gzip and brotli, done once per page
+//! version, off the request path).
 //!
 //! `cargo bench --bench render`
 
 use std::hint::black_box;
 
+use axum::http::StatusCode;
 use broadsheet::app::{App, StartOptions};
 use broadsheet::config::{Config, ConfigArgs};
+use broadsheet::web::cache::{CachedPage, HTML_CACHE_CONTROL};
 use broadsheet::web::pages::{Outcome, render_path};
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -38,6 +41,22 @@ fn cold_render(c: &mut Criterion) {
                     Ok(Outcome::Page(page)) => black_box(page.html.len()),
                     _ => panic!("renders"),
                 }
+            })
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("compress");
+    for (name, path) in [("article page", article.as_str()), ("site feed", "/feed/")] {
+        let body = match runtime.block_on(render_path(&state, path, Utc::now())) {
+            Ok(Outcome::Page(page)) => page.html,
+            _ => panic!("renders"),
+        };
+        group.bench_function(format!("{name}, {} bytes", body.len()), |b| {
+            b.iter(|| {
+                let page = CachedPage::new(StatusCode::OK, "text/html", HTML_CACHE_CONTROL, body.clone(), 0, 0);
+                page.compress();
+                black_box(page)
             })
         });
     }

@@ -3,7 +3,8 @@
 # Broadsheet servers on one PostgreSQL, against one server on SQLite, in the
 # same run, with the same mix from wrk: 90 % article reads over ARTICLES
 # articles (Zipf: a few stories take most readers), 9 % front page, 1 %
-# comment posts. Halfway through the cluster's run one server is killed with
+# comment posts, each request with a browser's headers (it takes brotli). A
+# third of the way through the cluster's run one server is killed with
 # SIGKILL: nginx sends its requests to the other, and afterwards the script
 # counts the comments in the database against those acknowledged (303) to
 # wrk. Prints requests/s, p99, errors and each process's peak memory.
@@ -91,6 +92,9 @@ local function zipf()
   end
   return lo
 end
+-- Readers come with browsers, which take compressed pages.
+local browser, encodings = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0", "gzip, deflate, br, zstd"
+local reader = {["User-Agent"] = browser, ["Accept-Encoding"] = encodings}
 local threads = {}
 setup = function(thread) table.insert(threads, thread); thread:set("id", #threads) end
 init = function() math.randomseed(id * 7919); posted, acked, duplicates, failed = 0, 0, 0, 0; counter = 0 end
@@ -104,11 +108,11 @@ request = function()
     local body = "token=" .. tokens[i] .. "&author=Reader+" .. n .. "&email=reader" .. n .. "%40example.org"
       .. "&comment=Comment+" .. n .. "+on+this+story%3A+the+council+should+answer+the+islanders."
     return wrk.format("POST", paths[i], {["Content-Type"] = "application/x-www-form-urlencoded",
-      ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"}, body)
+      ["User-Agent"] = browser, ["Accept-Encoding"] = encodings}, body)
   elseif r < 0.10 then
-    return wrk.format("GET", "/")
+    return wrk.format("GET", "/", reader)
   end
-  return wrk.format("GET", paths[zipf()])
+  return wrk.format("GET", paths[zipf()], reader)
 end
 response = function(status)
   if status == 303 then acked = acked + 1

@@ -35,8 +35,8 @@ pub struct CachedPage {
     body: Bytes,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
-    /// Whether someone has undertaken to compress it.
-    compression_claimed: AtomicBool,
+    /// Whether someone has undertaken to make its gzip and its brotli copy.
+    claimed: [AtomicBool; 2],
     etags: [HeaderValue; 3],
     last_modified: HeaderValue,
     last_modified_secs: i64,
@@ -48,7 +48,7 @@ pub struct CachedPage {
 
 /// Which body a response carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encoding {
+pub enum Encoding {
     Identity = 0,
     Gzip = 1,
     Brotli = 2,
@@ -77,7 +77,7 @@ impl CachedPage {
             body,
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
-            compression_claimed: AtomicBool::new(false),
+            claimed: [AtomicBool::new(false), AtomicBool::new(false)],
             etags: [etag(""), etag("-gz"), etag("-br")],
             last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(last_modified))
                 .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
@@ -106,18 +106,42 @@ impl CachedPage {
         self
     }
 
-    /// True once, for whoever first asks: that caller compresses the page.
-    pub fn claim_compression(&self) -> bool {
+    /// The compressed copy a request would like and the page lacks, claimed
+    /// for the caller to make ([`CachedPage::compress_as`]); `None` when it
+    /// has it, someone else is making it, or the client takes no compression.
+    /// Each copy is made only once a client asks for it: a client that takes
+    /// brotli (every browser) never costs a gzip copy.
+    pub fn claim_compression(&self, request: &HeaderMap) -> Option<Encoding> {
+        let wanted = preferred_encoding(request);
+        let flag = match wanted {
+            Encoding::Identity => return None,
+            Encoding::Gzip => &self.claimed[0],
+            Encoding::Brotli => &self.claimed[1],
+        };
         // Read before writing: every cache hit asks, and a write on each would
         // bounce the flag's cache line between cores on the hottest path.
-        !self.compression_claimed.load(Ordering::Relaxed) && !self.compression_claimed.swap(true, Ordering::Relaxed)
+        (!flag.load(Ordering::Relaxed) && !flag.swap(true, Ordering::Relaxed)).then_some(wanted)
     }
 
-    /// Compresses the body both ways; costly, so run off the request path.
+    /// Makes both compressed copies (for assets, compressed once at start).
     pub fn compress(&self) {
+        self.compress_as(Encoding::Gzip);
+        self.compress_as(Encoding::Brotli);
+    }
+
+    /// Makes one compressed copy; costly, so run off the request path.
+    pub fn compress_as(&self, encoding: Encoding) {
         if self.body.len() < 256 {
             return;
         }
+        match encoding {
+            Encoding::Identity => {}
+            Encoding::Gzip => self.compress_gzip(),
+            Encoding::Brotli => self.compress_brotli(),
+        }
+    }
+
+    fn compress_gzip(&self) {
         let mut gz =
             flate2::write::GzEncoder::new(Vec::with_capacity(self.body.len() / 3), flate2::Compression::best());
         if gz.write_all(&self.body).is_ok()
@@ -125,11 +149,18 @@ impl CachedPage {
         {
             let _ = self.gzip.set(Bytes::from(out));
         }
+    }
+
+    fn compress_brotli(&self) {
         let mut br = Vec::with_capacity(self.body.len() / 3);
         // Quality 5: within 0.5 % of quality 9's size on our pages and feeds
         // (13.5 KB article: 3,685 vs 3,676 bytes) at a seventh of the time
         // (0.6 vs 4.2 ms); a page a comment makes stale is compressed again.
-        let params = brotli::enc::BrotliEncoderParams { quality: 5, lgwin: 22, ..Default::default() };
+        // The window just covers the page: the encoder allocates and clears
+        // buffers for the window it is given, and 4 MiB cost more than the
+        // compression itself.
+        let lgwin = (17..22).find(|bits| (1usize << bits) - 16 >= self.body.len()).unwrap_or(22);
+        let params = brotli::enc::BrotliEncoderParams { quality: 5, lgwin, ..Default::default() };
         if brotli::BrotliCompress(&mut &self.body[..], &mut br, &params).is_ok() {
             let _ = self.brotli.set(Bytes::from(br));
         }
@@ -169,20 +200,9 @@ impl CachedPage {
     }
 
     fn choose_encoding(&self, request: &HeaderMap) -> Encoding {
-        let Some(accept) = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
-            return Encoding::Identity;
-        };
-        let accepts = |name: &str| {
-            accept.split(',').any(|item| {
-                let mut parts = item.split(';');
-                let coding = parts.next().unwrap_or("").trim();
-                let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
-                coding.eq_ignore_ascii_case(name) && !refused
-            })
-        };
-        if self.brotli.get().is_some() && accepts("br") {
+        if self.brotli.get().is_some() && accepts(request, "br") {
             Encoding::Brotli
-        } else if self.gzip.get().is_some() && accepts("gzip") {
+        } else if self.gzip.get().is_some() && accepts(request, "gzip") {
             Encoding::Gzip
         } else {
             Encoding::Identity
@@ -200,6 +220,30 @@ impl CachedPage {
             .and_then(|v| httpdate::parse_http_date(v).ok())
             .and_then(|since| since.duration_since(UNIX_EPOCH).ok())
             .is_some_and(|since| i64::try_from(since.as_secs()).is_ok_and(|since| since >= self.last_modified_secs))
+    }
+}
+
+/// Whether the request's `Accept-Encoding` takes the coding `name`.
+fn accepts(request: &HeaderMap, name: &str) -> bool {
+    let Some(accept) = request.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    accept.split(',').any(|item| {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+        coding.eq_ignore_ascii_case(name) && !refused
+    })
+}
+
+/// The best coding the request takes: brotli, then gzip, then none.
+fn preferred_encoding(request: &HeaderMap) -> Encoding {
+    if accepts(request, "br") {
+        Encoding::Brotli
+    } else if accepts(request, "gzip") {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
     }
 }
 
@@ -589,6 +633,29 @@ mod tests {
         cache.insert("/x/", expiring, vec![], cache.generation());
         assert!(cache.get("/x/", 99).is_some());
         assert!(cache.get("/x/", 100).is_none());
+    }
+
+    #[test]
+    fn each_compressed_copy_is_made_once_a_client_asks_for_it() {
+        let page = page(&"<p>news</p>".repeat(100));
+        let asking = |accept: &'static str| {
+            let mut request = HeaderMap::new();
+            request.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(accept));
+            request
+        };
+        let (browser, gzip_only, plain) = (asking("gzip, deflate, br, zstd"), asking("gzip"), HeaderMap::new());
+        assert_eq!(page.claim_compression(&plain), None, "no compression asked for, none made");
+        assert_eq!(page.claim_compression(&browser), Some(Encoding::Brotli));
+        assert_eq!(page.claim_compression(&browser), None, "claimed once");
+        page.compress_as(Encoding::Brotli);
+        assert_eq!(page.respond(&browser).headers()[header::CONTENT_ENCODING], "br");
+        // Brotli alone was made: a gzip-only client is served plain until its copy exists.
+        assert!(page.respond(&gzip_only).headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(page.claim_compression(&gzip_only), Some(Encoding::Gzip));
+        assert_eq!(page.claim_compression(&gzip_only), None);
+        page.compress_as(Encoding::Gzip);
+        assert_eq!(page.respond(&gzip_only).headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(page.respond(&browser).headers()[header::CONTENT_ENCODING], "br");
     }
 
     #[test]

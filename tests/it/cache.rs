@@ -29,27 +29,32 @@ async fn matching_if_none_match_gets_304() {
 async fn pages_are_served_compressed() {
     let app = TestApp::spawn().await;
     let plain = app.get("/").await.bytes().await.expect("body");
-    // Compression runs in the background once the page is read again.
-    let mut encoding = None;
-    for _ in 0..50 {
-        let response =
-            app.client.get(app.url("/")).header("accept-encoding", "br, gzip").send().await.expect("request");
-        // gzip is ready a moment before brotli; wait for brotli.
-        if let Some(value) = response.headers().get("content-encoding").filter(|v| *v == "br") {
-            encoding = Some(value.to_str().expect("ascii").to_owned());
-            let body = response.bytes().await.expect("body");
-            assert!(!body.starts_with(b"<!DOCTYPE"), "the body is compressed");
-            let mut decoded = Vec::new();
-            brotli::BrotliDecompress(&mut &body[..], &mut decoded).expect("valid brotli");
-            assert_eq!(decoded, plain);
-            break;
+    // The copy a client prefers is made in the background once the page is
+    // read again by such a client; each coding is checked against the page.
+    for (accept, coding) in [("br, gzip", "br"), ("gzip", "gzip")] {
+        let mut found = false;
+        for _ in 0..50 {
+            let response =
+                app.client.get(app.url("/")).header("accept-encoding", accept).send().await.expect("request");
+            assert_eq!(response.headers()["vary"], "Accept-Encoding");
+            if response.headers().get("content-encoding").is_some_and(|v| v == coding) {
+                let body = response.bytes().await.expect("body");
+                assert!(!body.starts_with(b"<!DOCTYPE"), "the body is compressed");
+                let mut decoded = Vec::new();
+                if coding == "br" {
+                    brotli::BrotliDecompress(&mut &body[..], &mut decoded).expect("valid brotli");
+                } else {
+                    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut decoded)
+                        .expect("valid gzip");
+                }
+                assert_eq!(decoded, plain);
+                found = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(found, "no {coding} copy for Accept-Encoding: {accept}");
     }
-    assert_eq!(encoding.as_deref(), Some("br"));
-    let gzip = app.client.get(app.url("/")).header("accept-encoding", "gzip").send().await.expect("request");
-    assert_eq!(gzip.headers()["content-encoding"], "gzip");
-    assert_eq!(gzip.headers()["vary"], "Accept-Encoding");
     app.stop().await;
 }
 

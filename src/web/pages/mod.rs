@@ -128,13 +128,14 @@ fn search_target(path: &str, query: Option<&str>) -> Option<String> {
     search::search_path(&text)
 }
 
-/// Answers from the cache. The first time a page is read again, its
-/// compressed copies are made in the background: brotli takes longer than
-/// rendering, and a page read once (as most searches are) never needs them.
+/// Answers from the cache. The first time a page is read again by a client
+/// that takes compression, the copy it prefers is made in the background:
+/// brotli takes longer than rendering, and a page read once (as most
+/// searches are) never needs it.
 fn serve_cached(page: &Arc<CachedPage>, headers: &HeaderMap) -> Response {
-    if page.claim_compression() {
+    if let Some(encoding) = page.claim_compression(headers) {
         let compress = Arc::clone(page);
-        tokio::task::spawn_blocking(move || compress.compress());
+        tokio::task::spawn_blocking(move || compress.compress_as(encoding));
     }
     page.respond(headers)
 }
