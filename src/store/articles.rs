@@ -579,30 +579,25 @@ pub(super) async fn placement(
     author_id: Option<i64>,
     tz: Tz,
 ) -> StoreResult<Placement> {
-    let category_ids: Vec<(i64,)> = sqlx::query_as(
+    // The categories (with every parent) and the tags, in one round trip:
+    // 0 marks a category, 1 a tag.
+    let ids: Vec<(i64, i64)> = sqlx::query_as(
         "WITH RECURSIVE up(id, parent_id) AS (
              SELECT c.id, c.parent_id FROM categories c JOIN article_categories ac ON ac.category_id = c.id
               WHERE ac.article_id = $1
              UNION SELECT c.id, c.parent_id FROM categories c JOIN up ON c.id = up.parent_id)
-         SELECT id FROM up",
+         SELECT CAST(0 AS BIGINT), id FROM up
+         UNION ALL SELECT CAST(1 AS BIGINT), tag_id FROM article_tags WHERE article_id = $1",
     )
     .bind(id)
     .fetch_all(&mut **tx)
     .await?;
-    let tag_ids: Vec<(i64,)> =
-        sqlx::query_as("SELECT tag_id FROM article_tags WHERE article_id = $1").bind(id).fetch_all(&mut **tx).await?;
+    let of = |which: i64| ids.iter().filter(move |(w, _)| *w == which).map(|(_, id)| *id).collect();
     let month = published_at.and_then(|at| DateTime::<Utc>::from_timestamp(at, 0)).map(|at| {
         let local = at.with_timezone(&tz);
         cache_tags::month(local.year(), local.month())
     });
-    Ok(Placement {
-        id,
-        kind,
-        month,
-        author_id,
-        category_ids: category_ids.into_iter().map(|(id,)| id).collect(),
-        tag_ids: tag_ids.into_iter().map(|(id,)| id).collect(),
-    })
+    Ok(Placement { id, kind, month, author_id, category_ids: of(0), tag_ids: of(1) })
 }
 
 /// Finds or creates an author or tag by the slug of its name.

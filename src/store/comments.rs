@@ -404,9 +404,9 @@ impl Store {
             let approved = of_article().filter(|(c, _)| c.status == Status::Approved);
             let added = approved.clone().count() as i64;
             let added_top = approved.clone().filter(|(c, _)| c.parent_id.is_none()).count() as i64;
-            let (top_level,): (i64,) = sqlx::query_as(
+            let (top_level, kind, published_at, author_id): (i64, String, Option<i64>, Option<i64>) = sqlx::query_as(
                 "UPDATE articles SET comment_count = comment_count + $1, top_level_count = top_level_count + $2
-                 WHERE id = $3 RETURNING top_level_count",
+                 WHERE id = $3 RETURNING top_level_count, kind, published_at, author_id",
             )
             .bind(added)
             .bind(added_top)
@@ -423,7 +423,8 @@ impl Store {
             }
             if added > 0 {
                 let now = of_article().map(|(c, _)| c.now).max().unwrap_or_default();
-                log_discussion_change(&mut tx, self.time_zone, article_id, now).await?;
+                let article = (kind, published_at, author_id);
+                log_discussion_change(&mut tx, self.time_zone, article_id, article, now).await?;
             }
         }
         tx.commit().await?;
@@ -583,17 +584,17 @@ impl Store {
 
 /// Recounts an article's approved comments (after bulk changes).
 async fn recount(tx: &mut Transaction<'static, Any>, tz: Tz, article_id: i64, now: i64) -> StoreResult<()> {
-    sqlx::query(
+    let article: Placed = sqlx::query_as(
         "UPDATE articles SET
             comment_count = (SELECT COUNT(*) FROM comments WHERE article_id = $1 AND status = 'approved'),
             top_level_count = (SELECT COUNT(*) FROM comments
                 WHERE article_id = $1 AND status = 'approved' AND parent_id IS NULL)
-         WHERE id = $1",
+         WHERE id = $1 RETURNING kind, published_at, author_id",
     )
     .bind(article_id)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    log_discussion_change(tx, tz, article_id, now).await
+    log_discussion_change(tx, tz, article_id, article, now).await
 }
 
 /// Adds `delta` to an article's count of approved comments.
@@ -604,13 +605,19 @@ async fn count_changed(
     delta: i64,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE articles SET comment_count = comment_count + $1 WHERE id = $2")
-        .bind(delta)
-        .bind(article_id)
-        .execute(&mut **tx)
-        .await?;
-    log_discussion_change(tx, tz, article_id, now).await
+    let article: Placed = sqlx::query_as(
+        "UPDATE articles SET comment_count = comment_count + $1 WHERE id = $2 RETURNING kind, published_at, author_id",
+    )
+    .bind(delta)
+    .bind(article_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    log_discussion_change(tx, tz, article_id, article, now).await
 }
+
+/// An article's kind, publication time and author, as the update of its
+/// comment count returns them: what the log of the change needs.
+type Placed = (String, Option<i64>, Option<i64>);
 
 /// Logs the pages that show an article's comments or their count: its page
 /// and the listings it appears in.
@@ -618,13 +625,9 @@ async fn log_discussion_change(
     tx: &mut Transaction<'static, Any>,
     tz: Tz,
     article_id: i64,
+    (kind, published_at, author_id): Placed,
     now: i64,
 ) -> StoreResult<()> {
-    let (kind, published_at, author_id): (String, Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT kind, published_at, author_id FROM articles WHERE id = $1")
-            .bind(article_id)
-            .fetch_one(&mut **tx)
-            .await?;
     let kind = if kind == "page" { Kind::Page } else { Kind::Article };
     let tags = match published_at {
         Some(_) => placement(tx, kind, article_id, published_at, author_id, tz).await?.tags(),

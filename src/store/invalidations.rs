@@ -133,22 +133,29 @@ async fn log_rows(tx: &mut Transaction<'static, Any>, tags: &[(String, i64)], di
             None => by_due.push((*due_at, tag.clone())),
         }
     }
+    if by_due.is_empty() {
+        return Ok(());
+    }
+    // One statement for every row; on PostgreSQL it also announces the
+    // change, which is delivered when (and only if) the transaction commits.
+    let values: Vec<String> =
+        (0..by_due.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
+    let insert = format!("INSERT INTO cache_invalidations (tag, due_at, discussion) VALUES {}", values.join(", "));
+    let postgres = tx.backend_name() == "PostgreSQL";
+    let sql = if postgres {
+        let n = 3 * by_due.len();
+        format!("WITH logged AS ({insert} RETURNING id) SELECT pg_notify(${}, ${})", n + 1, n + 2)
+    } else {
+        insert
+    };
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (due_at, joined) in by_due {
-        sqlx::query("INSERT INTO cache_invalidations (tag, due_at, discussion) VALUES ($1, $2, $3)")
-            .bind(joined)
-            .bind(due_at)
-            .bind(i64::from(discussion))
-            .execute(&mut **tx)
-            .await?;
+        query = query.bind(joined).bind(due_at).bind(i64::from(discussion));
     }
-    // Delivered when (and only if) the transaction commits.
-    if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(Announcement::Pages.payload())
-            .execute(&mut **tx)
-            .await?;
+    if postgres {
+        query = query.bind(CHANNEL).bind(Announcement::Pages.payload());
     }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
