@@ -160,7 +160,7 @@ async fn install_discussion(store: &Store, spam: &SpamEngine, now: DateTime<Utc>
             user_agent: (!is_staff).then(|| DEMO_BROWSER.to_owned()),
             now: at,
         };
-        let inserted = store.insert_comments(std::slice::from_ref(&new)).await.pop();
+        let inserted = store.insert_comments(std::slice::from_ref(&new)).await.0.pop();
         let id = inserted.ok_or_else(|| anyhow::anyhow!("the demo comment was not stored"))??.id;
         ids.push((c.key.clone(), id));
     }

@@ -27,8 +27,10 @@ pub trait CommentWriter {
 
 impl CommentWriter for Store {
     async fn write(&self, comment: NewComment) -> StoreResult<Inserted> {
+        // This server's cache learns of them at its next read of the log.
         self.insert_comments(std::slice::from_ref(&comment))
             .await
+            .0
             .pop()
             .unwrap_or_else(|| Err(StoreError::Rejected("the comment was not stored".into())))
     }

@@ -5,7 +5,8 @@ use chrono_tz::Tz;
 use sqlx::{Any, Transaction};
 
 use super::articles::placement;
-use super::{Store, StoreError, StoreResult, invalidations};
+use super::invalidations::{self, Invalidation};
+use super::{Store, StoreError, StoreResult};
 use crate::domain::article::Kind;
 use crate::domain::cache_tags;
 use crate::domain::comment::Status;
@@ -318,24 +319,31 @@ impl Store {
     /// invalidate their article page and the listings that count them, once
     /// per article. Should the batch fail, each comment is tried on its own,
     /// so that one bad comment cannot cost the others their place.
-    pub async fn insert_comments(&self, comments: &[NewComment]) -> Vec<StoreResult<Inserted>> {
+    ///
+    /// Also returns the invalidation rows logged, for this server to apply
+    /// without reading them back.
+    pub async fn insert_comments(&self, comments: &[NewComment]) -> (Vec<StoreResult<Inserted>>, Vec<Invalidation>) {
         if comments.len() > 1 {
             match self.insert_batch(comments).await {
-                Ok(ids) => return ids.into_iter().map(Ok).collect(),
+                Ok((ids, logged)) => return (ids.into_iter().map(Ok).collect(), logged),
                 Err(err) => {
                     tracing::warn!(error = %err, count = comments.len(), "comment batch failed; storing one by one")
                 }
             }
         }
         let mut results = Vec::with_capacity(comments.len());
+        let mut logged = Vec::new();
         for comment in comments {
-            let result = self.insert_batch(std::slice::from_ref(comment)).await;
-            results.push(result.and_then(|done| done.into_iter().next().ok_or(StoreError::NotFound)));
+            let result = self.insert_batch(std::slice::from_ref(comment)).await.and_then(|(done, rows)| {
+                logged.extend(rows);
+                done.into_iter().next().ok_or(StoreError::NotFound)
+            });
+            results.push(result);
         }
-        results
+        (results, logged)
     }
 
-    async fn insert_batch(&self, comments: &[NewComment]) -> StoreResult<Vec<Inserted>> {
+    async fn insert_batch(&self, comments: &[NewComment]) -> StoreResult<(Vec<Inserted>, Vec<Invalidation>)> {
         let mut tx = self.begin_write().await?;
         let mut ids = Vec::with_capacity(comments.len());
         for chunk in comments.chunks(INSERT_ROWS) {
@@ -399,6 +407,7 @@ impl Store {
         articles.sort_unstable();
         articles.dedup();
         let mut inserted: Vec<Inserted> = ids.iter().map(|&id| Inserted { id, top_level_before: None }).collect();
+        let mut logged = Vec::new();
         for article_id in articles {
             let of_article = || comments.iter().zip(0..).filter(move |(c, _)| c.article_id == article_id);
             let approved = of_article().filter(|(c, _)| c.status == Status::Approved);
@@ -424,11 +433,11 @@ impl Store {
             if added > 0 {
                 let now = of_article().map(|(c, _)| c.now).max().unwrap_or_default();
                 let article = (kind, published_at, author_id);
-                log_discussion_change(&mut tx, self.time_zone, article_id, article, now).await?;
+                logged.extend(log_discussion_change(&mut tx, self.time_zone, article_id, article, now).await?);
             }
         }
         tx.commit().await?;
-        Ok(inserted)
+        Ok((inserted, logged))
     }
 
     /// Moves a comment to another state; returns its article.
@@ -594,7 +603,7 @@ async fn recount(tx: &mut Transaction<'static, Any>, tz: Tz, article_id: i64, no
     .bind(article_id)
     .fetch_one(&mut **tx)
     .await?;
-    log_discussion_change(tx, tz, article_id, article, now).await
+    log_discussion_change(tx, tz, article_id, article, now).await.map(drop)
 }
 
 /// Adds `delta` to an article's count of approved comments.
@@ -612,7 +621,7 @@ async fn count_changed(
     .bind(article_id)
     .fetch_one(&mut **tx)
     .await?;
-    log_discussion_change(tx, tz, article_id, article, now).await
+    log_discussion_change(tx, tz, article_id, article, now).await.map(drop)
 }
 
 /// An article's kind, publication time and author, as the update of its
@@ -627,7 +636,7 @@ async fn log_discussion_change(
     article_id: i64,
     (kind, published_at, author_id): Placed,
     now: i64,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<Invalidation>> {
     let kind = if kind == "page" { Kind::Page } else { Kind::Article };
     let tags = match published_at {
         Some(_) => placement(tx, kind, article_id, published_at, author_id, tz).await?.tags(),

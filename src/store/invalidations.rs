@@ -110,19 +110,27 @@ impl Store {
 /// Logs cache tags inside the caller's transaction, so they commit with the
 /// change: one row per due time, its tags separated by spaces (tags have none).
 pub(super) async fn log(tx: &mut Transaction<'static, Any>, tags: &[(String, i64)]) -> StoreResult<()> {
-    log_rows(tx, tags, false).await
+    log_rows(tx, tags, false).await.map(drop)
 }
 
 /// Logs the tags of pages that show a discussion that changed (a comment
 /// added, approved, edited or removed; a count). Servers answer concurrent
 /// readers with the page they hold while one request renders it again, so a
 /// hot story's comments do not make every reader wait for a render; the first
-/// request after the change always gets the new page.
-pub(super) async fn log_discussion(tx: &mut Transaction<'static, Any>, tags: &[(String, i64)]) -> StoreResult<()> {
+/// request after the change always gets the new page. Returns the rows, for
+/// the server that made the change to apply at once.
+pub(super) async fn log_discussion(
+    tx: &mut Transaction<'static, Any>,
+    tags: &[(String, i64)],
+) -> StoreResult<Vec<Invalidation>> {
     log_rows(tx, tags, true).await
 }
 
-async fn log_rows(tx: &mut Transaction<'static, Any>, tags: &[(String, i64)], discussion: bool) -> StoreResult<()> {
+async fn log_rows(
+    tx: &mut Transaction<'static, Any>,
+    tags: &[(String, i64)],
+    discussion: bool,
+) -> StoreResult<Vec<Invalidation>> {
     let mut by_due: Vec<(i64, String)> = Vec::new();
     for (tag, due_at) in tags {
         match by_due.iter_mut().find(|(due, _)| due == due_at) {
@@ -134,29 +142,38 @@ async fn log_rows(tx: &mut Transaction<'static, Any>, tags: &[(String, i64)], di
         }
     }
     if by_due.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     // One statement for every row; on PostgreSQL it also announces the
     // change, which is delivered when (and only if) the transaction commits.
     let values: Vec<String> =
         (0..by_due.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
-    let insert = format!("INSERT INTO cache_invalidations (tag, due_at, discussion) VALUES {}", values.join(", "));
+    let insert = format!(
+        "INSERT INTO cache_invalidations (tag, due_at, discussion) VALUES {} RETURNING id, tag, due_at, discussion",
+        values.join(", ")
+    );
     let postgres = tx.backend_name() == "PostgreSQL";
     let sql = if postgres {
+        // pg_notify in a one-row subquery: PostgreSQL sends identical
+        // notifications of one transaction once, however often it runs.
         let n = 3 * by_due.len();
-        format!("WITH logged AS ({insert} RETURNING id) SELECT pg_notify(${}, ${})", n + 1, n + 2)
+        format!(
+            "WITH logged AS ({insert}) SELECT logged.id, logged.tag, logged.due_at, logged.discussion
+             FROM logged CROSS JOIN (SELECT pg_notify(${}, ${}) AS told) AS announcement",
+            n + 1,
+            n + 2
+        )
     } else {
         insert
     };
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut query = sqlx::query_as::<_, Invalidation>(sqlx::AssertSqlSafe(sql));
     for (due_at, joined) in by_due {
         query = query.bind(joined).bind(due_at).bind(i64::from(discussion));
     }
     if postgres {
         query = query.bind(CHANNEL).bind(Announcement::Pages.payload());
     }
-    query.execute(&mut **tx).await?;
-    Ok(())
+    Ok(query.fetch_all(&mut **tx).await?)
 }
 
 impl Store {

@@ -86,12 +86,24 @@ impl ChangeFeed {
         self.spam.catch_up(&self.store).await?;
         let after = self.cursor.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).read_after();
         let rows = self.store.invalidations_after(after).await?;
+        self.apply(cache, rows, now);
+        Ok(())
+    }
+
+    /// Applies rows this server logged itself, as it committed them, without
+    /// reading the log; the next read skips them.
+    pub fn apply_logged(&self, cache: &PageCache, rows: Vec<Invalidation>, now: i64) {
+        self.apply(cache, rows, now);
+    }
+
+    /// Invalidates the pages of the rows not applied before; rows due later wait their time.
+    fn apply(&self, cache: &PageCache, rows: Vec<Invalidation>, now: i64) {
         let rows: Vec<Invalidation> = {
             let mut cursor = self.cursor.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             rows.into_iter().filter(|row| cursor.take(row.id)).collect()
         };
         if rows.is_empty() {
-            return Ok(());
+            return;
         }
         let (due, later): (Vec<_>, Vec<_>) = rows.into_iter().partition(|row| row.due_at <= now);
         let mut dropped = 0;
@@ -104,7 +116,6 @@ impl ChangeFeed {
         }
         self.schedule(later);
         tracing::debug!(rows = due.len(), pages = dropped, "cache invalidated");
-        Ok(())
     }
 
     fn schedule(&self, rows: Vec<Invalidation>) {

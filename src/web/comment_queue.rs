@@ -7,9 +7,8 @@
 //! post to find no commit running becomes the leader: it takes everything
 //! queued, stores it in one transaction, applies the cache invalidation once,
 //! and hands every waiting post its comment number. Posts that arrive during
-//! that commit form the next batch, which may commit while the one before
-//! applies its invalidation. Every post is answered only after its comment
-//! is committed and the page cache knows.
+//! that commit form the next batch. Every post is answered only after its
+//! comment is committed and the page cache knows.
 
 use std::sync::{Arc, Mutex};
 
@@ -45,29 +44,26 @@ impl CommentQueue {
         }
         let batch = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
         if batch.is_empty() {
-            // The previous leader took this comment and is still applying
-            // its invalidation: the answer is on its way.
+            // The previous leader took this comment: the answer is on its way.
             drop(turn);
             return stored.await.unwrap_or(Err(StoreError::Other(sqlx::Error::WorkerCrashed)));
         }
-        // The commit runs as its own task, holding the turn until it has
-        // committed: should this request be dropped (the reader gave up), the
-        // batch still completes and the others in it still get their answer.
+        // The commit runs as its own task, holding the turn: should this
+        // request be dropped (the reader gave up), the batch still completes
+        // and the others in it still get their answer.
         let state = state.clone();
         tokio::spawn(async move {
             let (comments, senders): (Vec<_>, Vec<_>) = batch.into_iter().map(|q| (q.comment, q.done)).unzip();
-            let results = state.store.insert_comments(&comments).await;
-            // Committed: the next batch may start while this one's
-            // invalidation is applied (pulls take turns of their own).
-            drop(turn);
-            if let Err(err) = state.changes.pull(&state.cache, Utc::now().timestamp()).await {
-                tracing::warn!(error = %err, "cannot apply the cache invalidation of new comments");
-            }
+            let (results, logged) = state.store.insert_comments(&comments).await;
+            // The rows just logged are applied here, without reading the log
+            // back; other servers read them when told.
+            state.changes.apply_logged(&state.cache, logged, Utc::now().timestamp());
             tracing::debug!(comments = comments.len(), "comments committed");
             for (sender, result) in senders.into_iter().zip(results) {
                 // A reader who gave up has dropped their receiver: nothing to tell.
                 let _ = sender.send(result);
             }
+            drop(turn);
         });
         // Dropped unanswered only if the commit task itself failed.
         stored.await.unwrap_or(Err(StoreError::Other(sqlx::Error::WorkerCrashed)))
