@@ -90,14 +90,10 @@ impl ChangeFeed {
         Ok(())
     }
 
-    /// Applies rows this server logged itself, as it committed them, without
-    /// reading the log; the next read skips them.
-    pub fn apply_logged(&self, cache: &PageCache, rows: Vec<Invalidation>, now: i64) {
-        self.apply(cache, rows, now);
-    }
-
-    /// Invalidates the pages of the rows not applied before; rows due later wait their time.
-    fn apply(&self, cache: &PageCache, rows: Vec<Invalidation>, now: i64) {
+    /// Invalidates the pages of the rows not applied before; rows due later
+    /// wait their time. Rows read from the log come here, and so do those this
+    /// server logged itself, as it committed them: the next read skips them.
+    pub fn apply(&self, cache: &PageCache, rows: Vec<Invalidation>, now: i64) {
         let rows: Vec<Invalidation> = {
             let mut cursor = self.cursor.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             rows.into_iter().filter(|row| cursor.take(row.id)).collect()

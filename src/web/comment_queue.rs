@@ -43,11 +43,6 @@ impl CommentQueue {
             return result;
         }
         let batch = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        if batch.is_empty() {
-            // The previous leader took this comment: the answer is on its way.
-            drop(turn);
-            return stored.await.unwrap_or(Err(StoreError::Other(sqlx::Error::WorkerCrashed)));
-        }
         // The commit runs as its own task, holding the turn: should this
         // request be dropped (the reader gave up), the batch still completes
         // and the others in it still get their answer.
@@ -57,7 +52,7 @@ impl CommentQueue {
             let (results, logged) = state.store.insert_comments(&comments).await;
             // The rows just logged are applied here, without reading the log
             // back; other servers read them when told.
-            state.changes.apply_logged(&state.cache, logged, Utc::now().timestamp());
+            state.changes.apply(&state.cache, logged, Utc::now().timestamp());
             tracing::debug!(comments = comments.len(), "comments committed");
             for (sender, result) in senders.into_iter().zip(results) {
                 // A reader who gave up has dropped their receiver: nothing to tell.
