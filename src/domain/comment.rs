@@ -159,8 +159,10 @@ pub fn is_email(email: &str) -> bool {
 /// An `http(s)` address, with `https://` added when the reader left it out.
 pub fn normalize_url(url: &str) -> Option<String> {
     let lower = url.to_ascii_lowercase();
+    // The scheme in lower case (`HTTPS://` is `https://`), the rest as typed.
     let full = if lower.starts_with("http://") || lower.starts_with("https://") {
-        url.to_owned()
+        let scheme_end = lower.find("://").unwrap_or(0);
+        format!("{}{}", &lower[..scheme_end], &url[scheme_end..])
     } else if lower.contains("://") || lower.starts_with("javascript:") || lower.starts_with("data:") {
         return None;
     } else {
@@ -234,6 +236,16 @@ mod tests {
         assert_eq!(ok.author_name, "Ana Ruiz");
         assert_eq!(ok.author_url.as_deref(), Some("https://example.org/blog"));
         assert_eq!(ok.body, "Hello");
+    }
+
+    #[test]
+    fn websites_are_http_addresses_with_a_lower_case_scheme() {
+        assert_eq!(normalize_url("example.org/a").as_deref(), Some("https://example.org/a"));
+        assert_eq!(normalize_url("httpS://Example.org/A_(b").as_deref(), Some("https://Example.org/A_(b"));
+        assert_eq!(normalize_url("HTTP://example.org").as_deref(), Some("http://example.org"));
+        assert_eq!(normalize_url("javascript:alert(1)"), None);
+        assert_eq!(normalize_url("ftp://example.org"), None);
+        assert_eq!(normalize_url("https://localhost/"), None);
     }
 
     #[test]
