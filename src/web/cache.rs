@@ -282,6 +282,12 @@ struct Entries {
     /// The generation each tag was last invalidated at: a render that began
     /// before it is not stored under that tag.
     invalidated: HashMap<String, u64>,
+    /// The generation each tag was last invalidated at by a change to what
+    /// its pages list (not only to a discussion): for `counts`.
+    content_invalidated: HashMap<String, u64>,
+    /// How many articles each listing has, by the listing's tag (see
+    /// [`PageCache::listing_count`]).
+    counts: HashMap<String, i64>,
     /// Renders that began before this generation are not stored at all (the
     /// site tag was invalidated, or `invalidated` was cleared to stay small).
     floor: u64,
@@ -304,12 +310,18 @@ impl Entries {
         }
     }
 
-    fn note_invalidated(&mut self, tag: &str, generation: u64) {
-        if self.invalidated.len() >= MAX_REMEMBERED_TAGS {
+    /// `content`: what the tag's pages list changed, not only a discussion.
+    fn note_invalidated(&mut self, tag: &str, generation: u64, content: bool) {
+        if self.invalidated.len() >= MAX_REMEMBERED_TAGS || self.content_invalidated.len() >= MAX_REMEMBERED_TAGS {
             self.invalidated.clear();
+            self.content_invalidated.clear();
             self.floor = generation;
         }
         self.invalidated.insert(tag.to_owned(), generation);
+        if content {
+            self.content_invalidated.insert(tag.to_owned(), generation);
+            self.counts.remove(tag);
+        }
     }
 
     /// Whether a render that began at `generation` may be stored under `tags`.
@@ -453,6 +465,25 @@ impl PageCache {
         true
     }
 
+    /// How many articles the listing filed under `tag` has, if known. A
+    /// comment renders every listing that shows its article again (their
+    /// cards count comments) but changes no listing's size, so the count is
+    /// kept until an article in the listing changes: counting is the one part
+    /// of a listing's render that grows with the archive.
+    pub fn listing_count(&self, tag: &str) -> Option<i64> {
+        self.read().counts.get(tag).copied()
+    }
+
+    /// Keeps a listing's count, unless an article in it changed since `generation`.
+    pub fn keep_listing_count(&self, tag: &str, count: i64, generation: u64) {
+        let mut entries = self.write();
+        let current =
+            generation >= entries.floor && entries.content_invalidated.get(tag).is_none_or(|&at| at <= generation);
+        if current {
+            entries.counts.insert(tag.to_owned(), count);
+        }
+    }
+
     /// The shared page data, unless the site tag was invalidated since it was stored.
     pub fn site_data(&self) -> Option<Arc<SiteData>> {
         self.site.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
@@ -477,7 +508,7 @@ impl PageCache {
             *entries = Entries { floor: generation, claims: entries.claims, ..Entries::default() };
             return n;
         }
-        entries.note_invalidated(tag, generation);
+        entries.note_invalidated(tag, generation, true);
         let keys: Vec<Box<str>> =
             entries.by_tag.get(tag).map(|keys| keys.iter().cloned().collect()).unwrap_or_default();
         for key in &keys {
@@ -496,7 +527,7 @@ impl PageCache {
         }
         let mut entries = self.write();
         let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
-        entries.note_invalidated(tag, generation);
+        entries.note_invalidated(tag, generation, false);
         let keys: Vec<Box<str>> =
             entries.by_tag.get(tag).map(|keys| keys.iter().cloned().collect()).unwrap_or_default();
         for key in &keys {
@@ -625,6 +656,32 @@ mod tests {
             cache.invalidate(&format!("article:{n}"));
         }
         assert_eq!((cache.len(), cache.bytes()), (0, 0), "the weights are given back");
+    }
+
+    #[test]
+    fn a_listing_count_outlives_comments_but_not_a_change_to_its_articles() {
+        let cache = PageCache::new();
+        let g = cache.generation();
+        cache.keep_listing_count("front", 1000, g);
+        assert_eq!(cache.listing_count("front"), Some(1000));
+        cache.invalidate_discussion("front");
+        assert_eq!(cache.listing_count("front"), Some(1000), "a comment changes no listing's size");
+        cache.invalidate("category:2");
+        assert_eq!(cache.listing_count("front"), Some(1000), "another listing changed");
+        cache.invalidate("front");
+        assert_eq!(cache.listing_count("front"), None);
+        // Counted before a publish, kept after it: stale, so not kept.
+        let before = cache.generation();
+        cache.invalidate("front");
+        cache.keep_listing_count("front", 1000, before);
+        assert_eq!(cache.listing_count("front"), None);
+        // A comment meanwhile does not stop it being kept.
+        let before = cache.generation();
+        cache.invalidate_discussion("front");
+        cache.keep_listing_count("front", 1001, before);
+        assert_eq!(cache.listing_count("front"), Some(1001));
+        cache.invalidate(cache_tags::SITE);
+        assert_eq!(cache.listing_count("front"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{Datelike, Utc};
 
-use crate::helpers::{TestApp, article, headline_of, link_to};
+use crate::helpers::{TestApp, article, fields, headline_of, link_to};
 
 #[tokio::test]
 async fn the_demo_site_answers_every_url_form() {
@@ -151,6 +151,28 @@ async fn archives_are_paged() {
         let third = app.page(&format!("{base}page/3/")).await;
         assert!(third.contains("Council minute number 1<") && !third.contains(&format!("href=\"{base}page/4/\"")));
         assert_eq!(app.get(&format!("{base}page/4/")).await.status(), 404, "{base}: past the last page");
+    }
+    // A comment renders the listings again (their cards count comments);
+    // new articles change how many pages they have.
+    app.relax_timing().await;
+    app.set("hold_first_time", "false").await;
+    let newest = link_to(&app.page("/").await, "council-minute-number-23");
+    let sent = fields("A fair summary of the minutes, thank you.", "Reader", "reader@example.org");
+    assert_eq!(app.comment(&app.browser(), &newest, &sent).await.status(), 303);
+    assert!(app.page("/").await.contains("1 comment<"), "the front page counts the comment");
+    assert!(app.page("/page/3/").await.contains("Page 3 of 3"));
+    for n in 24..=31 {
+        let date = (start + chrono::Duration::minutes(n)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        app.publish(&article(
+            &format!("Council minute number {n}"),
+            &format!("date = {date}\ncategories = [\"Council\"]\ntags = [\"minutes\"]\nbyline = \"Clerk Kent\""),
+            "Minutes.",
+        ))
+        .await;
+    }
+    for base in ["/", "/category/council/", "/tag/minutes/", "/author/clerk-kent/"] {
+        let fourth = app.page(&format!("{base}page/4/")).await;
+        assert!(fourth.contains("Page 4 of 4") && fourth.contains("Council minute number 1<"), "{base}: a fourth page");
     }
     app.stop().await;
 }

@@ -177,7 +177,15 @@ pub async fn show_listing(
             return Err(AppError::NotFound);
         }
     };
-    let total = state.store.count_articles(listing, now.timestamp()).await?;
+    let total = match state.cache.listing_count(&tag) {
+        Some(total) => total,
+        None => {
+            let generation = state.cache.generation();
+            let total = state.store.count_articles(listing, now.timestamp()).await?;
+            state.cache.keep_listing_count(&tag, total, generation);
+            total
+        }
+    };
     let pages = u32::try_from(total).unwrap_or(u32::MAX).div_ceil(PAGE_SIZE).max(1);
     let is_archive = label.is_some();
     if page > pages || (is_archive && total == 0 && !matches!(listing, Listing::Category(_))) {
