@@ -27,6 +27,7 @@ use crate::web::changes::ChangeFeed;
 use crate::web::comment_queue::CommentQueue;
 use crate::web::metrics::Metrics;
 use crate::web::signing::Signer;
+use crate::web::writes::WriteThread;
 use crate::{demo, jobs, setup, web};
 
 /// What every request handler can reach: one shared allocation, so that
@@ -52,6 +53,8 @@ pub struct Shared {
     /// The CDN purge webhook's client, when one is configured.
     pub purger: Option<Purger>,
     pub comment_queue: CommentQueue,
+    /// The thread and connections comment posts do their database work on.
+    pub writes: WriteThread,
     /// Queues the discussion's messages.
     pub notifier: Notifier,
     /// Where queued messages are sent, and the sender's bell.
@@ -118,6 +121,7 @@ impl App {
         let mail = Arc::new(Transport::from_config(&config.mail)?);
         let mail_wake = Wake::default();
         let notifier = Notifier::new(store.clone(), &config, mail_wake.clone());
+        let writes = WriteThread::start(&config.database_url, config.time_zone).await?;
         let state = AppState(Arc::new(Shared {
             store,
             config,
@@ -133,6 +137,7 @@ impl App {
             metrics: Arc::new(Metrics::default()),
             purger,
             comment_queue: CommentQueue::default(),
+            writes,
             notifier,
             mail,
             mail_wake,

@@ -240,8 +240,9 @@ pub async fn submit(
     }
     // The comment is committed; the notices it causes are composed and queued
     // after the reader has their answer, which need not wait for mail.
-    let notifier = notifier.clone();
-    tokio::spawn(async move {
+    let later = notifier.clone();
+    notifier.spawn(async move {
+        let notifier = later;
         match status {
             Status::Approved => notifier.comment_approved(id, now).await,
             Status::Pending | Status::Spam => notifier.comment_needs_moderation(id, now).await,

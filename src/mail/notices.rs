@@ -22,6 +22,9 @@ pub struct Notifier {
     site_name: String,
     time_zone: Tz,
     wake: Wake,
+    /// The runtime notices are composed on: the server's, also when a
+    /// comment is stored from the write thread (`web::writes`).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 /// What a moderation notice says.
@@ -64,6 +67,16 @@ impl Notifier {
             site_name: config.site_name.clone(),
             time_zone: config.time_zone,
             wake,
+            runtime: tokio::runtime::Handle::try_current().ok(),
+        }
+    }
+
+    /// Runs `work` (composing notices) in the background on the runtime the
+    /// notifier was made on.
+    pub fn spawn(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        match &self.runtime {
+            Some(runtime) => drop(runtime.spawn(work)),
+            None => drop(tokio::spawn(work)),
         }
     }
 

@@ -99,6 +99,26 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 impl Store {
     /// Opens (creating a SQLite file if needed) and migrates the database.
     pub async fn connect(url: &DatabaseUrl, time_zone: Tz) -> anyhow::Result<Store> {
+        let store = Store::open(url, time_zone, None).await?;
+        let migrator = match store.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&store.pool).await.context("cannot apply database migrations")?;
+        let indexed = store.index_missing_articles().await.context("cannot build the search index")?;
+        if indexed > 0 {
+            tracing::info!(articles = indexed, "search index built");
+        }
+        Ok(store)
+    }
+
+    /// More connections to a database [`Store::connect`] has opened, at most
+    /// `max_connections` of them, made on the runtime that first uses them.
+    pub async fn connect_again(url: &DatabaseUrl, time_zone: Tz, max_connections: u32) -> anyhow::Result<Store> {
+        Store::open(url, time_zone, Some(max_connections)).await
+    }
+
+    async fn open(url: &DatabaseUrl, time_zone: Tz, max_connections: Option<u32>) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let sqlite_file = url.sqlite_path();
         let backend = if sqlite_file.is_some() || url.expose().starts_with("sqlite:") {
@@ -120,7 +140,7 @@ impl Store {
                 }
                 let options = AnyConnectOptions::from_str(&url)?;
                 AnyPoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(max_connections.unwrap_or(8))
                     // A connection to a local file does not go stale: no
                     // round trip to test it each time a query borrows it.
                     .test_before_acquire(false)
@@ -151,23 +171,13 @@ impl Store {
                     .with_context(|| format!("cannot open database {url}"))?
             }
             Backend::Postgres => AnyPoolOptions::new()
-                .max_connections(16)
+                .max_connections(max_connections.unwrap_or(16))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url.expose())
                 .await
                 .with_context(|| format!("cannot connect to database {url}"))?,
         };
-        let migrator = match backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&pool).await.context("cannot apply database migrations")?;
-        let store = Store { pool, backend, sqlite_file: sqlite_file.map(Arc::from), time_zone };
-        let indexed = store.index_missing_articles().await.context("cannot build the search index")?;
-        if indexed > 0 {
-            tracing::info!(articles = indexed, "search index built");
-        }
-        Ok(store)
+        Ok(Store { pool, backend, sqlite_file: sqlite_file.map(Arc::from), time_zone })
     }
 
     /// A transaction that writes. On SQLite it takes the write lock at once

@@ -16,7 +16,7 @@ use chrono::Utc;
 use tokio::sync::oneshot;
 
 use super::AppState;
-use crate::store::{Inserted, NewComment, StoreError, StoreResult};
+use crate::store::{Inserted, NewComment, Store, StoreError, StoreResult};
 
 /// A comment waiting for the next commit, with where its number goes.
 struct Queued {
@@ -32,9 +32,9 @@ pub struct CommentQueue {
 }
 
 impl CommentQueue {
-    /// Stores `comment` (with whatever else is waiting) and returns its number
-    /// once committed and the page cache knows.
-    pub async fn store(&self, state: &AppState, comment: NewComment) -> StoreResult<Inserted> {
+    /// Stores `comment` (with whatever else is waiting) through `store` and
+    /// returns its number once committed and the page cache knows.
+    pub async fn store(&self, state: &AppState, store: &Store, comment: NewComment) -> StoreResult<Inserted> {
         let (done, mut stored) = oneshot::channel();
         self.waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(Queued { comment, done });
         let turn = Arc::clone(&self.committing).lock_owned().await;
@@ -47,9 +47,10 @@ impl CommentQueue {
         // request be dropped (the reader gave up), the batch still completes
         // and the others in it still get their answer.
         let state = state.clone();
+        let store = store.clone();
         tokio::spawn(async move {
             let (comments, senders): (Vec<_>, Vec<_>) = batch.into_iter().map(|q| (q.comment, q.done)).unzip();
-            let (results, logged) = state.store.insert_comments(&comments).await;
+            let (results, logged) = store.insert_comments(&comments).await;
             // The rows just logged are applied here, without reading the log
             // back; other servers read them when told.
             state.changes.apply(&state.cache, logged, Utc::now().timestamp());

@@ -23,7 +23,7 @@ use super::{AppState, client_ip};
 use crate::discussion::{self, CommentWriter, Submission};
 use crate::domain::article::Kind;
 use crate::domain::comment::{self, CommentForm, FieldErrors, Status};
-use crate::store::{Inserted, NewComment, StoreError, StoreResult};
+use crate::store::{Inserted, NewComment, Store, StoreError, StoreResult};
 
 /// Names of the held comments this browser may see.
 pub const HELD_COOKIE: &str = "bs_held";
@@ -82,11 +82,15 @@ struct Remembered {
 }
 
 /// New comments go through the server's group commit.
-struct QueueWriter<'a>(&'a AppState);
+/// The server's group commit, through the write thread's connections.
+struct QueueWriter<'a> {
+    state: &'a AppState,
+    store: &'a Store,
+}
 
 impl CommentWriter for QueueWriter<'_> {
     fn write(&self, comment: NewComment) -> impl Future<Output = StoreResult<Inserted>> + Send {
-        self.0.comment_queue.store(self.0, comment)
+        self.state.comment_queue.store(self.state, self.store, comment)
     }
 }
 
@@ -108,7 +112,12 @@ pub async fn post_comment(
         _ => return AppError::MethodNotAllowed.into_response(),
     };
     let PublicRoute::Article { slug, .. } = &route else { return AppError::NotFound.into_response() };
-    let article = match state.store.article_row(Kind::Article, slug).await {
+    // The post's database work runs on the write thread (see `web::writes`).
+    let found = state.writes.run(|store| {
+        let slug = slug.clone();
+        async move { store.article_row(Kind::Article, &slug).await }
+    });
+    let article = match found.await {
         Ok(article) if article.is_public(now.timestamp()) => article,
         Ok(_) | Err(StoreError::NotFound) => return pages::not_found_page(&state, now).await,
         Err(err) => return AppError::from(err).into_response(),
@@ -170,16 +179,14 @@ pub async fn post_comment(
         subscribe_to_replies: form.subscribe.is_some(),
         now: now.timestamp(),
     };
-    let (id, status, top_level_before) = match discussion::submit(
-        &state.store,
-        &state.spam,
-        &QueueWriter(&state),
-        &state.notifier,
-        &settings,
-        submission,
-    )
-    .await
-    {
+    let outcome = state.writes.run(|store| {
+        let (state, settings) = (state.clone(), settings.clone());
+        async move {
+            let writer = QueueWriter { state: &state, store: &store };
+            discussion::submit(&store, &state.spam, &writer, &state.notifier, &settings, submission).await
+        }
+    });
+    let (id, status, top_level_before) = match outcome.await {
         Ok(discussion::Outcome::Stored { id, status, filter, top_level_before }) => {
             state.metrics.verdict(false, filter);
             state.metrics.comment(match status {

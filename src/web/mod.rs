@@ -19,5 +19,6 @@ pub mod pages;
 pub mod routes;
 pub mod signing;
 mod subscriptions;
+pub mod writes;
 
 pub use crate::app::AppState;

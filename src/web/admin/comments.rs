@@ -258,7 +258,11 @@ async fn reply(state: &AppState, admin: &Admin, parent: i64, text: &str, back: S
         user_agent: None,
         now,
     };
-    match state.comment_queue.store(state, new).await {
+    let stored = state.writes.run(|store| {
+        let state = state.clone();
+        async move { state.comment_queue.store(&state, &store, new).await }
+    });
+    match stored.await {
         Ok(stored) => {
             tracing::info!(user.id = admin.user.id, comment.id = stored.id, parent, "staff reply published");
             state.notifier.comment_approved(stored.id, now).await;
