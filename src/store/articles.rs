@@ -232,21 +232,28 @@ impl Store {
     /// One article or page by slug, whatever its status; the caller checks visibility.
     pub async fn article_by_slug(&self, kind: Kind, slug: &str) -> StoreResult<ArticleRecord> {
         let mut record = self.article_row(kind, slug).await?;
-        record.categories = sqlx::query_as(
-            "SELECT c.id, c.slug, c.name FROM article_categories ac JOIN categories c ON c.id = ac.category_id
-             WHERE ac.article_id = $1 ORDER BY ac.position",
-        )
-        .bind(record.id)
-        .fetch_all(&self.pool)
-        .await?;
-        record.tags = sqlx::query_as(
-            "SELECT t.id, t.slug, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id
-             WHERE at.article_id = $1 ORDER BY at.position",
-        )
-        .bind(record.id)
-        .fetch_all(&self.pool)
-        .await?;
+        (record.categories, record.tags) = self.article_taxonomy(record.id).await?;
         Ok(record)
+    }
+
+    /// An article's categories and tags, each in its order: one query.
+    pub async fn article_taxonomy(&self, article_id: i64) -> StoreResult<(Vec<NamedRef>, Vec<NamedRef>)> {
+        type Row = (i64, i64, i64, String, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT CAST(0 AS BIGINT) AS which, CAST(ac.position AS BIGINT) AS position, c.id, c.slug, c.name
+                FROM article_categories ac JOIN categories c ON c.id = ac.category_id WHERE ac.article_id = $1
+             UNION ALL
+             SELECT CAST(1 AS BIGINT), CAST(at.position AS BIGINT), t.id, t.slug, t.name
+                FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE at.article_id = $1
+             ORDER BY which, position",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let (categories, tags): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|(which, ..)| *which == 0);
+        let named =
+            |rows: Vec<Row>| rows.into_iter().map(|(_, _, id, slug, name)| NamedRef { id, slug, name }).collect();
+        Ok((named(categories), named(tags)))
     }
 
     /// The newest `limit` articles of a listing, whole (a feed's items): three

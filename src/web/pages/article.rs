@@ -70,7 +70,8 @@ pub async fn show_article(
         return Err(AppError::NotFound);
     };
     let tz = state.config.time_zone;
-    let record = state.store.article_by_slug(Kind::Article, slug).await?;
+    // The row first (is it public?), then everything else about it at once.
+    let mut record = state.store.article_row(Kind::Article, slug).await?;
     let Some(published_at) = record.published_at.filter(|_| record.is_public(now.timestamp())) else {
         return Err(AppError::NotFound);
     };
@@ -82,10 +83,12 @@ pub async fn show_article(
     }
     let settings = &site.settings;
     let open = comments_open(&record, settings, now.timestamp());
-    let (comments, discussion_changed) = tokio::try_join!(
+    let (taxonomy, comments, discussion_changed) = tokio::try_join!(
+        state.store.article_taxonomy(record.id),
         state.store.visible_comments(record.id, &viewer.held),
         state.store.discussion_changed_at(record.id)
     )?;
+    (record.categories, record.tags) = taxonomy;
     let (items, pager) =
         discussion::thread(&comments, *comment_page, &path, settings, open, tz).ok_or(AppError::NotFound)?;
     let values = viewer.form.clone().unwrap_or_default();
