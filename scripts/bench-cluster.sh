@@ -7,7 +7,10 @@
 # third of the way through the cluster's run one server is killed with
 # SIGKILL: nginx sends its requests to the other, and afterwards the script
 # counts the comments in the database against those acknowledged (303) to
-# wrk. Prints requests/s, p99, errors and each process's peak memory.
+# wrk. Before each setup's run, 3 s of reading every article and the front
+# page warm its page cache, as a server that was up before the spike has it
+# (WARM=0 skips this, to see a cold start). Prints requests/s, p99, errors
+# and each process's peak memory.
 #
 #   scripts/bench-cluster.sh [seconds] [connections] [articles]
 set -euo pipefail
@@ -130,6 +133,22 @@ LUA
   } >"$2"
 }
 
+warm() { # warm MIX.lua URL: every article and the front page, read over and over for 3 s
+  [ "${WARM:-1}" = 0 ] && return 0
+  { sed -n '/^local paths = {/,/^}/p' "$1"
+    cat <<'LUA'
+local i = 0
+local reader = {["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0", ["Accept-Encoding"] = "gzip, deflate, br, zstd"}
+request = function()
+  i = i + 1
+  if i % 10 == 0 then return wrk.format("GET", "/", reader) end
+  return wrk.format("GET", paths[(i % #paths) + 1], reader)
+end
+LUA
+  } >"$1.warm.lua"
+  wrk -t2 -c"$CONNECTIONS" -d3s -s "$1.warm.lua" "$2" >/dev/null
+}
+
 report() { # report NAME WRK_OUT
   awk -v name="$1" '/Requests\/sec/ {rps=$2} $1=="99%" {p99=$2} /Socket errors/ {sock=$0}
     END {printf "%-28s %10s req/s   p99 %8s   %s\n", name, rps, p99, (sock == "" ? "no socket errors" : sock)}' "$2"
@@ -144,6 +163,7 @@ SQLITE_PID=$!
 PIDS+=("$SQLITE_PID")
 wait_up "http://127.0.0.1:$PORT"
 mix "http://127.0.0.1:$PORT" "$WORK/sqlite.lua"
+warm "$WORK/sqlite.lua" "http://127.0.0.1:$PORT"
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/sqlite.lua" "http://127.0.0.1:$PORT" >"$WORK/sqlite-wrk.txt"
 SQLITE_PEAK=$(peak_kib "$SQLITE_PID")
 kill "$SQLITE_PID"; wait "$SQLITE_PID" 2>/dev/null || true
@@ -193,6 +213,7 @@ mkdir -p "$WORK/tmp"
 "$NGINX" -c "$WORK/nginx.conf" -p "$WORK"
 wait_up "$LB"
 mix "$LB" "$WORK/cluster.lua"
+warm "$WORK/cluster.lua" "$LB"
 ( sleep $((DURATION / 3)); peak_kib "$B_PID" >"$WORK/b-peak"; kill -9 "$B_PID" ) &
 KILLER=$!
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$WORK/cluster.lua" "$LB" >"$WORK/cluster-wrk.txt"
@@ -203,7 +224,7 @@ sleep 1
 
 count() { "$BIN" "$@" comments list --limit 100000000 | grep -c '^ *[0-9]' || true; }
 echo
-echo "news spike: wrk -t2 -c$CONNECTIONS -d${DURATION}s, $ARTICLES articles (Zipf), 90 % articles, 9 % front page, 1 % comments; $(nproc) cores"
+echo "news spike: wrk -t2 -c$CONNECTIONS -d${DURATION}s, $ARTICLES articles (Zipf), 90 % articles, 9 % front page, 1 % comments; $(nproc) cores; $([ "${WARM:-1}" = 0 ] && echo "cold caches" || echo "caches warmed for 3 s")"
 report "one server, SQLite" "$WORK/sqlite-wrk.txt"
 echo "  stored comments: $(count "${SQLITE[@]}"); peak memory: server $SQLITE_PEAK KiB"
 report "two servers, PostgreSQL" "$WORK/cluster-wrk.txt"
