@@ -71,14 +71,16 @@ impl WriteThread {
         F: Future<Output = StoreResult<T>> + Send + 'static,
         T: Send + 'static,
     {
-        // Spawned, so that it completes even if the request is dropped (the
-        // reader gave up): a comment in a batch is answered with the others.
         let work = work(self.store.clone());
-        let done = match &self.runtime {
-            Some((runtime, _)) => runtime.spawn(work),
-            None => tokio::spawn(work),
-        };
-        done.await.unwrap_or(Err(StoreError::Other(sqlx::Error::WorkerCrashed)))
+        match &self.runtime {
+            // A batch's commit is spawned by the comment queue, wherever it
+            // runs: a request dropped meanwhile (the reader gave up) costs no
+            // other comment its answer.
+            Some((runtime, _)) => {
+                runtime.spawn(work).await.unwrap_or(Err(StoreError::Other(sqlx::Error::WorkerCrashed)))
+            }
+            None => work.await,
+        }
     }
 }
 
