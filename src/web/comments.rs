@@ -81,8 +81,8 @@ struct Remembered {
     url: String,
 }
 
-/// New comments go through the server's group commit.
-/// The server's group commit, through the write thread's connections.
+/// New comments go through the server's group commit, with the connections
+/// of the write thread (see `web::writes`).
 struct QueueWriter<'a> {
     state: &'a AppState,
     store: &'a Store,
@@ -112,7 +112,7 @@ pub async fn post_comment(
         _ => return AppError::MethodNotAllowed.into_response(),
     };
     let PublicRoute::Article { slug, .. } = &route else { return AppError::NotFound.into_response() };
-    // The post's database work runs on the write thread (see `web::writes`).
+    // The post's database work runs on the write thread, on PostgreSQL (see `web::writes`).
     let found = state.writes.run(|store| {
         let slug = slug.clone();
         async move { store.article_row(Kind::Article, &slug).await }

@@ -129,15 +129,24 @@ async fn scheduled_articles_appear_when_their_time_comes() {
 async fn archives_are_paged() {
     let app = TestApp::spawn_empty().await;
     let start = Utc::now() - chrono::Duration::days(2);
-    for n in 1..=23 {
-        let date = (start + chrono::Duration::minutes(n)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        app.publish(&article(
-            &format!("Council minute number {n}"),
-            &format!("date = {date}\ncategories = [\"Council\"]\ntags = [\"minutes\"]\nbyline = \"Clerk Kent\""),
-            "Minutes.",
-        ))
-        .await;
-    }
+    // Council minutes numbered `numbers`, a minute apart from `start`.
+    let publish_minutes = |numbers: std::ops::RangeInclusive<i64>| {
+        let app = &app;
+        async move {
+            for n in numbers {
+                let date = (start + chrono::Duration::minutes(n)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                app.publish(&article(
+                    &format!("Council minute number {n}"),
+                    &format!(
+                        "date = {date}\ncategories = [\"Council\"]\ntags = [\"minutes\"]\nbyline = \"Clerk Kent\""
+                    ),
+                    "Minutes.",
+                ))
+                .await;
+            }
+        }
+    };
+    publish_minutes(1..=23).await;
     for base in ["/", "/category/council/", "/tag/minutes/", "/author/clerk-kent/"] {
         let first = app.page(base).await;
         assert!(first.contains("Council minute number 23<"), "{base}: newest first");
@@ -161,15 +170,7 @@ async fn archives_are_paged() {
     assert_eq!(app.comment(&app.browser(), &newest, &sent).await.status(), 303);
     assert!(app.page("/").await.contains("1 comment<"), "the front page counts the comment");
     assert!(app.page("/page/3/").await.contains("Page 3 of 3"));
-    for n in 24..=31 {
-        let date = (start + chrono::Duration::minutes(n)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        app.publish(&article(
-            &format!("Council minute number {n}"),
-            &format!("date = {date}\ncategories = [\"Council\"]\ntags = [\"minutes\"]\nbyline = \"Clerk Kent\""),
-            "Minutes.",
-        ))
-        .await;
-    }
+    publish_minutes(24..=31).await;
     for base in ["/", "/category/council/", "/tag/minutes/", "/author/clerk-kent/"] {
         let fourth = app.page(&format!("{base}page/4/")).await;
         assert!(fourth.contains("Page 4 of 4") && fourth.contains("Council minute number 1<"), "{base}: a fourth page");
