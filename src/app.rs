@@ -121,7 +121,7 @@ impl App {
         let mail = Arc::new(Transport::from_config(&config.mail)?);
         let mail_wake = Wake::default();
         let notifier = Notifier::new(store.clone(), &config, mail_wake.clone());
-        let writes = WriteThread::start(&store, &config.database_url, config.time_zone).await?;
+        let writes = WriteThread::start(&store, &config.database_url).await?;
         let state = AppState(Arc::new(Shared {
             store,
             config,

@@ -112,10 +112,16 @@ impl Store {
         Ok(store)
     }
 
-    /// More connections to a database [`Store::connect`] has opened, at most
-    /// `max_connections` of them, made on the runtime that first uses them.
-    pub async fn connect_again(url: &DatabaseUrl, time_zone: Tz, max_connections: u32) -> anyhow::Result<Store> {
-        Store::open(url, time_zone, Some(max_connections)).await
+    /// More connections to this store's database (`url`, which it was
+    /// connected to), at most `max_connections` of them, made on the runtime
+    /// that first uses them.
+    pub async fn connect_again(&self, url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Store> {
+        Store::open(url, self.time_zone, Some(max_connections)).await
+    }
+
+    /// Which database is behind the store.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     async fn open(url: &DatabaseUrl, time_zone: Tz, max_connections: Option<u32>) -> anyhow::Result<Store> {

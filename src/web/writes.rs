@@ -13,12 +13,11 @@
 use std::future::Future;
 
 use anyhow::Context;
-use chrono_tz::Tz;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use crate::config::DatabaseUrl;
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{Backend, Store, StoreError, StoreResult};
 
 /// Connections of the write thread's own: the group commit's transaction
 /// holds one while the next posts' checks use the others.
@@ -38,10 +37,11 @@ pub struct WriteThread {
 impl WriteThread {
     /// Starts the thread and opens its connections to the (migrated)
     /// database, on PostgreSQL; on SQLite, runs work with `store`.
-    pub async fn start(store: &Store, url: &DatabaseUrl, time_zone: Tz) -> anyhow::Result<WriteThread> {
-        if store.sqlite_file().is_some() || url.expose().starts_with("sqlite:") {
+    pub async fn start(store: &Store, url: &DatabaseUrl) -> anyhow::Result<WriteThread> {
+        if store.backend() == Backend::Sqlite {
             return Ok(WriteThread { runtime: None, store: store.clone() });
         }
+        let main = store.clone();
         let (ready, started) = oneshot::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let url = url.clone();
@@ -55,7 +55,7 @@ impl WriteThread {
                         return;
                     }
                 };
-                let store = runtime.block_on(Store::connect_again(&url, time_zone, CONNECTIONS));
+                let store = runtime.block_on(main.connect_again(&url, CONNECTIONS));
                 let _ = ready.send(store.map(|store| (runtime.handle().clone(), store)));
                 // Runs the work handed over until the server drops its end.
                 let _ = runtime.block_on(stopped);
@@ -106,7 +106,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = DatabaseUrl::new(format!("sqlite://{}", dir.path().join("site.db").display()));
         let main = Store::connect(&url, chrono_tz::UTC).await.expect("database");
-        let writes = WriteThread::start(&main, &url, chrono_tz::UTC).await.expect("write thread");
+        let writes = WriteThread::start(&main, &url).await.expect("write thread");
         assert_ne!(runs(&writes, &main).await.as_deref(), Some("comment-writes"));
     }
 
@@ -116,7 +116,7 @@ mod tests {
         let Ok(url) = std::env::var("BROADSHEET_TEST_POSTGRES") else { return };
         let url = DatabaseUrl::new(url);
         let main = Store::connect(&url, chrono_tz::UTC).await.expect("database");
-        let writes = WriteThread::start(&main, &url, chrono_tz::UTC).await.expect("write thread");
+        let writes = WriteThread::start(&main, &url).await.expect("write thread");
         let opened = main.pool_use().0;
         assert_eq!(runs(&writes, &main).await.as_deref(), Some("comment-writes"));
         assert_eq!(main.pool_use().0, opened, "the write thread's connections are its own");
