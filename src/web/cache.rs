@@ -312,7 +312,8 @@ impl Entries {
 
     /// `content`: what the tag's pages list changed, not only a discussion.
     fn note_invalidated(&mut self, tag: &str, generation: u64, content: bool) {
-        if self.invalidated.len() >= MAX_REMEMBERED_TAGS || self.content_invalidated.len() >= MAX_REMEMBERED_TAGS {
+        // `content_invalidated` holds some of `invalidated`'s tags, never more.
+        if self.invalidated.len() >= MAX_REMEMBERED_TAGS {
             self.invalidated.clear();
             self.content_invalidated.clear();
             self.floor = generation;
@@ -326,7 +327,22 @@ impl Entries {
 
     /// Whether a render that began at `generation` may be stored under `tags`.
     fn still_current(&self, tags: &[String], generation: u64) -> bool {
-        generation >= self.floor && tags.iter().all(|tag| self.invalidated.get(tag).is_none_or(|&at| at <= generation))
+        self.unchanged_since(&self.invalidated, tags.iter().map(String::as_str), generation)
+    }
+
+    /// Whether a listing counted at `generation` may be kept under `tag`.
+    fn count_current(&self, tag: &str, generation: u64) -> bool {
+        self.unchanged_since(&self.content_invalidated, std::iter::once(tag), generation)
+    }
+
+    /// Whether none of `tags` was invalidated (as `changed` records) after `generation`.
+    fn unchanged_since<'a>(
+        &self,
+        changed: &HashMap<String, u64>,
+        mut tags: impl Iterator<Item = &'a str>,
+        generation: u64,
+    ) -> bool {
+        generation >= self.floor && tags.all(|tag| changed.get(tag).is_none_or(|&at| at <= generation))
     }
 }
 
@@ -477,9 +493,7 @@ impl PageCache {
     /// Keeps a listing's count, unless an article in it changed since `generation`.
     pub fn keep_listing_count(&self, tag: &str, count: i64, generation: u64) {
         let mut entries = self.write();
-        let current =
-            generation >= entries.floor && entries.content_invalidated.get(tag).is_none_or(|&at| at <= generation);
-        if current {
+        if entries.count_current(tag, generation) {
             entries.counts.insert(tag.to_owned(), count);
         }
     }
