@@ -240,17 +240,16 @@ pub async fn submit(
     }
     // The comment is committed; the notices it causes are composed and queued
     // after the reader has their answer, which need not wait for mail.
-    let later = notifier.clone();
+    let notices = notifier.clone();
     notifier.spawn(async move {
-        let notifier = later;
         match status {
-            Status::Approved => notifier.comment_approved(id, now).await,
-            Status::Pending | Status::Spam => notifier.comment_needs_moderation(id, now).await,
+            Status::Approved => notices.comment_approved(id, now).await,
+            Status::Pending | Status::Spam => notices.comment_needs_moderation(id, now).await,
             Status::Trash => {}
         }
         // Not for what the filter caught: its confirmation would be mail on a spammer's behalf.
         if subscribe_to_replies && status != Status::Spam {
-            notifier.replies_requested(id, &email, now).await;
+            notices.replies_requested(id, &email, now).await;
         }
     });
     Ok(Outcome::Stored { id, status, filter, top_level_before })
