@@ -14,6 +14,7 @@ mod invalidations;
 mod mail;
 mod media;
 mod migrate;
+mod reads;
 mod redirects;
 mod search;
 mod settings;
@@ -72,6 +73,9 @@ pub enum StoreError {
     Conflict,
     #[error(transparent)]
     Other(#[from] sqlx::Error),
+    /// From a read made on the asking thread ([`reads`]).
+    #[error(transparent)]
+    Read(#[from] rusqlite::Error),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -89,6 +93,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     sqlite_file: Option<Arc<Path>>,
+    /// On SQLite, connections for reads made without a hand-off to the pool's threads.
+    reads: Option<Arc<reads::SqliteReads>>,
     /// The site's time zone: month archives, and so month cache tags, follow it.
     time_zone: Tz,
 }
@@ -132,6 +138,10 @@ impl Store {
         } else {
             Backend::Postgres
         };
+        if backend == Backend::Sqlite && sqlite_file.is_none() {
+            // Each of the pool's connections would hold a database of its own.
+            anyhow::bail!("cannot use {url}: a SQLite database must be a file, not in memory");
+        }
         let pool = match backend {
             Backend::Sqlite => {
                 if let Some(dir) =
@@ -183,7 +193,9 @@ impl Store {
                 .await
                 .with_context(|| format!("cannot connect to database {url}"))?,
         };
-        Ok(Store { pool, backend, sqlite_file: sqlite_file.map(Arc::from), time_zone })
+        let sqlite_file: Option<Arc<Path>> = sqlite_file.map(Arc::from);
+        let reads = sqlite_file.clone().map(|file| Arc::new(reads::SqliteReads::new(file)));
+        Ok(Store { pool, backend, sqlite_file, reads, time_zone })
     }
 
     /// A transaction that writes. On SQLite it takes the write lock at once
@@ -278,5 +290,18 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_in_memory_sqlite_database_is_refused_with_a_reason() {
+        for url in ["sqlite::memory:", "sqlite://:memory:"] {
+            let err = Store::connect(&DatabaseUrl::new(url), chrono_tz::UTC).await.expect_err(url);
+            assert!(err.to_string().contains("must be a file"), "{url}: {err}");
+        }
     }
 }

@@ -8,6 +8,9 @@
 //! headline over the standfirst, tags and author over the body) plus a boost
 //! for recent news.
 
+use std::sync::LazyLock;
+
+use rusqlite::{Connection, named_params};
 use sqlx::{Any, Transaction};
 
 use super::{Backend, Store, StoreResult};
@@ -109,12 +112,101 @@ const SNIPPET_WORDS: usize = 30;
 /// Public articles only (`$1` is now).
 const PUBLIC: &str = "a.kind = 'article' AND a.status = 'published' AND a.published_at <= $1";
 
+/// SQLite: every public match ranked, as a count and one list of ids (each
+/// row would otherwise be a step of its own). CROSS JOIN keeps the index
+/// first (the other way round, SQLite walks every public article and matches
+/// each one: 0.3 s at 10,000 articles instead of 1 ms), and `articles_public`
+/// says whether a match is public without reading its row. bm25() works only
+/// in the index's own query, hence the materialized matches.
+static SQLITE_RANKED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH matches AS MATERIALIZED (
+            SELECT a.id, a.published_at, bm25(article_search, 8.0, 3.0, 1.0, 3.0, 3.0)
+                   * (1.0 + 1.0 / (1.0 + MAX($1 - a.published_at, 0) / {RECENCY_SECONDS:.1})) AS score
+            FROM article_search s CROSS JOIN articles a INDEXED BY articles_public ON a.id = s.rowid
+            WHERE article_search MATCH $2 AND {PUBLIC})
+         SELECT COUNT(*), group_concat(id, ',' ORDER BY score, published_at DESC) FROM matches"
+    )
+});
+
+/// SQLite: the page's articles with their text, for ids bound as one list
+/// (so the statement is prepared once).
+const SQLITE_PAGE: &str = "SELECT a.id, a.slug, a.headline, a.standfirst, a.published_at, au.name, s.body
+     FROM articles a CROSS JOIN article_search s ON s.rowid = a.id
+     LEFT JOIN authors au ON au.id = a.author_id
+     WHERE a.id IN (SELECT value FROM json_each('[' || $1 || ']'))";
+
+/// PostgreSQL: as [`SQLITE_RANKED`].
+static POSTGRES_RANKED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT COUNT(*), string_agg(id::text, ',' ORDER BY score DESC, published_at DESC) FROM (
+            SELECT a.id, a.published_at, ts_rank_cd(s.document, plainto_tsquery('simple', $2))
+                   * (1.0 + 1.0 / (1.0 + GREATEST($1 - a.published_at, 0) / {RECENCY_SECONDS:.1})) AS score
+            FROM article_search s JOIN articles a ON a.id = s.article_id
+            WHERE s.document @@ plainto_tsquery('simple', $2) AND {PUBLIC}) ranked"
+    )
+});
+
+/// PostgreSQL: as [`SQLITE_PAGE`].
+const POSTGRES_PAGE: &str =
+    "SELECT a.id, a.slug, a.headline, a.standfirst, a.published_at, au.name AS author_name, s.body
+     FROM articles a JOIN article_search s ON s.article_id = a.id
+     LEFT JOIN authors au ON au.id = a.author_id
+     WHERE a.id IN (SELECT CAST(id AS BIGINT) FROM unnest(string_to_array($1, ',')) AS ids (id))";
+
+/// What the engine found: how many match, the page's ids best first, and their rows.
+struct Found {
+    total: i64,
+    page: Vec<i64>,
+    rows: Vec<HitRow>,
+}
+
+/// The ids of one page out of the ranked list `ranked` (`1,5,3`).
+fn page_of(ranked: Option<&str>, offset: u32, limit: u32) -> Vec<i64> {
+    ranked
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.parse().ok())
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect()
+}
+
+/// Both queries on SQLite, on the calling thread.
+fn sqlite_search(conn: &Connection, query: &SearchQuery, now: i64, limit: u32, offset: u32) -> rusqlite::Result<Found> {
+    // Only numbers of ours are formatted in; the reader's words are bound.
+    let (total, ranked): (i64, Option<String>) = conn
+        .prepare_cached(&SQLITE_RANKED)?
+        .query_row(named_params! { "$1": now, "$2": query.fts5() }, |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let page = page_of(ranked.as_deref(), offset, limit);
+    if page.is_empty() {
+        return Ok(Found { total, page, rows: Vec::new() });
+    }
+    let ids = page.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let rows = conn
+        .prepare_cached(SQLITE_PAGE)?
+        .query_map(named_params! { "$1": ids }, |row| {
+            Ok(HitRow {
+                id: row.get(0)?,
+                slug: row.get(1)?,
+                headline: row.get(2)?,
+                standfirst: row.get(3)?,
+                published_at: row.get(4)?,
+                author_name: row.get(5)?,
+                body: row.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<HitRow>>>()?;
+    Ok(Found { total, page, rows })
+}
+
 impl Store {
     /// One page of public articles matching `query`, best first, and how many match.
     ///
     /// The engine ranks and counts every match; then the page's
     /// articles are read with their text, and snippets made from it. Making
-    /// snippets in the ranked query would make one for every match.
+    /// snippets in the ranked query would make one for every match. On SQLite
+    /// both queries run on the calling thread ([`reads`](super::reads)).
     pub async fn search_articles(
         &self,
         query: &SearchQuery,
@@ -122,60 +214,10 @@ impl Store {
         limit: u32,
         offset: u32,
     ) -> StoreResult<(i64, Vec<SearchHit>)> {
-        let (ranked_sql, page_sql, text) = match self.backend {
-            // CROSS JOIN keeps the index first (the other way round, SQLite
-            // walks every public article and matches each one: 0.3 s at
-            // 10,000 articles instead of 1 ms), and `articles_public` says
-            // whether a match is public without reading its row. bm25() works
-            // only in the index's own query, hence the materialized matches.
-            Backend::Sqlite => (
-                format!(
-                    "WITH matches AS MATERIALIZED (
-                        SELECT a.id, a.published_at, bm25(article_search, 8.0, 3.0, 1.0, 3.0, 3.0)
-                               * (1.0 + 1.0 / (1.0 + MAX($1 - a.published_at, 0) / {RECENCY_SECONDS:.1})) AS score
-                        FROM article_search s CROSS JOIN articles a INDEXED BY articles_public ON a.id = s.rowid
-                        WHERE article_search MATCH $2 AND {PUBLIC})
-                     SELECT COUNT(*), group_concat(id, ',' ORDER BY score, published_at DESC) FROM matches"
-                ),
-                "SELECT a.id, a.slug, a.headline, a.standfirst, a.published_at, au.name AS author_name, s.body
-                 FROM articles a CROSS JOIN article_search s ON s.rowid = a.id
-                 LEFT JOIN authors au ON au.id = a.author_id
-                 WHERE a.id IN (SELECT value FROM json_each('[' || $1 || ']'))",
-                query.fts5(),
-            ),
-            Backend::Postgres => (
-                format!(
-                    "SELECT COUNT(*), string_agg(id::text, ',' ORDER BY score DESC, published_at DESC) FROM (
-                        SELECT a.id, a.published_at, ts_rank_cd(s.document, plainto_tsquery('simple', $2))
-                               * (1.0 + 1.0 / (1.0 + GREATEST($1 - a.published_at, 0) / {RECENCY_SECONDS:.1})) AS score
-                        FROM article_search s JOIN articles a ON a.id = s.article_id
-                        WHERE s.document @@ plainto_tsquery('simple', $2) AND {PUBLIC}) ranked"
-                ),
-                "SELECT a.id, a.slug, a.headline, a.standfirst, a.published_at, au.name AS author_name, s.body
-                 FROM articles a JOIN article_search s ON s.article_id = a.id
-                 LEFT JOIN authors au ON au.id = a.author_id
-                 WHERE a.id IN (SELECT CAST(id AS BIGINT) FROM unnest(string_to_array($1, ',')) AS ids (id))",
-                query.plain(),
-            ),
+        let Found { total, page, rows } = match &self.reads {
+            Some(reads) => reads.read(|conn| sqlite_search(conn, query, now, limit, offset))?,
+            None => self.postgres_search(query, now, limit, offset).await?,
         };
-        // Only numbers of ours are formatted in; the reader's words are bound.
-        // The ranked ids come back as one list in one row, not a row each.
-        let (total, ranked): (i64, Option<String>) =
-            sqlx::query_as(sqlx::AssertSqlSafe(ranked_sql)).bind(now).bind(text.as_str()).fetch_one(&self.pool).await?;
-        let page: Vec<i64> = ranked
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .filter_map(|id| id.parse().ok())
-            .skip(offset as usize)
-            .take(limit as usize)
-            .collect();
-        if page.is_empty() {
-            return Ok((total, Vec::new()));
-        }
-        // The page's ids are bound as one list, so the statement is prepared once.
-        let ids = page.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let rows: Vec<HitRow> = sqlx::query_as(page_sql).bind(ids).fetch_all(&self.pool).await?;
         let finder = WordFinder::new(query.terms());
         let mut hits: Vec<SearchHit> = rows
             .into_iter()
@@ -191,6 +233,19 @@ impl Store {
             .collect();
         hits.sort_by_key(|hit| page.iter().position(|id| *id == hit.id));
         Ok((total, hits))
+    }
+
+    /// Both queries on PostgreSQL.
+    async fn postgres_search(&self, query: &SearchQuery, now: i64, limit: u32, offset: u32) -> StoreResult<Found> {
+        let (total, ranked): (i64, Option<String>) =
+            sqlx::query_as(POSTGRES_RANKED.as_str()).bind(now).bind(query.plain()).fetch_one(&self.pool).await?;
+        let page = page_of(ranked.as_deref(), offset, limit);
+        if page.is_empty() {
+            return Ok(Found { total, page, rows: Vec::new() });
+        }
+        let ids = page.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let rows: Vec<HitRow> = sqlx::query_as(POSTGRES_PAGE).bind(ids).fetch_all(&self.pool).await?;
+        Ok(Found { total, page, rows })
     }
 
     /// Indexes every article the search index lacks (after the migration
