@@ -1,7 +1,7 @@
 //! Cold render: the server time of an article page or the front page that is
 //! not in the page cache (database reads, template, no compression), and the
 //! cost of compressing a rendered page (gzip and brotli, done once per page
-//! version, off the request path).
+//! version, off the request path), and the snippet of a search result.
 //!
 //! `cargo bench --bench render`
 
@@ -10,6 +10,7 @@ use std::hint::black_box;
 use axum::http::StatusCode;
 use broadsheet::app::{App, StartOptions};
 use broadsheet::config::{Config, ConfigArgs};
+use broadsheet::domain::search_text::WordFinder;
 use broadsheet::web::cache::{CachedPage, HTML_CACHE_CONTROL};
 use broadsheet::web::pages::{Outcome, render_path};
 use chrono::Utc;
@@ -58,6 +59,21 @@ fn cold_render(c: &mut Criterion) {
                 page.compress();
                 black_box(page)
             })
+        });
+    }
+    group.finish();
+
+    // A search result's snippet, made from an article's text: one word that
+    // is found early, and two words of which one is found only at the end.
+    let text = match runtime.block_on(render_path(&state, article.as_str(), Utc::now())) {
+        Ok(Outcome::Page(page)) => page.html,
+        _ => panic!("renders"),
+    };
+    let mut group = c.benchmark_group("search snippet");
+    for terms in [vec!["ferry".to_owned()], vec!["harbour".to_owned(), "copyright".to_owned()]] {
+        let finder = WordFinder::new(&terms);
+        group.bench_function(format!("{}, {} bytes", terms.join(" "), text.len()), |b| {
+            b.iter(|| black_box(finder.snippet(black_box(&text), 30)))
         });
     }
     group.finish();

@@ -38,8 +38,10 @@ struct Found {
 impl<'a> WordFinder<'a> {
     pub fn new(terms: &'a [String]) -> WordFinder<'a> {
         let ascii_terms: Vec<usize> = (0..terms.len()).filter(|&i| terms[i].is_ascii()).collect();
+        // The terms are folded, so in lower case: they are looked for in a
+        // lower-case copy of the text, which lets the automaton skip ahead
+        // with its prefilter (matching case-insensitively, it could not).
         let ascii = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .build(ascii_terms.iter().map(|&i| &terms[i]))
             .ok()
@@ -52,7 +54,9 @@ impl<'a> WordFinder<'a> {
     fn find(&self, text: &str) -> Vec<Found> {
         let mut found = Vec::new();
         if let Some((automaton, ids)) = &self.ascii {
-            for m in automaton.find_iter(text) {
+            // ASCII letters only: the copy has the text's byte offsets.
+            let lower = text.to_ascii_lowercase();
+            for m in automaton.find_iter(&lower) {
                 if is_word_start(text, m.start()) && is_word_end(text, m.end()) {
                     found.push(Found { start: m.start(), end: m.end(), term: ids[m.pattern().as_usize()] });
                 }
