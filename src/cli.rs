@@ -244,6 +244,11 @@ impl Cli {
                 if let Some(first) = app.first_start.take() {
                     println!("{first}");
                 }
+                let state = app.state.clone();
+                tokio::spawn(async move {
+                    let pages = crate::web::pages::warm_cache(&state).await;
+                    tracing::info!(pages, "page cache warmed");
+                });
                 app.run(shutdown_signal()).await?;
                 Ok(ExitCode::SUCCESS)
             }

@@ -214,6 +214,7 @@ impl Store {
         limit: u32,
         offset: u32,
     ) -> StoreResult<(i64, Vec<SearchHit>)> {
+        // The store has read connections of its own exactly when it is on SQLite.
         let Found { total, page, rows } = match &self.reads {
             Some(reads) => reads.read(|conn| sqlite_search(conn, query, now, limit, offset))?,
             None => self.postgres_search(query, now, limit, offset).await?,

@@ -70,8 +70,18 @@ async fn serve_needs_no_configuration_and_stops_on_sigterm() {
     stop(first);
 
     // A second start keeps the site and prints no password again.
-    let second = serve(dir.path());
+    let mut second = serve(dir.path());
     assert!(!second.printed.contains("password:"), "{}", second.printed);
+    // It renders what a crowd reads first before anyone asks: the front page,
+    // the sections, the feed and the newest articles.
+    let warmed = std::iter::once(second.printed.clone())
+        .chain(second.lines.by_ref().map_while(Result::ok))
+        .flat_map(|text| text.lines().map(str::to_owned).collect::<Vec<_>>())
+        .find(|line| line.contains("\"message\":\"page cache warmed\""))
+        .expect("the page cache is warmed");
+    let pages: u32 =
+        warmed.split("\"pages\":").nth(1).and_then(|r| r.split([',', '}']).next()?.parse().ok()).expect("count");
+    assert!(pages >= 8, "front page, sections, feed and articles: {warmed}");
     let front = client.get(format!("http://{}/", second.addr)).send().await.expect("front");
     assert_eq!(front.text().await.expect("body").matches("Harbour board approves a night-time ferry trial").count(), 1);
     stop(second);

@@ -24,9 +24,11 @@ use super::cache::{CachedPage, HTML_CACHE_CONTROL, Lookup};
 use super::comments::Viewer;
 use super::error::AppError;
 use super::routes::{Parsed, PublicRoute};
+use crate::domain::article::Kind;
 use crate::domain::dates;
 use crate::domain::moderation::DiscussionSettings;
-use crate::store::{CategoryRow, NamedRef};
+use crate::publishing::permalink;
+use crate::store::{CategoryRow, Listing, NamedRef};
 
 pub use article::comments_open;
 
@@ -149,6 +151,18 @@ fn serve_fresh(
     generation: u64,
     headers: &HeaderMap,
 ) -> Response {
+    cache_fresh(state, key, rendered, now, generation).respond(headers)
+}
+
+/// Stores a page just rendered (from `generation` on: a change since then
+/// leaves it out or stale), valid until midnight at most.
+fn cache_fresh(
+    state: &AppState,
+    key: &str,
+    rendered: Rendered,
+    now: DateTime<Utc>,
+    generation: u64,
+) -> Arc<CachedPage> {
     let tz = state.config.time_zone;
     let midnight = dates::next_midnight(now, tz);
     let today_start = (midnight - chrono::Duration::days(1)).timestamp();
@@ -164,7 +178,55 @@ fn serve_fresh(
         .with_surrogate_keys(&rendered.tags),
     );
     state.cache.insert(key, Arc::clone(&page), rendered.tags, generation);
-    page.respond(headers)
+    page
+}
+
+/// The newest articles a starting server renders before anyone asks.
+const WARM_ARTICLES: u32 = 50;
+
+/// Renders into the page cache what a crowd reads first: the front page,
+/// the sections in the navigation, the site feed and the newest articles.
+/// Returns how many pages it stored.
+///
+/// `serve` runs it as it starts. Otherwise a server started, or restarted,
+/// in the middle of a spike renders each of those pages on its first
+/// reader's request while the others queue (`WARM=0 scripts/bench-cluster.sh`:
+/// p99 32–41 ms instead of 17 ms). Readers are served meanwhile; a page a
+/// reader asked for first is not rendered again.
+pub async fn warm_cache(state: &AppState) -> usize {
+    let now = Utc::now();
+    let site = match SiteData::load(state, now).await {
+        Ok(site) => site,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot warm the page cache");
+            return 0;
+        }
+    };
+    let mut paths = vec!["/".to_owned()];
+    paths.extend(site.categories.iter().filter(|c| c.parent_id.is_none()).map(|c| site.category_href(c.id)));
+    paths.push("/feed/".to_owned());
+    match state.store.list_articles(Listing::Front, now.timestamp(), WARM_ARTICLES, 0).await {
+        Ok(newest) => paths.extend(
+            newest.iter().map(|a| permalink(Kind::Article, &a.slug, Some(a.published_at), state.config.time_zone)),
+        ),
+        Err(err) => tracing::warn!(error = %err, "cannot list the newest articles to warm the page cache"),
+    }
+    let mut stored = 0;
+    for path in paths {
+        if state.cache.get(&path, now.timestamp()).is_some() {
+            continue;
+        }
+        let generation = state.cache.generation();
+        match render_path(state, &path, now).await {
+            Ok(Outcome::Page(rendered)) if rendered.status == StatusCode::OK => {
+                cache_fresh(state, &path, rendered, now, generation);
+                stored += 1;
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, path, "cannot warm a page"),
+        }
+    }
+    stored
 }
 
 /// A page for one reader: not stored by the cache, browsers or CDNs.
