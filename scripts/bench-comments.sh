@@ -6,6 +6,8 @@
 # (from its request log), p50/p99.
 #
 #   scripts/bench-comments.sh [seconds] [connections]
+#
+# BIN=path/to/broadsheet measures another build (to compare two side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
@@ -17,7 +19,7 @@ cargo build --release --quiet
 WORK=$(mktemp -d)
 echo "work directory: $WORK (kept with KEEP=1)"
 trap 'kill "${PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
-BIN=./target/release/broadsheet
+BIN="${BIN:-./target/release/broadsheet}"
 ARGS=(--data-dir "$WORK/data" --addr "127.0.0.1:$PORT" --log-format json)
 
 # Every poster comes from 127.0.0.1: switch off the per-IP flood limit (as
