@@ -186,7 +186,7 @@ const WARM_ARTICLES: u32 = 50;
 
 /// Renders into the page cache what a crowd reads first: the front page,
 /// the sections in the navigation, the site feed and the newest articles.
-/// Returns how many pages it stored.
+/// Returns how many it rendered (a change meanwhile may keep one out).
 ///
 /// `serve` runs it as it starts. Otherwise a server started, or restarted,
 /// in the middle of a spike renders each of those pages on its first
