@@ -92,8 +92,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    sqlite_file: Option<Arc<Path>>,
-    /// On SQLite, connections for reads made without a hand-off to the pool's threads.
+    /// On SQLite, the database file and connections for reads made without
+    /// a hand-off to the pool's threads.
     reads: Option<Arc<reads::SqliteReads>>,
     /// The site's time zone: month archives, and so month cache tags, follow it.
     time_zone: Tz,
@@ -193,9 +193,8 @@ impl Store {
                 .await
                 .with_context(|| format!("cannot connect to database {url}"))?,
         };
-        let sqlite_file: Option<Arc<Path>> = sqlite_file.map(Arc::from);
-        let reads = sqlite_file.clone().map(|file| Arc::new(reads::SqliteReads::new(file)));
-        Ok(Store { pool, backend, sqlite_file, reads, time_zone })
+        let reads = sqlite_file.map(|file| Arc::new(reads::SqliteReads::new(Arc::from(file))));
+        Ok(Store { pool, backend, reads, time_zone })
     }
 
     /// A transaction that writes. On SQLite it takes the write lock at once
@@ -226,7 +225,7 @@ impl Store {
 
     /// The SQLite database file, when that is the backend.
     pub fn sqlite_file(&self) -> Option<&Path> {
-        self.sqlite_file.as_deref()
+        self.reads.as_deref().map(reads::SqliteReads::file)
     }
 
     /// On SQLite, copies the write-ahead log into the database and empties it.

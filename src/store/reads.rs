@@ -39,6 +39,11 @@ impl SqliteReads {
         SqliteReads { file, idle: Mutex::new(Vec::new()) }
     }
 
+    /// The database file.
+    pub(crate) fn file(&self) -> &Path {
+        &self.file
+    }
+
     /// Runs `read` on an idle connection, or on a new one when none is idle.
     pub(crate) fn read<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
         let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();

@@ -172,6 +172,12 @@ fn page_of(ranked: Option<&str>, offset: u32, limit: u32) -> Vec<i64> {
         .collect()
 }
 
+/// The page's ids as one parameter (`1,5,3`): the statement is prepared once
+/// whatever the page's length.
+fn id_list(page: &[i64]) -> String {
+    page.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// Both queries on SQLite, on the calling thread.
 fn sqlite_search(conn: &Connection, query: &SearchQuery, now: i64, limit: u32, offset: u32) -> rusqlite::Result<Found> {
     // Only numbers of ours are formatted in; the reader's words are bound.
@@ -182,7 +188,7 @@ fn sqlite_search(conn: &Connection, query: &SearchQuery, now: i64, limit: u32, o
     if page.is_empty() {
         return Ok(Found { total, page, rows: Vec::new() });
     }
-    let ids = page.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let ids = id_list(&page);
     let rows = conn
         .prepare_cached(SQLITE_PAGE)?
         .query_map(named_params! { "$1": ids }, |row| {
@@ -244,7 +250,7 @@ impl Store {
         if page.is_empty() {
             return Ok(Found { total, page, rows: Vec::new() });
         }
-        let ids = page.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let ids = id_list(&page);
         let rows: Vec<HitRow> = sqlx::query_as(POSTGRES_PAGE).bind(ids).fetch_all(&self.pool).await?;
         Ok(Found { total, page, rows })
     }
