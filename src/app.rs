@@ -1,5 +1,5 @@
 //! The application as a value: `App::build` opens the database, prepares a
-//! first start, binds the listener (port 0 in tests) and returns the router;
+//! first start, binds the listener (port 0 in tests) and builds the site;
 //! `App::run` serves until a shutdown signal, then drains requests.
 
 use std::future::Future;
@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::Router;
 use axum::extract::FromRef;
 use axum_extra::extract::cookie::Key;
 use chrono::Utc;
@@ -26,6 +25,7 @@ use crate::web::cache::PageCache;
 use crate::web::changes::ChangeFeed;
 use crate::web::comment_queue::CommentQueue;
 use crate::web::metrics::Metrics;
+use crate::web::routes::Site;
 use crate::web::signing::Signer;
 use crate::web::writes::WriteThread;
 use crate::{demo, jobs, setup, web};
@@ -89,7 +89,7 @@ pub struct App {
     pub state: AppState,
     /// The administrator made on a first start, for `serve` to print once.
     pub first_start: Option<setup::FirstStart>,
-    router: Router,
+    site: Site,
     listener: TcpListener,
 }
 
@@ -142,8 +142,8 @@ impl App {
             mail,
             mail_wake,
         }));
-        let router = web::routes::router(state.clone());
-        Ok(App { state, first_start, router, listener })
+        let site = web::routes::router(state.clone());
+        Ok(App { state, first_start, site, listener })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -155,7 +155,7 @@ impl App {
         let jobs = jobs::spawn(self.state.clone());
         tracing::info!(addr = %self.local_addr()?, site = %self.state.config.base_url, "serving");
         let config = &self.state.config;
-        web::edge::serve(self.listener, self.router, config.limits, config.trusted_proxies.clone(), shutdown).await;
+        web::edge::serve(self.listener, self.site, config.limits, config.trusted_proxies.clone(), shutdown).await;
         for job in jobs {
             job.abort();
         }

@@ -171,7 +171,9 @@ impl CachedPage {
     /// copy is current, otherwise the best-compressed body it accepts.
     pub fn respond(&self, request: &HeaderMap) -> Response {
         let encoding = self.choose_encoding(request);
-        let mut headers = HeaderMap::with_capacity(10);
+        // Room for these and the security headers added on the way out
+        // (`logging`), so that the map is never grown.
+        let mut headers = HeaderMap::with_capacity(16);
         headers.insert(header::ETAG, self.etags[encoding as usize].clone());
         headers.insert(header::LAST_MODIFIED, self.last_modified.clone());
         headers.insert(header::CACHE_CONTROL, self.cache_control.clone());

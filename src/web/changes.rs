@@ -138,10 +138,23 @@ impl ChangeFeed {
         self.next_due.store(pending.peek().map_or(i64::MAX, |Reverse((due, _))| *due), Ordering::Release);
     }
 
+    /// Whether [`catch_up`](Self::catch_up) at `now` would do nothing, known
+    /// without looking at anything: the write-ahead log was looked at this
+    /// millisecond already (or there is none) and nothing scheduled is due.
+    /// A request that sees this needs no wait before reading the cache.
+    pub fn known_current(&self, now: i64) -> bool {
+        now < self.next_due.load(Ordering::Acquire)
+            && (self.wal_file.is_none() || self.wal_looked_ms.load(Ordering::Acquire) == self.elapsed_ms())
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
     /// True when the write-ahead log looks different from the last look.
     fn wal_changed(&self) -> bool {
         let Some(wal) = &self.wal_file else { return false };
-        let now_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let now_ms = self.elapsed_ms();
         if self.wal_looked_ms.swap(now_ms, Ordering::AcqRel) == now_ms {
             return false;
         }

@@ -25,9 +25,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -38,10 +37,10 @@ use ipnet::IpNet;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tower::ServiceExt;
 use tower_http::timeout::{TimeoutBody, TimeoutError};
 
 use super::client_ip;
+use super::routes::Site;
 use crate::config::EdgeLimits;
 
 /// Seconds a client turned away should wait before trying again.
@@ -51,11 +50,11 @@ const MAX_REFUSING: usize = 1024;
 /// File descriptors kept for the database, media files and logs.
 const RESERVED_FDS: u64 = 256;
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets the
+/// Serves `site` on `listener` until `shutdown` completes, then lets the
 /// requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    site: Site,
     limits: EdgeLimits,
     trusted_proxies: Vec<IpNet>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -84,7 +83,7 @@ pub async fn serve(
         };
         match gate.admit(peer.ip()) {
             Ok(permit) => {
-                let conn = Connection { router: router.clone(), limits, peer, permit, stop: stop_rx.clone() };
+                let conn = Connection { site: site.clone(), limits, peer, permit, stop: stop_rx.clone() };
                 let done = done_tx.clone();
                 tokio::spawn(async move {
                     conn.run(stream).await;
@@ -243,7 +242,7 @@ impl Drop for Permit {
 
 /// One accepted connection.
 struct Connection {
-    router: Router,
+    site: Site,
     limits: EdgeLimits,
     peer: SocketAddr,
     permit: Permit,
@@ -256,11 +255,10 @@ impl Connection {
         let started = Instant::now();
         let activity = Arc::new(AtomicU64::new(0));
         let io = TokioIo::new(Watched { inner: stream, started, activity: Arc::clone(&activity) });
-        let router = self.router;
+        let site = self.site;
         let peer = self.peer;
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(request.map(Body::new))
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            site.answer(request.map(Body::new), peer)
         });
         let mut conn = std::pin::pin!(
             hyper::server::conn::http1::Builder::new()

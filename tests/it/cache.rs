@@ -151,3 +151,44 @@ async fn cached_pages_name_their_surrogate_keys_for_a_cdn() {
     assert!(!app.get("/admin/sign-in").await.headers().contains_key("surrogate-key"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_page_from_the_cache_carries_what_the_rendered_one_did() {
+    let app = TestApp::spawn().await;
+    let front = app.page("/").await;
+    let path = link_to(&front, "harbour-night-ferry-trial");
+    // Rendered, then answered from the cache before the routes: the same
+    // bytes and the same headers, the security headers among them.
+    let rendered = app.get(&path).await;
+    let cached = app.get(&path).await;
+    let mut names: Vec<&str> =
+        rendered.headers().keys().map(|name| name.as_str()).filter(|name| *name != "date").collect();
+    names.sort_unstable();
+    for name in &names {
+        assert_eq!(rendered.headers()[*name], cached.headers()[*name], "{name}");
+    }
+    assert_eq!(cached.headers().len(), rendered.headers().len());
+    for name in ["x-content-type-options", "x-frame-options", "referrer-policy", "content-security-policy", "etag"] {
+        assert!(names.contains(&name), "{name} missing");
+    }
+    let etag = cached.headers()["etag"].clone();
+    assert_eq!(rendered.bytes().await.expect("body"), cached.bytes().await.expect("body"));
+
+    // A reader whose comment waits sees their own version, never the cached one.
+    app.relax_timing().await;
+    let browser = app.browser();
+    let posted = app
+        .comment(&browser, &path, &crate::helpers::fields("Held for now, I expect.", "Ana", "ana@example.org"))
+        .await;
+    assert_eq!(posted.status(), 303);
+    let own = browser.get(app.url(&path)).send().await.expect("request").text().await.expect("body");
+    assert!(own.contains("Held for now, I expect."), "the reader's own held comment");
+    let public = app.page(&path).await;
+    assert!(!public.contains("Held for now, I expect."), "not shown to others");
+
+    // HEAD goes the long way, to the same page.
+    let head = app.client.head(app.url(&path)).send().await.expect("request");
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["etag"], etag);
+    app.stop().await;
+}

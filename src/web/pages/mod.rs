@@ -13,8 +13,8 @@ mod structured;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::PrivateCookieJar;
 use chrono::{DateTime, Utc};
@@ -116,6 +116,33 @@ pub async fn public_page(State(state): State<AppState>, uri: Uri, headers: Heade
         },
         Err(err) => err.into_response(),
     }
+}
+
+/// The answer to a plain `GET` of a page the cache holds fresh, when it is
+/// known current without waiting on anything (see
+/// [`ChangeFeed::known_current`](super::changes::ChangeFeed::known_current)):
+/// what [`public_page`] would answer, found before the routes and the
+/// middleware run. `None` sends the request the long way.
+///
+/// A query string, a cookie (a reader may see their own version of an
+/// article) or a body always go the long way.
+pub fn cached_answer(state: &AppState, request: &Request) -> Option<Response> {
+    let headers = request.headers();
+    let plain = request.method() == Method::GET
+        && request.uri().query().is_none()
+        && !headers.contains_key(header::COOKIE)
+        && !headers.contains_key(header::TRANSFER_ENCODING)
+        && headers.get(header::CONTENT_LENGTH).is_none_or(|length| length == "0");
+    if !plain {
+        return None;
+    }
+    let now = Utc::now().timestamp();
+    if !state.changes.known_current(now) {
+        return None;
+    }
+    let page = state.cache.get(request.uri().path(), now)?;
+    state.metrics.cache_hits.inc();
+    Some(serve_cached(&page, headers))
 }
 
 /// Where a search sent as a query string belongs: `/?s=…` and `/search?q=…`
