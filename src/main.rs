@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
         LogFormat::Json => logs.json().init(),
         LogFormat::Text => logs.init(),
     }
+    broadsheet::logs::send_requests_to(writer.clone(), config.log_format);
     let code = match cli.run(config).await {
         Ok(code) => code,
         Err(err) => {

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::error::AppError;
 use super::metrics::Metrics;
 use super::routes::{MAX_PATH, MAX_QUERY};
+use crate::logs::{self, RequestLine};
 
 /// What the request log needs of the server.
 #[derive(Clone)]
@@ -61,13 +62,88 @@ impl RequestLog {
         ));
         let elapsed = started.elapsed();
         self.metrics.request(path, response.status(), elapsed.as_secs_f64());
-        tracing::info!(
-            http.method = %method,
-            http.path = path.get(..200).unwrap_or(path),
-            http.status = response.status().as_u16(),
-            latency_us = elapsed.as_micros() as u64,
-            "request"
-        );
+        if tracing::enabled!(tracing::Level::INFO) {
+            let line = RequestLine {
+                method: method.as_str(),
+                path: path.get(..200).unwrap_or(path),
+                status: response.status().as_u16(),
+                latency_us: elapsed.as_micros() as u64,
+            };
+            // Straight into the log buffer, unless the logs are not set up.
+            if !logs::request_line(&line) {
+                log_through_subscriber(&line);
+            }
+        }
         response
+    }
+}
+
+/// The request's line as an event of this module ([`logs::REQUEST_TARGET`]).
+fn log_through_subscriber(line: &RequestLine<'_>) {
+    tracing::info!(
+        http.method = %line.method,
+        http.path = line.path,
+        http.status = line.status,
+        latency_us = line.latency_us,
+        "request"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, Write};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::config::LogFormat;
+    use crate::logs::format_request;
+
+    /// What tracing-subscriber writes for the request event.
+    fn through_subscriber(format: LogFormat, request: &RequestLine<'_>) -> String {
+        #[derive(Clone, Default)]
+        struct Capture(Arc<Mutex<Vec<u8>>>);
+        impl Write for Capture {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.0.lock().expect("lock").extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let capture = Capture::default();
+        let out = capture.clone();
+        let builder = tracing_subscriber::fmt().with_ansi(false).with_writer(move || out.clone());
+        let emit = || {
+            log_through_subscriber(request);
+        };
+        match format {
+            LogFormat::Text => tracing::subscriber::with_default(builder.finish(), emit),
+            LogFormat::Json => tracing::subscriber::with_default(builder.json().finish(), emit),
+        }
+        String::from_utf8(capture.0.lock().expect("lock").clone()).expect("utf-8")
+    }
+
+    #[test]
+    fn request_lines_are_the_subscribers_own() {
+        let at = UNIX_EPOCH + Duration::from_micros(1_796_444_298_000_042);
+        for path in ["/feed/", "/2026/12/05/a-story/", "/odd\"path\\with\u{7f}é/"] {
+            for (method, status) in [("GET", 200), ("POST", 303), ("HEAD", 404)] {
+                let request = RequestLine { method, path, status, latency_us: 1234 };
+                for format in [LogFormat::Text, LogFormat::Json] {
+                    let mut ours = String::new();
+                    format_request(&mut ours, format, at, &request);
+                    let theirs = through_subscriber(format, &request);
+                    // The same but for the time each was written.
+                    let start = if format == LogFormat::Text { 0 } else { "{\"timestamp\":\"".len() };
+                    let stamp = start..start + "2026-12-05T04:18:18.000042Z".len();
+                    assert_eq!(&ours[stamp.clone()], "2026-12-05T04:18:18.000042Z");
+                    let mut theirs_at_ours = theirs.clone();
+                    theirs_at_ours.replace_range(stamp.clone(), &ours[stamp]);
+                    assert_eq!(ours, theirs_at_ours, "{format:?}: {theirs}");
+                }
+            }
+        }
     }
 }

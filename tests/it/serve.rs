@@ -44,14 +44,16 @@ fn serve(dir: &Path) -> Served {
     }
 }
 
-/// Sends SIGTERM and checks the server drains and exits cleanly.
-fn stop(mut served: Served) {
+/// Sends SIGTERM and checks the server drains and exits cleanly; returns
+/// the lines it printed since.
+fn stop(mut served: Served) -> Vec<String> {
     let kill = Command::new("kill").args(["-TERM", &served.child.id().to_string()]).status().expect("kill");
     assert!(kill.success());
     let status = served.child.wait().expect("exits");
     assert!(status.success(), "clean exit on SIGTERM: {status}");
     let rest: Vec<String> = served.lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("\"message\":\"stopped\"")), "{rest:#?}");
+    rest
 }
 
 #[tokio::test]
@@ -67,7 +69,7 @@ async fn serve_needs_no_configuration_and_stops_on_sigterm() {
     assert_eq!(health.status(), 200);
     let front = client.get(format!("http://{}/", first.addr)).send().await.expect("front");
     assert!(front.text().await.expect("body").contains("Harbour board approves a night-time ferry trial"));
-    stop(first);
+    let _ = stop(first);
 
     // A second start keeps the site and prints no password again.
     let mut second = serve(dir.path());
@@ -84,7 +86,20 @@ async fn serve_needs_no_configuration_and_stops_on_sigterm() {
     assert!(pages >= 8, "front page, sections, feed and articles: {warmed}");
     let front = client.get(format!("http://{}/", second.addr)).send().await.expect("front");
     assert_eq!(front.text().await.expect("body").matches("Harbour board approves a night-time ferry trial").count(), 1);
-    stop(second);
+    // Each request is logged, in the format asked for; the front page came
+    // from the cache.
+    let rest = stop(second);
+    let logged: serde_json::Value = rest
+        .iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["fields"]["message"] == "request")
+        .expect("a request line");
+    assert_eq!(logged["fields"]["http.method"], "GET", "{logged}");
+    assert_eq!(logged["fields"]["http.path"], "/", "{logged}");
+    assert_eq!(logged["fields"]["http.status"], 200, "{logged}");
+    assert!(logged["fields"]["latency_us"].is_u64(), "{logged}");
+    assert_eq!(logged["level"], "INFO", "{logged}");
+    assert_eq!(logged["target"], "broadsheet::web::logging", "{logged}");
 }
 
 #[test]
