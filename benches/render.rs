@@ -71,6 +71,10 @@ fn cold_render(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("search snippet");
     for terms in [vec!["ferry".to_owned()], vec!["harbour".to_owned(), "copyright".to_owned()]] {
+        // Made once a search, for the page's ten snippets.
+        group.bench_function(format!("finder for {}", terms.join(" ")), |b| {
+            b.iter(|| black_box(WordFinder::new(black_box(&terms))))
+        });
         let finder = WordFinder::new(&terms);
         group.bench_function(format!("{}, {} bytes", terms.join(" "), text.len()), |b| {
             b.iter(|| black_box(finder.snippet(black_box(&text), 30)))
