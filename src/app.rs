@@ -142,7 +142,7 @@ impl App {
             mail,
             mail_wake,
         }));
-        let site = web::routes::router(state.clone());
+        let site = web::routes::site(state.clone());
         Ok(App { state, first_start, site, listener })
     }
 

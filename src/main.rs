@@ -21,15 +21,17 @@ async fn main() -> ExitCode {
     let writer = BufferedStdout::start();
     let filter =
         EnvFilter::try_from_env("BROADSHEET_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,html5ever=error"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_writer(writer.clone());
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(terminal).with_writer(writer.clone());
     match config.log_format {
         LogFormat::Json => logs.json().init(),
         LogFormat::Text => logs.init(),
     }
-    broadsheet::logs::send_requests_to(writer.clone(), config.log_format);
+    // On a terminal the subscriber's lines are in colour; request lines then
+    // take the subscriber's way too.
+    if !terminal {
+        broadsheet::logs::send_requests_to(writer.clone(), config.log_format);
+    }
     let code = match cli.run(config).await {
         Ok(code) => code,
         Err(err) => {

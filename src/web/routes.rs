@@ -38,7 +38,7 @@ use crate::web::error::AppError;
 /// | `/1.1/{verify-key,comment-check,submit-spam,submit-ham,get-subscription,get-stats,deactivate,test}`, `/1.2/{key-sites,usage-limit}` | Akismet-compatible spam API |
 /// | `/healthz` | health check |
 /// | `/metrics` | Prometheus metrics, with the configured token only |
-pub fn router(state: AppState) -> Site {
+pub fn site(state: AppState) -> Site {
     let routes = Router::new()
         .route("/healthz", get(health))
         .route("/metrics", get(metrics::show))
