@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
@@ -355,13 +355,16 @@ impl AsyncWrite for Watched {
     }
 }
 
+/// Whether a request with these headers sends a body.
+pub fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers.get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0")
+}
+
 /// Middleware: a request body that pauses longer than the given time between
 /// two pieces ends the request with `408` and closes the connection.
 pub async fn body_deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
-        || headers.get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0");
-    if !has_body {
+    if !has_body(request.headers()) {
         return next.run(request).await;
     }
     let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -131,8 +131,7 @@ pub fn cached_answer(state: &AppState, request: &Request) -> Option<Response> {
     let plain = request.method() == Method::GET
         && request.uri().query().is_none()
         && !headers.contains_key(header::COOKIE)
-        && !headers.contains_key(header::TRANSFER_ENCODING)
-        && headers.get(header::CONTENT_LENGTH).is_none_or(|length| length == "0");
+        && !super::edge::has_body(headers);
     if !plain {
         return None;
     }
