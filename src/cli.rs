@@ -515,6 +515,8 @@ async fn import_wxr(store: &Store, config: &Config, file: &Path, options: Option
             print!("{summary}");
             if dry_run {
                 println!("Dry run: nothing was written.");
+            } else if let Err(err) = store.tidy_search_index().await {
+                eprintln!("warning: cannot merge the search index: {err}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -848,6 +850,11 @@ async fn publish(config: &mut Config, files: &[PathBuf]) -> anyhow::Result<ExitC
                 anyhow::bail!("{}: {err}", item.path.display());
             }
         }
+    }
+    // Many articles at once leave the search index in many pieces; they are
+    // published whether or not merging them works (the server tries again).
+    if let Err(err) = store.tidy_search_index().await {
+        eprintln!("warning: cannot merge the search index: {err}");
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -3,8 +3,8 @@
 //! poll (which also releases scheduled articles, forgets Akismet API clients
 //! whose allowance is full again and saves the API's traffic figures); with a
 //! purge webhook, sending changes to the CDN; pruning that log, purging
-//! commenters' IP addresses after the retention period, and emptying SQLite's
-//! write-ahead log every minute.
+//! commenters' IP addresses after the retention period, and, every minute,
+//! merging SQLite's search index and emptying its write-ahead log.
 
 use std::time::Duration;
 
@@ -17,7 +17,8 @@ use sqlx::postgres::PgListener;
 
 /// How often the invalidation log is read even when nothing hinted at a change.
 const POLL_EVERY: Duration = Duration::from_secs(2);
-/// How often the SQLite write-ahead log is emptied into the database.
+/// How often the SQLite search index is merged and its write-ahead log
+/// emptied into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
 /// Sent messages are kept this long (a moderator or the privacy export may ask what was sent).
 const KEEP_SENT_MAIL_SECONDS: i64 = 30 * 86_400;
@@ -55,6 +56,16 @@ pub fn spawn(state: AppState) -> Vec<JoinHandle<()>> {
             tick.tick().await;
             loop {
                 tick.tick().await;
+                match store.tidy_search_index().await {
+                    Ok(Some(done)) => tracing::debug!(
+                        segments_before = done.segments_before,
+                        segments_after = done.segments_after,
+                        steps = done.steps,
+                        "search index merged"
+                    ),
+                    Ok(None) => {}
+                    Err(err) => tracing::warn!(error = %err, "cannot merge the search index"),
+                }
                 match store.checkpoint().await {
                     Ok(Some(pages)) => tracing::debug!(pages, "write-ahead log checkpointed"),
                     Ok(None) => {}

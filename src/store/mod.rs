@@ -39,7 +39,7 @@ pub use invalidations::{Announcement, CHANNEL as CHANGES_CHANNEL, Invalidation};
 pub use mail::{ArticleNotice, ModerationNotice, OutgoingMail, QueuedMail, ReplySubscription, StaffRecipient};
 pub use media::{MediaItem, NewMedia};
 pub use redirects::{Place, RedirectRow, Target as RedirectTarget};
-pub use search::{IndexText, SearchHit, SearchQuery};
+pub use search::{IndexText, SearchHit, SearchQuery, Tidied};
 pub use settings::{SiteSettings, check_discussion_setting};
 pub use sitemap::{Archive, ArchiveChange, SitemapEntry};
 pub use spam::{ApiKey, ApiTraffic, Lesson, MonthTraffic};
@@ -114,6 +114,9 @@ impl Store {
         let indexed = store.index_missing_articles().await.context("cannot build the search index")?;
         if indexed > 0 {
             tracing::info!(articles = indexed, "search index built");
+            if let Err(err) = store.tidy_search_index().await {
+                tracing::warn!(error = %err, "cannot merge the search index");
+            }
         }
         Ok(store)
     }

@@ -132,3 +132,32 @@ async fn every_page_has_the_search_box() {
     assert!(results.contains(r#"<meta name="robots" content="noindex, follow">"#), "results stay out of indexes");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_index_is_merged_and_finds_everything_it_found() {
+    let app = TestApp::spawn_empty().await;
+    // Each save leaves a small piece of the index of its own.
+    for n in 0..40 {
+        let body = format!("Harbour log entry. The pilot boat berthed at marker{n} before the tide turned.");
+        app.publish(&article(&format!("Harbour log {n}"), &format!("slug = \"log-{n}\""), &body)).await;
+    }
+    let merged = app.store.tidy_search_index().await.expect("merged").expect("pieces to merge");
+    assert!(merged.segments_before >= 3, "{merged:?}");
+    assert_eq!(merged.segments_after, 1, "{merged:?}");
+    assert_eq!(app.store.tidy_search_index().await.expect("tidy"), None, "nothing left to merge");
+    for n in [0, 17, 39] {
+        assert_eq!(results(&search(&app, &format!("marker{n}")).await), [format!("Harbour log {n}")]);
+    }
+    assert_eq!(results(&search(&app, "pilot boat").await).len(), 10);
+
+    // An edit afterwards: its new words are found and its old ones are not,
+    // before the small piece it left is merged and after.
+    app.publish(&article("Harbour log 17", "slug = \"log-17\"", "The dredger worked the channel.")).await;
+    assert_eq!(results(&search(&app, "dredger").await), ["Harbour log 17"]);
+    let merged = app.store.tidy_search_index().await.expect("merged").expect("a piece to merge");
+    assert!(merged.segments_after <= 2, "{merged:?}");
+    assert_eq!(results(&search(&app, "dredger").await), ["Harbour log 17"]);
+    assert!(results(&search(&app, "marker17").await).is_empty());
+    assert_eq!(results(&search(&app, "marker39").await), ["Harbour log 39"]);
+    app.stop().await;
+}
