@@ -3,19 +3,23 @@
 # against nginx serving the same bytes from static files, side by side in one
 # run, with wrk.
 #
-#   scripts/bench-http.sh [seconds] [connections] [comments]
+#   [ROUNDS=3] scripts/bench-http.sh [seconds] [connections] [comments]
 #
 # With a number of comments, the article first gets that many approved
 # comments (all on one comment page), posted through its form.
 #
 # Both servers log every request to a file, use both cores and keep
-# connections alive. Prints requests/s and latency percentiles for each and
-# the ratio ours / nginx.
+# connections alive. Each page is measured in ROUNDS rounds, the two servers
+# one after the other, nginx first in odd rounds and second in even ones:
+# this machine's speed drifts by a fifth within minutes, and a ratio from
+# one pair of runs moved with it. Prints requests/s and latency percentiles
+# for each run, each round's ratio ours / nginx, and their median.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-15}"
 CONNECTIONS="${2:-64}"
 COMMENTS="${3:-0}"
+ROUNDS="${ROUNDS:-3}"
 PORT_OURS=18080
 PORT_NGINX=18081
 
@@ -68,10 +72,23 @@ run() { # name url -> "requests/s p50 p99"
 
 for page in "$ARTICLE" /feed/; do
   BYTES=$(wc -c <"$WORK/www${page}index.html")
-  echo "$page ($BYTES bytes), wrk -t2 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores"
-  read -r NGINX_RPS NGINX_P50 NGINX_P99 < <(run nginx "http://127.0.0.1:$PORT_NGINX$page")
-  read -r OURS_RPS OURS_P50 OURS_P99 < <(run broadsheet "http://127.0.0.1:$PORT_OURS$page")
-  printf '%-12s %12s req/s   p50 %8s   p99 %8s\n' nginx "$NGINX_RPS" "$NGINX_P50" "$NGINX_P99"
-  printf '%-12s %12s req/s   p50 %8s   p99 %8s\n' broadsheet "$OURS_RPS" "$OURS_P50" "$OURS_P99"
-  awk -v a="$OURS_RPS" -v b="$NGINX_RPS" 'BEGIN { printf "ratio broadsheet/nginx: %.2f\n\n", a / b }'
+  echo "$page ($BYTES bytes), wrk -t2 -c$CONNECTIONS -d${DURATION}s, $(nproc) cores, $ROUNDS rounds"
+  RATIOS=()
+  for round in $(seq 1 "$ROUNDS"); do
+    if [ $((round % 2)) -eq 1 ]; then order="nginx broadsheet"; else order="broadsheet nginx"; fi
+    for server in $order; do
+      if [ "$server" = nginx ]; then
+        read -r NGINX_RPS NGINX_P50 NGINX_P99 < <(run nginx "http://127.0.0.1:$PORT_NGINX$page")
+      else
+        read -r OURS_RPS OURS_P50 OURS_P99 < <(run broadsheet "http://127.0.0.1:$PORT_OURS$page")
+      fi
+    done
+    printf 'round %s: %-12s %12s req/s   p50 %8s   p99 %8s\n' "$round" nginx "$NGINX_RPS" "$NGINX_P50" "$NGINX_P99"
+    printf 'round %s: %-12s %12s req/s   p50 %8s   p99 %8s\n' "$round" broadsheet "$OURS_RPS" "$OURS_P50" "$OURS_P99"
+    RATIOS+=("$(awk -v a="$OURS_RPS" -v b="$NGINX_RPS" 'BEGIN { printf "%.2f", a / b }')")
+  done
+  MEDIAN=$(printf '%s\n' "${RATIOS[@]}" | sort -n | awk '{ r[NR] = $1 } END { print (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
+  echo "ratio broadsheet/nginx, each round: ${RATIOS[*]}"
+  echo "ratio broadsheet/nginx: $MEDIAN (median)"
+  echo
 done
