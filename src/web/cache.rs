@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, UNIX_EPOCH};
 
+use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 
 use super::pages::SiteData;
@@ -183,7 +184,7 @@ impl CachedPage {
             headers.insert(HeaderName::from_static("cache-tag"), commas.clone());
         }
         if self.status == StatusCode::OK && self.not_modified(request) {
-            return (StatusCode::NOT_MODIFIED, headers).into_response();
+            return response(StatusCode::NOT_MODIFIED, headers, Body::empty());
         }
         headers.insert(header::CONTENT_TYPE, self.content_type.clone());
         let body = match encoding {
@@ -199,7 +200,7 @@ impl CachedPage {
             }
             None => self.body.clone(),
         };
-        (self.status, headers, body).into_response()
+        response(self.status, headers, Body::from(body))
     }
 
     fn choose_encoding(&self, request: &HeaderMap) -> Encoding {
@@ -224,6 +225,15 @@ impl CachedPage {
             .and_then(|since| since.duration_since(UNIX_EPOCH).ok())
             .is_some_and(|since| i64::try_from(since.as_secs()).is_ok_and(|since| since >= self.last_modified_secs))
     }
+}
+
+/// A response with exactly these headers. (Built as a tuple, the headers
+/// would be copied one by one into the response's own map, which grows.)
+fn response(status: StatusCode, headers: HeaderMap, body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
 }
 
 /// Whether the request's `Accept-Encoding` takes the coding `name`.
