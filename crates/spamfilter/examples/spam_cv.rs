@@ -62,6 +62,9 @@ fn main() -> ExitCode {
     for (lo, hi) in [(0, 0), (2, 5), (3, 6)] {
         grid.push((format!("chars {lo}-{hi}"), feats(FeatureConfig { char_min: lo, char_max: hi, ..fc })));
     }
+    for bits in [18, 22, 24] {
+        grid.push((format!("bits {bits}"), feats(FeatureConfig { bits, ..fc })));
+    }
     grid.push(("no bigrams".to_owned(), feats(FeatureConfig { bigrams: false, ..fc })));
     grid.push(("no cues".to_owned(), feats(FeatureConfig { cues: false, ..fc })));
     grid.push(("no balance".to_owned(), TrainConfig { balance: false, ..base }));
