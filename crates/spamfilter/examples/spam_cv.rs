@@ -32,7 +32,10 @@ use spamfilter::eval::{self, Datasets, Metrics};
 use spamfilter::{Comment, FeatureConfig, Filter, FtrlParams, Scratch, Source, TrainConfig, train_model};
 
 fn main() -> ExitCode {
-    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "../shared/datasets".to_owned()));
+    // DATASET_DIR and FILTER by position among the arguments that are not flags.
+    let mut positional = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
+    let dir = PathBuf::from(positional.next().unwrap_or_else(|| "../shared/datasets".to_owned()));
+    let filter = positional.next().unwrap_or_default();
     let train = match Datasets::load_training(|name| File::open(dir.join(name)).map(BufReader::new)) {
         Ok(train) => train,
         Err(e) => {
@@ -46,7 +49,6 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let nested = std::env::args().any(|a| a == "--nested");
-    let filter = std::env::args().skip(2).find(|a| !a.starts_with("--")).unwrap_or_default();
     let base = TrainConfig::default();
     let mut grid: Vec<(String, TrainConfig)> = vec![("default".to_owned(), base)];
     let ftrl = |f: fn(&mut FtrlParams, f32), v: f32| {
