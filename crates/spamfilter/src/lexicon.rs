@@ -84,7 +84,9 @@ const SELF_PROMOTION: &[&str] = &[
 ];
 
 // Each phrase asks for something for the writer: "subscribe to the newsletter",
-// "check out the minutes", "share this" and "watch my step" are a news reader's words.
+// "check out the minutes", "please share this with your neighbours", "I share my
+// street with forty families", "the figures support my point" and "watch my
+// step" are a news reader's words.
 const CALL_TO_ACTION: &[&str] = &[
     "please subscribe",
     "subscribe to my",
@@ -114,12 +116,9 @@ const CALL_TO_ACTION: &[&str] = &[
     "please like",
     "give it a like",
     "like this comment",
-    "please share this",
-    "share my",
     "follow 4 follow",
     "like 4 like",
     "please support me",
-    "support my",
     "help me reach",
     "help me get to",
 ];
@@ -379,6 +378,9 @@ mod tests {
             "i had to share this with my neighbours",
             "watch my words the mayor will resign",
             "add me to the list of people who want the pool open",
+            "please share this with anyone who lives near the river",
+            "i share my street with forty families",
+            "the figures support my point",
         ] {
             assert_eq!(cues(words), vec![], "{words}");
         }
