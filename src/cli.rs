@@ -23,6 +23,15 @@ use crate::publishing::{self, ImageBytes, permalink};
 use crate::spam::SpamEngine;
 use crate::store::{Store, StoreError};
 
+/// `println!` that returns the error instead of panicking when standard output
+/// is gone (`broadsheet comments list | head` closes it early); `main` treats a
+/// broken pipe as the reader having seen enough.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "broadsheet", version, about = "A self-hosted news publishing platform")]
 pub struct Cli {
@@ -242,7 +251,7 @@ impl Cli {
             Command::Serve { no_demo } => {
                 let mut app = App::build(config, StartOptions { demo: !no_demo }).await?;
                 if let Some(first) = app.first_start.take() {
-                    println!("{first}");
+                    outln!("{first}");
                 }
                 let state = app.state.clone();
                 tokio::spawn(async move {
@@ -267,13 +276,13 @@ impl Cli {
                 let now = Utc::now().timestamp();
                 let result = match command {
                     PrivacyCommand::Export { email } => {
-                        println!("{}", serde_json::to_string_pretty(&discussion::export(&store, &email).await?)?);
+                        outln!("{}", serde_json::to_string_pretty(&discussion::export(&store, &email).await?)?);
                         Ok(ExitCode::SUCCESS)
                     }
                     PrivacyCommand::Erase { email, delete } => {
                         let n = discussion::erase(&store, &email, delete, now).await?;
                         let done = if delete { "deleted" } else { "anonymised" };
-                        println!("{n} comment(s) of {email} {done}");
+                        outln!("{n} comment(s) of {email} {done}");
                         Ok(ExitCode::SUCCESS)
                     }
                 };
@@ -307,7 +316,7 @@ impl Cli {
                     Ok(summary) => {
                         print!("{summary}");
                         if dry_run {
-                            println!("Dry run: nothing was written.");
+                            outln!("Dry run: nothing was written.");
                         }
                         Ok(ExitCode::SUCCESS)
                     }
@@ -323,7 +332,7 @@ impl Cli {
                 let result = crate::backup::backup(&store, &config, &file).await;
                 store.close().await;
                 let m = result?;
-                println!(
+                outln!(
                     "Backed up to {}: {} articles and pages, {} comments, {} media files ({} database).",
                     file.display(),
                     m.articles,
@@ -347,7 +356,7 @@ impl Cli {
                 match crate::backup::restore(&config, &file, replace, articles + comments > 0).await {
                     Ok(done) => {
                         let m = &done.manifest;
-                        println!(
+                        outln!(
                             "Restored {} ({}): {} articles and pages, {} comments, {} media files.",
                             file.display(),
                             m.created_at,
@@ -356,7 +365,7 @@ impl Cli {
                             m.media_files
                         );
                         for kept in &done.kept {
-                            println!("What was there before is kept in {}.", kept.display());
+                            outln!("What was there before is kept in {}.", kept.display());
                         }
                         Ok(ExitCode::SUCCESS)
                     }
@@ -376,7 +385,7 @@ impl Cli {
                 let store = crate::setup::open_store(&mut config).await?;
                 let result = match command {
                     SettingsCommand::List => {
-                        println!("{:#?}", store.discussion_settings().await?);
+                        outln!("{:#?}", store.discussion_settings().await?);
                         Ok(ExitCode::SUCCESS)
                     }
                     SettingsCommand::Set { name, value } => match store.set_discussion_setting(&name, &value).await {
@@ -473,7 +482,7 @@ async fn migrate_to(config: &mut Config, url: &str) -> anyhow::Result<ExitCode> 
         }
     };
     let count = |table: &str| copied.iter().find(|(t, _)| t == table).map_or(0, |(_, n)| *n);
-    println!(
+    outln!(
         "Moved to {}: {} articles and pages, {} comments, {} users, {} rows in {} tables.",
         target_url,
         count("articles"),
@@ -485,14 +494,14 @@ async fn migrate_to(config: &mut Config, url: &str) -> anyhow::Result<ExitCode> 
     if let Some(location) = &config.media_store {
         let bucket = crate::media::MediaStore::open(location)?;
         let sent = crate::backup::upload_media(&bucket, &config.media_dir()).await?;
-        println!("{sent} media files put into {location}.");
+        outln!("{sent} media files put into {location}.");
     } else {
-        println!(
+        outln!(
             "Media files stay in {}: give every server the same media (--media-store s3://…) for a cluster.",
             config.media_dir().display()
         );
     }
-    println!("Start the servers with --database-url set to the new database; the SQLite file was only read.");
+    outln!("Start the servers with --database-url set to the new database; the SQLite file was only read.");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -514,7 +523,7 @@ async fn import_wxr(store: &Store, config: &Config, file: &Path, options: Option
         Ok(summary) => {
             print!("{summary}");
             if dry_run {
-                println!("Dry run: nothing was written.");
+                outln!("Dry run: nothing was written.");
             } else if let Err(err) = store.tidy_search_index().await {
                 eprintln!("warning: cannot merge the search index: {err}");
             }
@@ -549,7 +558,7 @@ fn spam(command: SpamCommand, config: &Config) -> anyhow::Result<ExitCode> {
             }
             std::fs::write(&out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
             let t = trained.model.thresholds();
-            println!(
+            outln!(
                 "wrote {} ({} bytes); out-of-fold on the training groups: precision {:.3}, recall {:.3}, F1 {:.3}, ham FPR {:.4}",
                 out.display(),
                 bytes.len(),
@@ -558,18 +567,20 @@ fn spam(command: SpamCommand, config: &Config) -> anyhow::Result<ExitCode> {
                 trained.cv.f1,
                 trained.cv.fpr
             );
-            println!(
+            outln!(
                 "thresholds (log-odds): doubt >= {:.4}, spam >= {:.4}, blatant spam >= {:.4}",
-                t.doubt, t.spam, t.blatant
+                t.doubt,
+                t.spam,
+                t.blatant
             );
             Ok(ExitCode::SUCCESS)
         }
         SpamCommand::Eval { datasets } => {
             let data = Datasets::load(open(&datasets)).map_err(cannot_read(&datasets))?;
             let report = eval::run(&data, &spamfilter::TrainConfig::default(), &EvalOptions::default());
-            println!("{report}");
+            outln!("{report}");
             let form = news_through_the_form(&report.model, &data.news);
-            println!(
+            outln!(
                 "\nD through the article form (first-time commenters who give a website, sent 15 s after loading \
                  the form, default discussion settings): spam folder {} of {} ({:.2} %), held for a moderator {} \
                  (the spam filter unsure: {}), published {}",
@@ -595,7 +606,7 @@ fn spam(command: SpamCommand, config: &Config) -> anyhow::Result<ExitCode> {
                     crate::spam::LOCAL_SITE,
                     &crate::spam::SpamInput { text: text.clone(), ..Default::default() },
                 );
-                println!("{text}\n  {verdict}");
+                outln!("{text}\n  {verdict}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -675,7 +686,7 @@ async fn user(store: &Store, command: UserCommand) -> anyhow::Result<ExitCode> {
             let hash = crate::auth::hash_password(&password)?;
             match store.create_user(email, name.trim(), role.as_str(), &hash, true, Utc::now().timestamp()).await {
                 Ok(id) => {
-                    println!("{password}");
+                    outln!("{password}");
                     eprintln!("user {id} <{email}> added as {role}; the one-time password above is shown only now.");
                 }
                 Err(StoreError::Rejected(message)) => return refuse(message),
@@ -685,11 +696,11 @@ async fn user(store: &Store, command: UserCommand) -> anyhow::Result<ExitCode> {
         UserCommand::List => {
             for user in store.users().await? {
                 let note = if user.must_change_password { "  (one-time password)" } else { "" };
-                println!("{:>4}  {:<14}  {}  <{}>{note}", user.id, user.role.as_str(), user.display_name, user.email);
+                outln!("{:>4}  {:<14}  {}  <{}>{note}", user.id, user.role.as_str(), user.display_name, user.email);
             }
         }
         UserCommand::Role { user, role } => match store.set_role(&user, parse_role(&role)?).await {
-            Ok(user) => println!("{} <{}> is now {}", user.display_name, user.email, user.role),
+            Ok(user) => outln!("{} <{}> is now {}", user.display_name, user.email, user.role),
             Err(StoreError::NotFound) => return refuse(format!("no user {user:?}")),
             Err(StoreError::Rejected(message)) => return refuse(message),
             Err(err) => return Err(err.into()),
@@ -702,7 +713,7 @@ async fn user(store: &Store, command: UserCommand) -> anyhow::Result<ExitCode> {
             };
             let password = crate::auth::generate_password();
             store.set_password(found.id, &crate::auth::hash_password(&password)?, true, None).await?;
-            println!("{password}");
+            outln!("{password}");
             eprintln!("new one-time password for <{}>, shown only now; their sessions are signed out.", found.email);
         }
     }
@@ -718,7 +729,7 @@ async fn apikey(store: &Store, command: ApikeyCommand) -> anyhow::Result<ExitCod
             }
             let key = crate::auth::generate_api_key();
             store.create_api_key(&key, &site, &label, now).await?;
-            println!("{key}");
+            outln!("{key}");
             eprintln!("API key for {site} created; it is shown only now.");
         }
         ApikeyCommand::List => {
@@ -726,10 +737,10 @@ async fn apikey(store: &Store, command: ApikeyCommand) -> anyhow::Result<ExitCod
             for key in store.api_keys().await? {
                 let state = if key.revoked_at.is_some() { "revoked" } else { "active" };
                 let shown = format!("{}…", key.key.chars().take(6).collect::<String>());
-                println!("{:>4}  {shown:<8}  {state:<8}  {}  {}", key.id, key.site_url, key.label);
+                outln!("{:>4}  {shown:<8}  {state:<8}  {}  {}", key.id, key.site_url, key.label);
                 let (t, lessons) =
                     totals.iter().find(|(site, ..)| *site == key.id).map(|(_, t, n)| (*t, *n)).unwrap_or_default();
-                println!(
+                outln!(
                     "      {} checked ({} spam, {} ham), {} missed spam, {} false positives, {} lessons learnt",
                     t.spam + t.ham,
                     t.spam,
@@ -741,7 +752,7 @@ async fn apikey(store: &Store, command: ApikeyCommand) -> anyhow::Result<ExitCod
             }
         }
         ApikeyCommand::Revoke { key } => match store.revoke_api_key(&key, now).await {
-            Ok(()) => println!("revoked"),
+            Ok(()) => outln!("revoked"),
             Err(StoreError::NotFound) => {
                 eprintln!("error: no active key {key:?}");
                 return Ok(ExitCode::FAILURE);
@@ -770,9 +781,9 @@ async fn comments(
             };
             for c in store.list_comments(status, limit).await? {
                 let excerpt: String = c.body.chars().take(70).collect::<String>().replace('\n', " ");
-                println!("{:>6}  {:<8}  article {:<5} {:<24} {}", c.id, c.status, c.article_id, c.author_name, excerpt);
+                outln!("{:>6}  {:<8}  article {:<5} {:<24} {}", c.id, c.status, c.article_id, c.author_name, excerpt);
                 if let Some(reason) = c.reason {
-                    println!("{:>6}  reason: {reason}", "");
+                    outln!("{:>6}  reason: {reason}", "");
                 }
             }
             return Ok(ExitCode::SUCCESS);
@@ -788,7 +799,7 @@ async fn comments(
     let mut failed = false;
     for id in ids {
         match discussion::moderate(store, spam, notifier, id, action, now).await {
-            Ok(()) => println!("comment {id}: {action:?}"),
+            Ok(()) => outln!("comment {id}: {action:?}"),
             Err(StoreError::NotFound) => {
                 eprintln!("error: there is no comment {id}");
                 failed = true;
@@ -843,7 +854,7 @@ async fn publish(config: &mut Config, files: &[PathBuf]) -> anyhow::Result<ExitC
                 };
                 let address = permalink(item.draft.kind, &record.slug, record.published_at, config.time_zone);
                 let kind = if item.draft.kind == Kind::Page { "page" } else { "article" };
-                println!("{verb} {kind} {}{address} ({state}) from {}", config.base_url, item.path.display());
+                outln!("{verb} {kind} {}{address} ({state}) from {}", config.base_url, item.path.display());
             }
             Err(err) => {
                 store.close().await;

@@ -34,6 +34,9 @@ async fn main() -> ExitCode {
     }
     let code = match cli.run(config).await {
         Ok(code) => code,
+        // The reader of standard output closed it (`… | head`): it has seen
+        // enough, and there is nothing to report.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
@@ -41,4 +44,10 @@ async fn main() -> ExitCode {
     };
     writer.flush();
     code
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

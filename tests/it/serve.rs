@@ -160,3 +160,31 @@ fn spam_check_shows_the_verdict_and_its_reasons() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the spam model"));
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    // `broadsheet spam check < comments.txt | head -1`: the pipe closes while
+    // the command still has verdicts to print.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_broadsheet"))
+        .args(["spam", "check"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let comments: String = (0..3000)
+        .map(|i| format!("Comment {i}: the ferry timetable should be published before the trial.\n"))
+        .collect();
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), comments.as_bytes()).expect("write");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("first line");
+    assert!(first.starts_with("Comment 0:"), "{first}");
+    drop(stdout);
+    let output = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
