@@ -129,21 +129,24 @@ fn a_missing_or_damaged_spam_model_stops_the_start_with_a_clear_error() {
     }
 }
 
+/// `broadsheet ARGS` in `dir`, given `stdin` (then closed), its output piped.
+fn fed(dir: &Path, args: &[&str], stdin: &str) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_broadsheet"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes()).expect("write");
+    child
+}
+
 #[test]
 fn spam_check_shows_the_verdict_and_its_reasons() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let run = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_broadsheet"))
-            .args(args)
-            .current_dir(dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("runs");
-        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes()).expect("write");
-        child.wait_with_output().expect("output")
-    };
+    let run = |args: &[&str], stdin: &str| fed(dir.path(), args, stdin).wait_with_output().expect("output");
     let spam = "Subscribe to my channel!!! http://bit.ly/freemoney";
     let ham = "The council should publish the ferry timetable before the trial starts next month.";
     for output in [run(&["spam", "check", spam, ham], ""), run(&["spam", "check"], &format!("{spam}\n\n{ham}\n"))] {
@@ -166,18 +169,10 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
     // `broadsheet spam check < comments.txt | head -1`: the pipe closes while
     // the command still has verdicts to print.
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_broadsheet"))
-        .args(["spam", "check"])
-        .current_dir(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("runs");
     let comments: String = (0..3000)
         .map(|i| format!("Comment {i}: the ferry timetable should be published before the trial.\n"))
         .collect();
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), comments.as_bytes()).expect("write");
+    let mut child = fed(dir.path(), &["spam", "check"], &comments);
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
     stdout.read_line(&mut first).expect("first line");
