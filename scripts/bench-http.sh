@@ -33,7 +33,7 @@ for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT_OURS/healthz" >/dev/n
 
 ARTICLE=$(curl -fs "http://127.0.0.1:$PORT_OURS/" | grep -o 'class="lead-headline"><a href="[^"]*"' | sed 's/.*href="//; s/"$//')
 if [ "$COMMENTS" -gt 0 ]; then
-  for setting in "flood_seconds 0" "hold_first_time false" "min_seconds_to_submit 0" "per_page $COMMENTS"; do
+  for setting in "flood_seconds 0" "hold_first_time false" "min_seconds_to_submit 0" "per_page $(( COMMENTS < 5 ? 5 : (COMMENTS > 500 ? 500 : COMMENTS) ))"; do
     # shellcheck disable=SC2086
     ./target/release/broadsheet --data-dir "$WORK/data" settings set $setting
   done

@@ -40,7 +40,7 @@ pub use mail::{ArticleNotice, ModerationNotice, OutgoingMail, QueuedMail, ReplyS
 pub use media::{MediaItem, NewMedia};
 pub use redirects::{Place, RedirectRow, Target as RedirectTarget};
 pub use search::{IndexText, SearchHit, SearchQuery, Tidied};
-pub use settings::{SiteSettings, check_discussion_setting};
+pub use settings::{SiteSettings, check_discussion_setting, discussion_setting_bounds};
 pub use sitemap::{Archive, ArchiveChange, SitemapEntry};
 pub use spam::{ApiKey, ApiTraffic, Lesson, MonthTraffic};
 pub use stats::{Day, Totals};

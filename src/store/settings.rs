@@ -21,7 +21,7 @@ impl Store {
 
     /// Sets one discussion setting by name, checking its value.
     pub async fn set_discussion_setting(&self, name: &str, value: &str) -> Result<(), String> {
-        apply(&mut DiscussionSettings::default(), name, value)?;
+        check_discussion_setting(&mut DiscussionSettings::default(), name, value)?;
         let save = async {
             let mut tx = self.begin_write().await?;
             sqlx::query(
@@ -96,8 +96,31 @@ impl Store {
     }
 }
 
+/// The values a whole-number discussion setting takes, smallest and largest:
+/// what `set_discussion_setting` accepts and what the admin form offers.
+pub fn discussion_setting_bounds(name: &str) -> Option<(i64, i64)> {
+    match name {
+        "max_links" => Some((0, 1000)),
+        "close_after_days" => Some((0, 100_000)),
+        "thread_depth" => Some((1, 10)),
+        "per_page" => Some((5, 500)),
+        "flood_seconds" => Some((0, 86_400)),
+        "min_seconds_to_submit" => Some((0, 3600)),
+        "ip_retention_days" => Some((1, 3650)),
+        _ => None,
+    }
+}
+
 /// Checks one setting's value as `set_discussion_setting` would, into `settings`.
+///
+/// A number out of its bounds is refused here; what is already stored is read
+/// leniently (`apply` brings a few old values into range).
 pub fn check_discussion_setting(settings: &mut DiscussionSettings, name: &str, value: &str) -> Result<(), String> {
+    if let Some((min, max)) = discussion_setting_bounds(name)
+        && !value.trim().parse::<i64>().is_ok_and(|n| (min..=max).contains(&n))
+    {
+        return Err(format!("{name} is a whole number from {min} to {max}, not {value:?}"));
+    }
     apply(settings, name, value)
 }
 

@@ -183,3 +183,25 @@ fn a_reader_that_stops_early_ends_the_command_quietly() {
     assert!(output.status.success(), "{}: {stderr}", output.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn settings_out_of_their_bounds_are_refused_on_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| fed(dir.path(), args, "").wait_with_output().expect("output");
+    for (name, value, bounds) in [
+        ("flood_seconds", "-5", "from 0 to 86400"),
+        ("per_page", "1", "from 5 to 500"),
+        ("thread_depth", "99", "from 1 to 10"),
+        ("max_links", "two", "from 0 to 1000"),
+    ] {
+        let output = run(&["settings", "set", name, "--", value]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{name} {value} was accepted");
+        assert!(stderr.contains(name) && stderr.contains(bounds), "{name} {value}: {stderr}");
+    }
+    assert!(run(&["settings", "set", "flood_seconds", "0"]).status.success());
+    let listed = String::from_utf8_lossy(&run(&["settings", "list"]).stdout).into_owned();
+    for kept in ["flood_seconds: 0,", "per_page: 50,", "thread_depth: 5,", "max_links: 2,"] {
+        assert!(listed.contains(kept), "{kept} in {listed}");
+    }
+}

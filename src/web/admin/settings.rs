@@ -65,69 +65,38 @@ const CHECKBOXES: [&str; 3] = ["manual_approval", "hold_first_time", "discard_bl
 
 /// The form's fields, filled from `value`.
 fn fields(value: &dyn Fn(&'static str) -> String) -> Vec<Field> {
-    let field = |name, label, help, kind, min, max| Field { name, label, help, kind, value: value(name), min, max };
+    let field = |name, label, help, kind| {
+        let (min, max) = crate::store::discussion_setting_bounds(name).unwrap_or_default();
+        Field { name, label, help, kind, value: value(name), min, max }
+    };
     vec![
-        field("manual_approval", "Hold every comment for a moderator", "", "checkbox", 0, 0),
+        field("manual_approval", "Hold every comment for a moderator", "", "checkbox"),
         field(
             "hold_first_time",
             "Hold comments from first-time commenters",
             "An approved comment under the same name and email address lets the next ones through.",
             "checkbox",
-            0,
-            0,
         ),
-        field("max_links", "Hold comments with more links than", "", "number", 0, 1000),
+        field("max_links", "Hold comments with more links than", "", "number"),
         field(
             "hold_words",
             "Hold comments containing",
             "One word or phrase a line; matched in the text, name, email, website, IP address and browser.",
             "textarea",
-            0,
-            0,
         ),
-        field("block_words", "Send to spam comments containing", "One word or phrase a line.", "textarea", 0, 0),
-        field(
-            "close_after_days",
-            "Close comments on articles older than (days)",
-            "0 keeps them open.",
-            "number",
-            0,
-            100_000,
-        ),
-        field("thread_depth", "Reply nesting, levels", "1 to 10.", "number", 1, 10),
-        field("per_page", "Top-level comments per comment page", "5 to 500.", "number", 5, 500),
-        field(
-            "flood_seconds",
-            "One comment per address every (seconds)",
-            "0 turns the flood limit off.",
-            "number",
-            0,
-            86_400,
-        ),
+        field("block_words", "Send to spam comments containing", "One word or phrase a line.", "textarea"),
+        field("close_after_days", "Close comments on articles older than (days)", "0 keeps them open.", "number"),
+        field("thread_depth", "Reply nesting, levels", "1 to 10.", "number"),
+        field("per_page", "Top-level comments per comment page", "5 to 500.", "number"),
+        field("flood_seconds", "One comment per address every (seconds)", "0 turns the flood limit off.", "number"),
         field(
             "min_seconds_to_submit",
             "Hold forms sent back faster than (seconds)",
             "Readers take a while to write; robots do not.",
             "number",
-            0,
-            3600,
         ),
-        field(
-            "ip_retention_days",
-            "Keep IP addresses and browsers for (days)",
-            "Then they are erased.",
-            "number",
-            1,
-            3650,
-        ),
-        field(
-            "discard_blatant_spam",
-            "Discard blatant spam instead of keeping it in the spam folder",
-            "",
-            "checkbox",
-            0,
-            0,
-        ),
+        field("ip_retention_days", "Keep IP addresses and browsers for (days)", "Then they are erased.", "number"),
+        field("discard_blatant_spam", "Discard blatant spam instead of keeping it in the spam folder", "", "checkbox"),
     ]
 }
 
