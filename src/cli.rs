@@ -385,7 +385,16 @@ impl Cli {
                 let store = crate::setup::open_store(&mut config).await?;
                 let result = match command {
                     SettingsCommand::List => {
-                        outln!("{:#?}", store.discussion_settings().await?);
+                        // As `settings set` takes them; a word list shows its lines quoted.
+                        let settings = store.discussion_settings().await?;
+                        for name in crate::store::DISCUSSION_SETTINGS {
+                            let value = crate::store::discussion_setting_value(&settings, name);
+                            if value.contains(char::is_whitespace) || value.is_empty() {
+                                outln!("{name} {value:?}");
+                            } else {
+                                outln!("{name} {value}");
+                            }
+                        }
                         Ok(ExitCode::SUCCESS)
                     }
                     SettingsCommand::Set { name, value } => match store.set_discussion_setting(&name, &value).await {

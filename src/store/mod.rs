@@ -40,7 +40,9 @@ pub use mail::{ArticleNotice, ModerationNotice, OutgoingMail, QueuedMail, ReplyS
 pub use media::{MediaItem, NewMedia};
 pub use redirects::{Place, RedirectRow, Target as RedirectTarget};
 pub use search::{IndexText, SearchHit, SearchQuery, Tidied};
-pub use settings::{SiteSettings, check_discussion_setting, discussion_setting_bounds};
+pub use settings::{
+    DISCUSSION_SETTINGS, SiteSettings, check_discussion_setting, discussion_setting_bounds, discussion_setting_value,
+};
 pub use sitemap::{Archive, ArchiveChange, SitemapEntry};
 pub use spam::{ApiKey, ApiTraffic, Lesson, MonthTraffic};
 pub use stats::{Day, Totals};

@@ -96,6 +96,41 @@ impl Store {
     }
 }
 
+/// The discussion settings' names, in the admin form's order.
+pub const DISCUSSION_SETTINGS: [&str; 12] = [
+    "manual_approval",
+    "hold_first_time",
+    "max_links",
+    "hold_words",
+    "block_words",
+    "close_after_days",
+    "thread_depth",
+    "per_page",
+    "flood_seconds",
+    "min_seconds_to_submit",
+    "ip_retention_days",
+    "discard_blatant_spam",
+];
+
+/// One setting's value as `set_discussion_setting` takes it (word lists one a line).
+pub fn discussion_setting_value(settings: &DiscussionSettings, name: &str) -> String {
+    match name {
+        "manual_approval" => settings.manual_approval.to_string(),
+        "hold_first_time" => settings.hold_first_time.to_string(),
+        "max_links" => settings.max_links.to_string(),
+        "hold_words" => settings.hold_words.join("\n"),
+        "block_words" => settings.block_words.join("\n"),
+        "close_after_days" => settings.close_after_days.to_string(),
+        "thread_depth" => settings.thread_depth.to_string(),
+        "per_page" => settings.per_page.to_string(),
+        "flood_seconds" => settings.flood_seconds.to_string(),
+        "min_seconds_to_submit" => settings.min_seconds_to_submit.to_string(),
+        "ip_retention_days" => settings.ip_retention_days.to_string(),
+        "discard_blatant_spam" => settings.discard_blatant_spam.to_string(),
+        _ => String::new(),
+    }
+}
+
 /// The values a whole-number discussion setting takes, smallest and largest:
 /// what `set_discussion_setting` accepts and what the admin form offers.
 pub fn discussion_setting_bounds(name: &str) -> Option<(i64, i64)> {
@@ -154,4 +189,28 @@ fn apply(settings: &mut DiscussionSettings, name: &str, value: &str) -> Result<(
         other => return Err(format!("there is no discussion setting called {other:?}")),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_setting_reads_back_what_it_shows() {
+        let shown = DiscussionSettings {
+            manual_approval: true,
+            max_links: 7,
+            hold_words: vec!["casino".into(), "free money".into()],
+            close_after_days: 30,
+            per_page: 20,
+            flood_seconds: 0,
+            discard_blatant_spam: true,
+            ..DiscussionSettings::default()
+        };
+        let mut read = DiscussionSettings { hold_first_time: false, thread_depth: 9, ..DiscussionSettings::default() };
+        for name in DISCUSSION_SETTINGS {
+            check_discussion_setting(&mut read, name, &discussion_setting_value(&shown, name)).expect(name);
+        }
+        assert_eq!(read, shown, "every field is listed, shown and read back");
+    }
 }

@@ -100,24 +100,6 @@ fn fields(value: &dyn Fn(&'static str) -> String) -> Vec<Field> {
     ]
 }
 
-fn current(settings: &DiscussionSettings, name: &str) -> String {
-    match name {
-        "manual_approval" => settings.manual_approval.to_string(),
-        "hold_first_time" => settings.hold_first_time.to_string(),
-        "max_links" => settings.max_links.to_string(),
-        "hold_words" => settings.hold_words.join("\n"),
-        "block_words" => settings.block_words.join("\n"),
-        "close_after_days" => settings.close_after_days.to_string(),
-        "thread_depth" => settings.thread_depth.to_string(),
-        "per_page" => settings.per_page.to_string(),
-        "flood_seconds" => settings.flood_seconds.to_string(),
-        "min_seconds_to_submit" => settings.min_seconds_to_submit.to_string(),
-        "ip_retention_days" => settings.ip_retention_days.to_string(),
-        "discard_blatant_spam" => settings.discard_blatant_spam.to_string(),
-        _ => String::new(),
-    }
-}
-
 async fn settings_page(
     state: &AppState,
     admin: &Admin,
@@ -180,7 +162,7 @@ pub async fn show(
         Ok(settings) => settings,
         Err(err) => return AppError::from(err).into_response(),
     };
-    let fields = fields(&|name| current(&settings, name));
+    let fields = fields(&|name| crate::store::discussion_setting_value(&settings, name));
     let notice = match saved.as_deref() {
         Some("restart") => Some(
             "Settings saved. The new time zone or address takes effect when the server restarts; the rest applies now.",
