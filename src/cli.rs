@@ -28,7 +28,14 @@ use crate::store::{Store, StoreError};
 /// broken pipe as the reader having seen enough.
 macro_rules! outln {
     ($($arg:tt)*) => {
-        std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("{}\n", format_args!($($arg)*)))?
+        out!("{}\n", format_args!($($arg)*))
+    };
+}
+
+/// `print!` that returns the error, as `outln!` does.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stdout(), format_args!($($arg)*))?
     };
 }
 
@@ -314,7 +321,7 @@ impl Cli {
                 store.close().await;
                 match result {
                     Ok(summary) => {
-                        print!("{summary}");
+                        out!("{summary}");
                         if dry_run {
                             outln!("Dry run: nothing was written.");
                         }
@@ -530,7 +537,7 @@ async fn import_wxr(store: &Store, config: &Config, file: &Path, options: Option
     progress.finish_and_clear();
     match result {
         Ok(summary) => {
-            print!("{summary}");
+            out!("{summary}");
             if dry_run {
                 outln!("Dry run: nothing was written.");
             } else if let Err(err) = store.tidy_search_index().await {
