@@ -229,11 +229,12 @@ pub async fn save(State(state): State<AppState>, admin: Admin, headers: HeaderMa
     };
     let mut scratch = DiscussionSettings::default();
     for field in &form {
-        let in_range =
-            field.kind != "number" || field.value.parse::<i64>().is_ok_and(|n| (field.min..=field.max).contains(&n));
-        if field.kind == "number" && !in_range {
-            errors.insert(field.name, format!("A whole number from {} to {}.", field.min, field.max));
-        } else if let Err(message) = crate::store::check_discussion_setting(&mut scratch, field.name, &field.value) {
+        if let Err(message) = crate::store::check_discussion_setting(&mut scratch, field.name, &field.value) {
+            // A number out of its bounds is told in the form's words, beside the field.
+            let message = match field.kind {
+                "number" => format!("A whole number from {} to {}.", field.min, field.max),
+                _ => message,
+            };
             errors.insert(field.name, message);
         }
     }
